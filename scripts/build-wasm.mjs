@@ -1,0 +1,1 @@
+// Placeholder: the kernels' AssemblyScript build is added with the WASM kernels.

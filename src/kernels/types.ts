@@ -1,0 +1,115 @@
+/**
+ * The kernel interface: every hot loop of the engine, on raw typed arrays (row-major, offsets and
+ * leading dimensions in elements). Kernels know nothing of tensors or autograd. Two implementations
+ * stand behind it: `reference/` (plain TypeScript, the oracle) and `wasm/` (SIMD + worker threads).
+ * Tests hold the fast one to the reference.
+ */
+
+/** f32 or f64 buffers; the reference accepts both, fast paths take f32 and defer f64 to the reference. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** C = alpha·op(A)·op(B) + beta·C, with op(A) of shape M×K and op(B) of shape K×N. */
+export interface GemmArgs {
+  M: number;
+  N: number;
+  K: number;
+  /** A is stored K×M (so op(A) = Aᵀ) when true, else M×K. */
+  transA: boolean;
+  /** B is stored N×K (so op(B) = Bᵀ) when true, else K×N. */
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  A: FloatArray;
+  aOffset: number;
+  lda: number;
+  B: FloatArray;
+  bOffset: number;
+  ldb: number;
+  C: FloatArray;
+  cOffset: number;
+  ldc: number;
+}
+
+/** How a low-precision weight is stored; `scaleInv` multiplies the decoded value. */
+export type QuantWeight =
+  | { kind: 'bf16'; data: Uint16Array }
+  | { kind: 'f16'; data: Uint16Array }
+  /** fp8 with one f32 scale per blockRows×blockCols block (DeepSeek-V3: 128×128), row-major over blocks. */
+  | { kind: 'e4m3' | 'e5m2'; data: Uint8Array; scaleInv: Float32Array; blockRows: number; blockCols: number }
+  /** int8 with one f32 scale per output row. */
+  | { kind: 'i8'; data: Int8Array; scaleInv: Float32Array };
+
+/**
+ * Y[M×N] = X[M×K] · Wᵀ for a weight W of shape N×K (HF's Linear layout) kept in its stored dtype
+ * and dequantised on the fly. M is small in decoding (1..batch), so this is bandwidth-bound.
+ */
+export interface QuantMatmulArgs {
+  M: number;
+  N: number;
+  K: number;
+  X: Float32Array;
+  xOffset: number;
+  W: QuantWeight;
+  Y: Float32Array;
+  yOffset: number;
+}
+
+/**
+ * Scaled-dot-product attention over [B, H, T, D] blocks (contiguous), with grouped KV heads
+ * (H % Hkv === 0; head h reads kv head h / (H / Hkv)). Causal: query i (0-based within Tq) sees keys
+ * 0 .. i + (Tk − Tq), so decoding with a cache works with Tq < Tk. Never materialises Tq×Tk:
+ * tiles of keys with an online softmax. Writes `lse` (log-sum-exp of the scaled scores per query)
+ * for the backward pass.
+ */
+export interface AttentionArgs {
+  B: number;
+  H: number;
+  Hkv: number;
+  Tq: number;
+  Tk: number;
+  Dk: number;
+  Dv: number;
+  scale: number;
+  causal: boolean;
+  q: FloatArray; // [B, H, Tq, Dk]
+  k: FloatArray; // [B, Hkv, Tk, Dk]
+  v: FloatArray; // [B, Hkv, Tk, Dv]
+  out: FloatArray; // [B, H, Tq, Dv]
+  lse: FloatArray; // [B, H, Tq]
+}
+
+/** Gradients of attention from dOut, recomputing probabilities from `lse` (flash-attention style). */
+export interface AttentionBackwardArgs extends AttentionArgs {
+  dOut: FloatArray; // [B, H, Tq, Dv]
+  dq: FloatArray; // [B, H, Tq, Dk], overwritten
+  dk: FloatArray; // [B, Hkv, Tk, Dk], overwritten
+  dv: FloatArray; // [B, Hkv, Tk, Dv], overwritten
+}
+
+export interface Kernels {
+  readonly name: string;
+  gemm(a: GemmArgs): void;
+  quantMatmul(a: QuantMatmulArgs): void;
+  /** out[r, :] = x[r, :] / rms(x[r, :]) · weight; writes rstd[r] = 1/rms when given (for backward). */
+  rmsNorm(x: FloatArray, weight: FloatArray, out: FloatArray, rows: number, dim: number, eps: number, rstd?: FloatArray): void;
+  /** out = silu(gate) · up, elementwise over n values (the SwiGLU of every DeepSeek MLP). */
+  siluMul(gate: FloatArray, up: FloatArray, out: FloatArray, n: number): void;
+  /** Row-wise softmax of a rows×cols matrix. */
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /**
+   * Fused softmax cross-entropy over rows×vocab logits: returns the summed loss over rows whose
+   * target ≠ ignoreIndex and the count of such rows; if `dLogits` is given, writes
+   * (softmax − onehot) · gradScale there (zero rows for ignored targets).
+   */
+  crossEntropy(
+    logits: FloatArray,
+    targets: Int32Array,
+    rows: number,
+    vocab: number,
+    ignoreIndex: number,
+    dLogits?: FloatArray,
+    gradScale?: number,
+  ): { loss: number; count: number };
+  attention(a: AttentionArgs): void;
+  attentionBackward(a: AttentionBackwardArgs): void;
+}
