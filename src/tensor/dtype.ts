@@ -1,0 +1,51 @@
+/**
+ * Storage dtypes. Compute happens in f32 (f64 for gradient checks); the narrow dtypes hold weights
+ * and are decoded inside kernels or by an explicit conversion.
+ */
+export type DType = 'f32' | 'f64' | 'bf16' | 'f16' | 'e4m3' | 'e5m2' | 'i8' | 'i32' | 'u8';
+
+/** The typed array that stores each dtype (bf16/f16 and fp8 keep their raw bits). */
+export interface ArrayOf {
+  f32: Float32Array;
+  f64: Float64Array;
+  bf16: Uint16Array;
+  f16: Uint16Array;
+  e4m3: Uint8Array;
+  e5m2: Uint8Array;
+  i8: Int8Array;
+  i32: Int32Array;
+  u8: Uint8Array;
+}
+
+export type Storage = ArrayOf[DType];
+export type FloatDType = 'f32' | 'f64';
+export type FloatStorage = Float32Array | Float64Array;
+
+const ctors = {
+  f32: Float32Array,
+  f64: Float64Array,
+  bf16: Uint16Array,
+  f16: Uint16Array,
+  e4m3: Uint8Array,
+  e5m2: Uint8Array,
+  i8: Int8Array,
+  i32: Int32Array,
+  u8: Uint8Array,
+} as const;
+
+export const bytesPerElement: Record<DType, number> = {
+  f32: 4, f64: 8, bf16: 2, f16: 2, e4m3: 1, e5m2: 1, i8: 1, i32: 4, u8: 1,
+};
+
+export function allocate<D extends DType>(dtype: D, n: number): ArrayOf[D] {
+  return new ctors[dtype](n) as ArrayOf[D];
+}
+
+export function isFloat(dtype: DType): dtype is FloatDType {
+  return dtype === 'f32' || dtype === 'f64';
+}
+
+/** Result dtype of arithmetic on two compute tensors: f64 wins, so checks stay in f64 throughout. */
+export function promote(a: DType, b: DType): FloatDType {
+  return a === 'f64' || b === 'f64' ? 'f64' : 'f32';
+}
