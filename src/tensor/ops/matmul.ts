@@ -112,7 +112,8 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor | null): Tensor {
   } else {
     y = quantLinear(x, w);
   }
-  return bias ? add(y, bias) : y;
+  if (!bias) return y;
+  return add(y, bias.dtype === 'f32' || bias.dtype === 'f64' ? bias : cast(bias, 'f32'));
 }
 
 function quantLinear(x: Tensor, w: Tensor): Tensor {

@@ -1,0 +1,150 @@
+/**
+ * Multi-head Latent Attention (DeepSeek-V2 §2.1, DeepSeek-V3 §2.1.1).
+ *
+ * Keys and values are rebuilt from a low-rank latent c_kv = RMSNorm(W_DKV·h) (kv_lora_rank values)
+ * plus one RoPE key k_pe shared by all heads (the "decoupled" RoPE). Queries go through their own
+ * low-rank bottleneck (q_lora_rank) when the checkpoint has one (V3), or a plain projection (V2-Lite).
+ *
+ * Two equivalent forms live here:
+ * - `naive`: expand c_kv to per-head keys/values with kv_b_proj and attend — used for training and as
+ *   the reference;
+ * - `absorbed`: fold kv_b_proj's key half into the query and its value half into the output, so
+ *   attention runs directly over the cached latents — what decoding uses, with a cache of only
+ *   (kv_lora_rank + qk_rope_head_dim) values per token per layer.
+ */
+import * as T from '../tensor/index.ts';
+import { Tensor, noGrad } from '../tensor/index.ts';
+import type { Weights } from './weights.ts';
+import type { AttentionContext } from './attention.ts';
+import { LatentCache } from './cache.ts';
+
+export interface MlaDims {
+  hiddenSize: number;
+  numAttentionHeads: number;
+  qLoraRank: number | null;
+  kvLoraRank: number;
+  qkNopeHeadDim: number;
+  qkRopeHeadDim: number;
+  vHeadDim: number;
+  rmsNormEps: number;
+}
+
+export class MultiHeadLatentAttention {
+  private readonly qProj?: Tensor;
+  private readonly qA?: Tensor;
+  private readonly qANorm?: Tensor;
+  private readonly qB?: Tensor;
+  private readonly kvA: Tensor;
+  private readonly kvANorm: Tensor;
+  private readonly kvB: Tensor;
+  private readonly o: Tensor;
+  private readonly qABias?: Tensor;
+  private readonly kvABias?: Tensor;
+  private readonly oBias?: Tensor;
+  /** kv_b_proj split per head into W_UK [H, nope, r] and W_UV [H, v, r], decoded once for absorption. */
+  private absorbedWeights?: { uk: Tensor; uv: Tensor };
+
+  constructor(w: Weights, prefix: string, readonly dims: MlaDims, readonly softmaxScale: number) {
+    if (dims.qLoraRank === null) {
+      this.qProj = w.get(`${prefix}.q_proj.weight`);
+    } else {
+      this.qA = w.get(`${prefix}.q_a_proj.weight`);
+      this.qABias = w.maybe(`${prefix}.q_a_proj.bias`);
+      this.qANorm = w.get(`${prefix}.q_a_layernorm.weight`);
+      this.qB = w.get(`${prefix}.q_b_proj.weight`);
+    }
+    this.kvA = w.get(`${prefix}.kv_a_proj_with_mqa.weight`);
+    this.kvABias = w.maybe(`${prefix}.kv_a_proj_with_mqa.bias`);
+    this.kvANorm = w.get(`${prefix}.kv_a_layernorm.weight`);
+    this.kvB = w.get(`${prefix}.kv_b_proj.weight`);
+    this.o = w.get(`${prefix}.o_proj.weight`);
+    this.oBias = w.maybe(`${prefix}.o_proj.bias`);
+  }
+
+  newCache(capacity: number): LatentCache {
+    return new LatentCache(this.dims.kvLoraRank, this.dims.qkRopeHeadDim, capacity);
+  }
+
+  /** Queries [B, T, H, nope + rope], RoPE already applied to the rope part. */
+  private queries(x: Tensor, ctx: AttentionContext): { qNope: Tensor; qPe: Tensor } {
+    const [B, Tn] = x.shape as [number, number];
+    const { numAttentionHeads: H, qkNopeHeadDim: nope, qkRopeHeadDim: rope, rmsNormEps } = this.dims;
+    const q = this.qProj
+      ? T.linear(x, this.qProj)
+      : T.linear(T.rmsNorm(T.linear(x, this.qA!, this.qABias), this.qANorm!, rmsNormEps), this.qB!);
+    const q4 = T.reshape(q, [B, Tn, H, nope + rope]);
+    const [qNope, qPe] = T.split(q4, [nope, rope], -1) as [Tensor, Tensor];
+    return { qNope, qPe: T.rope(qPe, ctx.cos, ctx.sin, 'interleaved') };
+  }
+
+  /** The normalised latent c_kv [B, T, r] and the rotated shared key k_pe [B, T, 1, rope]. */
+  private latents(x: Tensor, ctx: AttentionContext): { cKv: Tensor; kPe: Tensor } {
+    const [B, Tn] = x.shape as [number, number];
+    const { kvLoraRank: r, qkRopeHeadDim: rope, rmsNormEps } = this.dims;
+    const [c, kPe] = T.split(T.linear(x, this.kvA, this.kvABias), [r, rope], -1) as [Tensor, Tensor];
+    return {
+      cKv: T.rmsNorm(c, this.kvANorm, rmsNormEps),
+      kPe: T.rope(T.reshape(kPe, [B, Tn, 1, rope]), ctx.cos, ctx.sin, 'interleaved'),
+    };
+  }
+
+  forward(x: Tensor, ctx: AttentionContext): Tensor {
+    return ctx.caches ? this.absorbed(x, ctx) : this.naive(x, ctx);
+  }
+
+  /** Per-head keys and values expanded from the latent, then ordinary causal attention. */
+  naive(x: Tensor, ctx: AttentionContext): Tensor {
+    const [B, Tn] = x.shape as [number, number];
+    const { numAttentionHeads: H, qkNopeHeadDim: nope, qkRopeHeadDim: rope, vHeadDim: vd } = this.dims;
+    const { qNope, qPe } = this.queries(x, ctx);
+    const { cKv, kPe } = this.latents(x, ctx);
+    const kv = T.reshape(T.linear(cKv, this.kvB), [B, Tn, H, nope + vd]);
+    const [kNope, v] = T.split(kv, [nope, vd], -1) as [Tensor, Tensor];
+    const q = T.concat([qNope, qPe], -1);
+    const k = T.concat([kNope, T.expand(kPe, [B, Tn, H, rope])], -1);
+    const out = T.attention(T.transpose(q, 1, 2), T.transpose(k, 1, 2), T.transpose(v, 1, 2), { scale: this.softmaxScale });
+    return T.linear(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
+  }
+
+  /** W_UK and W_UV per head from kv_b_proj, in f32 (decoded once; inference only). */
+  private absorption(): { uk: Tensor; uv: Tensor } {
+    if (this.absorbedWeights) return this.absorbedWeights;
+    const { numAttentionHeads: H, qkNopeHeadDim: nope, vHeadDim: vd, kvLoraRank: r } = this.dims;
+    return noGrad(() => {
+      const wkv = this.kvB.dtype === 'f32' || this.kvB.dtype === 'f64' ? T.cast(this.kvB, 'f32') : T.dequantize(this.kvB);
+      const [uk, uv] = T.split(T.reshape(wkv, [H, nope + vd, r]), [nope, vd], 1) as [Tensor, Tensor];
+      this.absorbedWeights = { uk: T.contiguous(uk), uv: T.contiguous(uv) };
+      return this.absorbedWeights;
+    });
+  }
+
+  /**
+   * Attention over the latent cache. Scores: q_nopeᵀ·W_UK·c + q_peᵀ·k_pe, so the query is mapped
+   * into latent space (q̃ = W_UKᵀ q_nope, r values per head) and attends, as a single shared KV head,
+   * to rows [c_kv | k_pe]; the output latent is mapped back per head by W_UV, then o_proj.
+   */
+  absorbed(x: Tensor, ctx: AttentionContext): Tensor {
+    const [B, Tn] = x.shape as [number, number];
+    const { numAttentionHeads: H, kvLoraRank: r, qkRopeHeadDim: rope, vHeadDim: vd } = this.dims;
+    const caches = ctx.caches as LatentCache[];
+    const { uk, uv } = this.absorption();
+    const { qNope, qPe } = this.queries(x, ctx);
+    const { cKv, kPe } = this.latents(x, ctx);
+    // q̃[b,t,h,:] = q_nope[b,t,h,:] · W_UK[h]  → [B, H, T, r]
+    const qLatent = T.matmul(T.transpose(qNope, 1, 2), T.expand(T.unsqueeze(uk, 0), [B, H, uk.shape[1]!, r]));
+    const q = T.concat([qLatent, T.transpose(qPe, 1, 2)], -1); // [B, H, T, r + rope]
+    const rows = T.concat([cKv, T.reshape(kPe, [B, Tn, rope])], -1); // [B, T, r + rope]
+    const outs: Tensor[] = [];
+    for (let b = 0; b < B; b++) {
+      const cache = caches[b]!;
+      cache.append(T.floatData(T.slice(rows, 0, b, b + 1)) as Float32Array, Tn);
+      const kv = cache.view(); // [1, 1, L, r + rope]
+      const values = T.slice(kv, 3, 0, r);
+      outs.push(T.attention(T.slice(q, 0, b, b + 1), kv, values, { scale: this.softmaxScale }));
+    }
+    const oLatent = outs.length === 1 ? outs[0]! : T.concat(outs, 0); // [B, H, T, r]
+    // o[b,t,h,:] = W_UV[h] · õ[b,h,t,:]
+    const o = T.matmul(oLatent, T.transpose(T.expand(T.unsqueeze(uv, 0), [B, H, vd, r]))); // [B, H, T, vd]
+    return T.linear(T.reshape(T.transpose(o, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Multi-Token Prediction (DeepSeek-V3 §2.2). Module k predicts token i+k+1 from the previous depth's
+ * representation of token i and the embedding of token i+k, keeping the causal chain:
+ *   h'_i = W_eh · [RMSNorm_e(Emb(t_{i+k})); RMSNorm_h(h_i^{k−1})],   h_i^k = Block_k(h'_i),
+ *   logits = Head(RMSNorm(h_i^k)).
+ * The embedding and output head are the main model's (shared); released checkpoints store the module
+ * at layer index num_hidden_layers + k − 1 with `enorm`, `hnorm`, `eh_proj`, a full decoder block and
+ * `shared_head.norm`. The embedding comes first in the concatenation, as in the released weights.
+ */
+import * as T from '../tensor/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import type { Weights } from './weights.ts';
+import type { DecoderLayer } from './decoder.ts';
+import type { AttentionContext } from './attention.ts';
+
+export class MtpModule {
+  readonly enorm: Tensor;
+  readonly hnorm: Tensor;
+  readonly ehProj: Tensor;
+  readonly headNorm: Tensor;
+
+  constructor(w: Weights, prefix: string, readonly block: DecoderLayer, readonly eps: number) {
+    this.enorm = w.get(`${prefix}.enorm.weight`);
+    this.hnorm = w.get(`${prefix}.hnorm.weight`);
+    this.ehProj = w.get(`${prefix}.eh_proj.weight`);
+    this.headNorm = w.get(`${prefix}.shared_head.norm.weight`);
+  }
+
+  /**
+   * previous [B, T, D]: depth k−1's states for tokens 0..T−1; nextEmbeddings [B, T, D]: embeddings of
+   * the tokens k positions ahead. Returns this depth's states (input to depth k+1) and the normalised
+   * states to feed the shared head.
+   */
+  forward(previous: Tensor, nextEmbeddings: Tensor, ctx: AttentionContext): { hidden: Tensor; normed: Tensor } {
+    const merged = T.linear(
+      T.concat([T.rmsNorm(nextEmbeddings, this.enorm, this.eps), T.rmsNorm(previous, this.hnorm, this.eps)], -1),
+      this.ehProj,
+    );
+    const hidden = this.block.forward(merged, ctx);
+    return { hidden, normed: T.rmsNorm(hidden, this.headNorm, this.eps) };
+  }
+}
