@@ -15,21 +15,56 @@ function asTensor(x: Operand, like: Tensor): Tensor {
   return typeof x === 'number' ? Tensor.from([x], [], like.dtype === 'f64' ? 'f64' : 'f32') : x;
 }
 
-/** Applies f over the broadcast of a and b. */
-function zipWith(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/**
+ * Tight loops for the four arithmetic ops over contiguous operands: y is either as long as x, or one
+ * row of length `period` repeated (trailing-axes broadcasting, e.g. a bias). A closure per element
+ * would be megamorphic in V8 and several times slower on the training hot path.
+ */
+function arith(op: BinaryOp, x: ArrayLike<number>, y: ArrayLike<number>, out: Float32Array | Float64Array, period: number): void {
+  const n = out.length;
+  if (period === n) {
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!; return;
+      case 'sub': for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!; return;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!; return;
+      case 'div': for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!; return;
+    }
+  }
+  for (let base = 0; base < n; base += period) {
+    switch (op) {
+      case 'add': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! + y[j]!; break;
+      case 'sub': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! - y[j]!; break;
+      case 'mul': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! * y[j]!; break;
+      case 'div': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! / y[j]!; break;
+    }
+  }
+}
+
+/** True when b broadcasts to a only along leading axes (b's shape is a suffix of a's, up to 1s in front). */
+function isTrailingBroadcast(a: Tensor, b: Tensor): boolean {
+  let i = a.rank - 1;
+  let j = b.rank - 1;
+  for (; j >= 0; i--, j--) if (i < 0 || a.shape[i] !== b.shape[j]) break;
+  for (; j >= 0; j--) if (b.shape[j] !== 1) return false;
+  return true;
+}
+
+/** Applies f over the broadcast of a and b (op names the fast path for arithmetic). */
+function zipWith(a: Tensor, b: Tensor, f: (x: number, y: number) => number, op?: BinaryOp): Tensor {
   const dtype = promote(a.dtype, b.dtype);
+  if ((op === 'add' || op === 'mul') && a.size < b.size) return zipWith(b, a, f, op);
+  if (op && b.size <= a.size && isTrailingBroadcast(a, b)) {
+    const out = allocFloat(dtype, a.size);
+    arith(op, floatData(a), floatData(b), out, Math.max(b.size, 1));
+    return new Tensor(out, a.shape, dtype);
+  }
   if (sameShape(a.shape, b.shape)) {
     const x = floatData(a);
     const y = floatData(b);
     const out = allocFloat(dtype, x.length);
     for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y[i]!);
-    return new Tensor(out, a.shape, dtype);
-  }
-  if (b.size === 1) {
-    const x = floatData(a);
-    const y = b.data[b.offset] as number;
-    const out = allocFloat(dtype, x.length);
-    for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y);
     return new Tensor(out, a.shape, dtype);
   }
   const shape = broadcastShapes(a.shape, b.shape);
@@ -75,21 +110,21 @@ export function map(a: Tensor, f: (x: number) => number): Tensor {
 export function add(a: Operand, b: Operand): Tensor {
   if (typeof a === 'number') return add(b, a);
   const B = asTensor(b, a);
-  const out = zipWith(a, B, (x, y) => x + y);
+  const out = zipWith(a, B, (x, y) => x + y, 'add');
   return record(out, 'add', [a, B], (g) => [sumTo(g, a.shape), sumTo(g, B.shape)]);
 }
 
 export function sub(a: Operand, b: Operand): Tensor {
   if (typeof a === 'number') return add(neg(b as Tensor), a);
   const B = asTensor(b, a);
-  const out = zipWith(a, B, (x, y) => x - y);
+  const out = zipWith(a, B, (x, y) => x - y, 'sub');
   return record(out, 'sub', [a, B], (g) => [sumTo(g, a.shape), sumTo(neg(g), B.shape)]);
 }
 
 export function mul(a: Operand, b: Operand): Tensor {
   if (typeof a === 'number') return mul(b, a);
   const B = asTensor(b, a);
-  const out = zipWith(a, B, (x, y) => x * y);
+  const out = zipWith(a, B, (x, y) => x * y, 'mul');
   return record(out, 'mul', [a, B], (g) => [
     a.requiresGrad ? sumTo(mul(g, B), a.shape) : null,
     B.requiresGrad ? sumTo(mul(g, a), B.shape) : null,
@@ -99,7 +134,7 @@ export function mul(a: Operand, b: Operand): Tensor {
 export function div(a: Operand, b: Operand): Tensor {
   if (typeof a === 'number') return mul(reciprocal(b as Tensor), a);
   const B = asTensor(b, a);
-  const out = zipWith(a, B, (x, y) => x / y);
+  const out = zipWith(a, B, (x, y) => x / y, 'div');
   return record(out, 'div', [a, B], (g) => [
     a.requiresGrad ? sumTo(div(g, B), a.shape) : null,
     B.requiresGrad ? sumTo(neg(div(mul(g, out), B)), B.shape) : null,
