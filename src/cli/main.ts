@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.ts';
 import { UserError } from './errors.ts';
+import { UserFacingError } from '../io/errors.ts';
 
 const commandsDir = new URL('./commands/', import.meta.url);
 
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-  if (e instanceof UserError) {
+  if (e instanceof UserError || e instanceof UserFacingError) {
     console.error(`dsts: ${e.message}`);
     process.exitCode = 1;
   } else {
