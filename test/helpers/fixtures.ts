@@ -2,22 +2,19 @@
  * The reference fixtures in ../shared (goldens of HF transformers): where they are, and reading a
  * golden file into tensors. A missing ../shared fails loudly: these tests must never pass silently.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { openSafetensors } from '../../src/io/safetensors/index.ts';
 import { tensorFromStored } from '../../src/model/load.ts';
 import type { Tensor } from '../../src/tensor/index.ts';
+import { requireShared, fixtureModels } from './shared.ts';
 
-export const sharedDir = fileURLToPath(new URL('../../../shared/', import.meta.url));
+export { sharedDir } from './shared.ts';
 
+/** Path of a file under ../shared/fixtures, failing loudly when it is missing. */
 export function fixture(...parts: string[]): string {
-  const p = join(sharedDir, 'fixtures', ...parts);
-  if (!existsSync(p)) throw new Error(`reference fixture missing: ${p} (the tests need ../shared beside the repository)`);
-  return p;
+  return requireShared('fixtures', ...parts);
 }
 
-export const FIXTURE_MODELS = ['deepseek_v3_tiny', 'deepseek_v3_tiny_fp8', 'deepseek_v2_tiny', 'qwen2_tiny', 'llama_tiny'] as const;
+export const FIXTURE_MODELS = fixtureModels;
 
 /** Every tensor of a golden file, by name. */
 export function readGolden(model: string): Map<string, Tensor> {
