@@ -1,0 +1,150 @@
+/**
+ * `dsts chat`: an interactive conversation in the terminal. Replies stream as they are generated; a
+ * reasoning model's thinking is shown apart from its answer (dimmed on a terminal, prefixed when the
+ * output is piped) and is not fed back in later turns.
+ */
+import { createInterface } from 'node:readline';
+import type { Command } from '../command.ts';
+import { parse } from '../args.ts';
+import { UserError } from '../errors.ts';
+import { ChatSession } from '../../generate/index.ts';
+import { TokenizerError } from '../../tokenizer/errors.ts';
+import { samplingOptions, samplingFromFlags, maxTokensFlag, openModel, requireTokenizer } from './generate.ts';
+
+const usage = `usage: dsts chat --model <dir> [--tokenizer <file|dir>] [--system <text>] [options]
+
+Chats with the model through its tokenizer's chat template. Type a message and press Enter.
+  /reset   start a new conversation
+  /exit    leave (so do Ctrl-D and, between replies, Ctrl-C; during a reply Ctrl-C stops it)
+
+options:
+  --model <dir>             checkpoint folder
+  --tokenizer <file|dir>    tokenizer.json (default: the one in the model folder)
+  --system <text>           system message
+  --max-tokens <n>          most tokens per reply (default 2048)
+  --temperature <t>         default 0.6 (DeepSeek's recommendation); 0 = greedy
+  --top-p <p>               default 0.95
+  --top-k <k>  --min-p <p>  --repetition-penalty <r>  --seed <n>`;
+
+/** Reasoning lines are prefixed with this when the output is not a terminal. */
+const THINK_PREFIX = '[think] ';
+const DIM = '\x1b[2m';
+const UNDIM = '\x1b[22m';
+
+/** Writes a reply's pieces: reasoning apart (dimmed or prefixed), then the answer. Exported for tests. */
+export class ReplyPrinter {
+  private inThinking = false;
+  private lineStart = true;
+
+  constructor(private readonly out: { write(text: string): unknown }, private readonly tty: boolean) {}
+
+  reasoning(text: string): void {
+    if (!text) return;
+    if (!this.inThinking) {
+      this.inThinking = true;
+      if (this.tty) this.out.write(DIM);
+    }
+    if (this.tty) {
+      this.write(text);
+      return;
+    }
+    for (const ch of text.split(/(\n)/)) {
+      if (ch === '') continue;
+      if (this.lineStart && ch !== '\n') this.out.write(THINK_PREFIX);
+      this.write(ch);
+    }
+  }
+
+  content(text: string): void {
+    if (!text) return;
+    this.endThinking();
+    this.write(text);
+  }
+
+  /** Ends the reply on a fresh line. */
+  end(): void {
+    this.endThinking();
+    if (!this.lineStart) this.out.write('\n');
+  }
+
+  private endThinking(): void {
+    if (!this.inThinking) return;
+    this.inThinking = false;
+    if (this.tty) this.out.write(UNDIM);
+    if (!this.lineStart) this.out.write('\n');
+    this.out.write('\n');
+    this.lineStart = true;
+  }
+
+  private write(text: string): void {
+    this.out.write(text);
+    this.lineStart = text.endsWith('\n');
+  }
+}
+
+const command: Command = {
+  summary: 'chat with a model in the terminal (streaming, thinking shown apart)',
+  usage,
+  async run(args) {
+    const { values: v } = parse(args, {
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      system: { type: 'string' },
+      ...samplingOptions,
+    });
+    const sampling = samplingFromFlags(v, { temperature: 0.6, topP: 0.95 });
+    const maxTokens = maxTokensFlag(v['max-tokens'], 2048);
+    const setup = openModel(v.model, v.tokenizer, 'chat');
+    const tokenizer = requireTokenizer(setup, 'chat');
+    if (tokenizer.chatTemplateNames.length === 0) throw new UserError('chat: the tokenizer has no chat template (tokenizer_config.json); use dsts generate --prompt');
+    const session = new ChatSession(setup.generator, tokenizer, { system: v.system, maxTokens, sampling });
+
+    const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+    const rl = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
+    let replying = false;
+    let stop = false;
+    rl.on('SIGINT', () => {
+      if (replying) stop = true;
+      else rl.close();
+    });
+    if (tty) {
+      console.log('dsts chat — /reset starts over, /exit leaves.');
+      rl.setPrompt('> ');
+      rl.prompt();
+    }
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === '/exit' || line === '/quit') break;
+      if (line === '/reset') {
+        session.reset();
+        console.log('(conversation reset)');
+      } else if (line.length > 0) {
+        const printer = new ReplyPrinter(process.stdout, tty);
+        replying = true;
+        stop = false;
+        try {
+          for await (const d of session.send(line)) {
+            printer.reasoning(d.reasoning);
+            printer.content(d.content);
+            if (stop) break;
+          }
+        } catch (e) {
+          // A turn that cannot run (prompt longer than the context, a tokenizer/model mismatch) ends
+          // that turn, not the chat.
+          if (!(e instanceof TokenizerError || e instanceof RangeError)) throw e;
+          printer.end();
+          console.error(`dsts: ${e.message}`);
+        } finally {
+          replying = false;
+          printer.end();
+        }
+        if (stop) console.log('(stopped)');
+      }
+      if (tty) rl.prompt();
+    }
+    rl.close();
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,19 @@
+/** The generation layer: samplers, stop rules, streaming detokenization, batched decoding, chat, `<think>` splitting. */
+export * as processors from './logits-processors.ts';
+export { Sampler, processLogits, sampleCategorical, validateSampling, type SamplingParams, type TokenHistory } from './sampler.ts';
+export { StopStringMatcher, type StopPush } from './stop-strings.ts';
+export { IncrementalDetokenizer, type TokenDecoder, type DetokenizerOptions } from './detokenizer.ts';
+export { ThinkingSplitter, splitThinking, promptOpensThinking, type ThinkingDelta, type ThinkingOptions } from './thinking.ts';
+export { Sequence, DEFAULT_MAX_TOKENS, type FinishReason, type GenerationRequest, type TokenEvent } from './sequence.ts';
+export { BatchDecoder, type DecodingModel, type BatchDecoderOptions } from './batch-decoder.ts';
+export {
+  Generator,
+  eosTokenIds,
+  type GenerateOptions,
+  type GenerationEvent,
+  type GenerationResult,
+  type GeneratorOptions,
+  type TextTokenizer,
+} from './generate.ts';
+export { ChatSession, type ChatTurn, type ChatTokenizer, type ChatSessionOptions, type ChatDelta } from './chat-session.ts';
+export { loadForGeneration, type GenerationSetup } from './load.ts';

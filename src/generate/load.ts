@@ -1,0 +1,37 @@
+/**
+ * Opening a checkpoint folder for generation: the model, its tokenizer (the folder's tokenizer.json,
+ * or one named explicitly) and a Generator with the config's eos ids and context length. Shared by
+ * the CLI commands and the HTTP server.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel, type LoadedModel } from '../model/load.ts';
+import { loadTokenizer } from '../tokenizer/load.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { Generator, eosTokenIds } from './generate.ts';
+
+export interface GenerationSetup extends LoadedModel {
+  generator: Generator;
+  /** Absent when the folder has no tokenizer.json and none was given. */
+  tokenizer?: Tokenizer;
+  /** Where the tokenizer came from. */
+  tokenizerPath?: string;
+}
+
+/**
+ * Loads `modelDir` for generation. `tokenizerPath` (a tokenizer.json or a folder holding one) wins
+ * over the model folder's own. Stop ids: the config's eos ids plus the tokenizer's eos token.
+ * Throws the io layer's user-facing errors for a missing or malformed folder, and TokenizerError for
+ * a bad tokenizer.
+ */
+export function loadForGeneration(modelDir: string, tokenizerPath?: string): GenerationSetup {
+  const loaded = loadModel(modelDir);
+  const path = tokenizerPath ?? (existsSync(join(modelDir, 'tokenizer.json')) ? modelDir : undefined);
+  const tokenizer = path === undefined ? undefined : loadTokenizer(path);
+  const eos = new Set(eosTokenIds(loaded.config));
+  const eosToken = tokenizer?.specialTokens.eos_token;
+  const eosId = eosToken === undefined ? undefined : tokenizer!.tokenToId(eosToken);
+  if (eosId !== undefined) eos.add(eosId);
+  const generator = new Generator(loaded.model, { tokenizer, eosTokenIds: [...eos], maxContext: loaded.config.maxPositionEmbeddings });
+  return { ...loaded, generator, tokenizer, tokenizerPath: path };
+}

@@ -1,0 +1,149 @@
+/**
+ * Logit processors: the steps between a model's next-token logits and the distribution a token is
+ * drawn from. Each is a pure function (it returns a new array and leaves its input alone), so they
+ * compose in any order and are tested one by one. Masked-out tokens get −Infinity.
+ *
+ * The usual chain, as `Sampler` runs it (the order of HF transformers and vLLM):
+ *   repetition penalty → frequency/presence penalties → temperature → top-k → top-p → min-p.
+ */
+
+/** Index of the largest logit (the first one on ties, as torch.argmax); −1 for an empty array. */
+export function argmax(logits: ArrayLike<number>): number {
+  let best = -1;
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (v > max || best < 0) {
+      max = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** Probabilities softmax(logits), in f64 so long tails still sum to 1; −Infinity gives 0. */
+export function softmax(logits: ArrayLike<number>): Float64Array {
+  const n = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (logits[i]! > max) max = logits[i]!;
+  const p = new Float64Array(n);
+  if (max === -Infinity) return p;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(logits[i]! - max);
+    p[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < n; i++) p[i]! /= sum;
+  return p;
+}
+
+/**
+ * CTRL's repetition penalty as HF applies it: every token already present (prompt and output) has its
+ * logit divided by `penalty` when positive and multiplied by it when negative, so penalty > 1 always
+ * makes a repeat less likely. penalty = 1 is a no-op.
+ */
+export function repetitionPenalty(logits: Float32Array, seen: Iterable<number>, penalty: number): Float32Array {
+  if (!(penalty > 0)) throw new RangeError(`repetition penalty must be > 0, got ${penalty}`);
+  const out = logits.slice();
+  if (penalty === 1) return out;
+  const done = new Set<number>();
+  for (const id of seen) {
+    if (done.has(id) || id < 0 || id >= out.length) continue;
+    done.add(id);
+    const v = out[id]!;
+    out[id] = v > 0 ? v / penalty : v * penalty;
+  }
+  return out;
+}
+
+/**
+ * OpenAI's frequency and presence penalties over the tokens generated so far:
+ * logit[t] −= count(t)·frequency + (count(t) > 0 ? presence : 0).
+ */
+export function frequencyPresencePenalty(
+  logits: Float32Array,
+  counts: ReadonlyMap<number, number>,
+  frequency: number,
+  presence: number,
+): Float32Array {
+  const out = logits.slice();
+  if (frequency === 0 && presence === 0) return out;
+  for (const [id, n] of counts) {
+    if (n <= 0 || id < 0 || id >= out.length) continue;
+    out[id]! -= n * frequency + presence;
+  }
+  return out;
+}
+
+/** logits / temperature (temperature > 0; 0 means greedy and is handled by the sampler). */
+export function temperature(logits: Float32Array, t: number): Float32Array {
+  if (!(t > 0)) throw new RangeError(`temperature must be > 0 here, got ${t}`);
+  const out = logits.slice();
+  if (t === 1) return out;
+  for (let i = 0; i < out.length; i++) out[i]! /= t;
+  return out;
+}
+
+/** Indices of the finite logits, largest first (ties: lower index first, so results are stable). */
+function rankedCandidates(logits: Float32Array): Int32Array {
+  let n = 0;
+  const idx = new Int32Array(logits.length);
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > -Infinity) idx[n++] = i;
+  const c = idx.subarray(0, n);
+  c.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  return c;
+}
+
+/**
+ * Keeps the k largest logits (and any tied with the k-th, as HF does), masking the rest.
+ * k ≤ 0 or k ≥ vocabulary size keeps everything.
+ */
+export function topK(logits: Float32Array, k: number): Float32Array {
+  const out = logits.slice();
+  if (k <= 0 || k >= out.length) return out;
+  const ranked = rankedCandidates(logits);
+  if (k >= ranked.length) return out;
+  const kth = logits[ranked[k - 1]!]!;
+  for (let i = 0; i < out.length; i++) if (out[i]! < kth) out[i] = -Infinity;
+  return out;
+}
+
+/**
+ * Nucleus sampling: keeps the smallest set of most likely tokens whose probabilities add up to at
+ * least p (always at least one token), masking the rest. p ≥ 1 keeps everything.
+ */
+export function topP(logits: Float32Array, p: number): Float32Array {
+  if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
+  const out = logits.slice();
+  if (p >= 1) return out;
+  const probs = softmax(logits);
+  const ranked = rankedCandidates(logits);
+  let cum = 0;
+  let keep = 0;
+  while (keep < ranked.length) {
+    cum += probs[ranked[keep]!]!;
+    keep++;
+    if (cum >= p) break;
+  }
+  const allowed = new Uint8Array(out.length);
+  for (let j = 0; j < keep; j++) allowed[ranked[j]!] = 1;
+  for (let i = 0; i < out.length; i++) if (!allowed[i]) out[i] = -Infinity;
+  return out;
+}
+
+/**
+ * Min-p sampling: keeps tokens whose probability is at least minP times the most likely token's
+ * (so the cut adapts to how confident the model is). minP ≤ 0 keeps everything.
+ */
+export function minP(logits: Float32Array, minP: number): Float32Array {
+  const out = logits.slice();
+  if (minP <= 0) return out;
+  if (minP > 1) throw new RangeError(`min-p must be in [0, 1], got ${minP}`);
+  // p_i ≥ minP·p_max  ⇔  logit_i ≥ logit_max + ln(minP): no softmax needed.
+  let max = -Infinity;
+  for (let i = 0; i < out.length; i++) if (out[i]! > max) max = out[i]!;
+  const cut = max + Math.log(minP);
+  for (let i = 0; i < out.length; i++) if (out[i]! < cut) out[i] = -Infinity;
+  return out;
+}

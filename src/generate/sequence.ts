@@ -1,0 +1,150 @@
+/**
+ * One generation request in flight: its prompt, its cache, the tokens chosen so far, and the rules
+ * that end it (stop tokens, stop strings, max tokens). The batch decoder owns the model calls; a
+ * Sequence only decides, token by token, what the output is and when it is finished.
+ */
+import type { SequenceCache } from '../model/causal-lm.ts';
+import { Sampler, type SamplingParams } from './sampler.ts';
+import { StopStringMatcher } from './stop-strings.ts';
+import { IncrementalDetokenizer, type TokenDecoder } from './detokenizer.ts';
+
+/**
+ * Why a sequence ended: a stop token or stop string ('stop'), its token budget or the model's context
+ * ('length'), or the caller cancelling it ('abort').
+ */
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface GenerationRequest {
+  /** Prompt token ids (at least one). */
+  prompt: readonly number[];
+  /** Most tokens to generate (default 256). */
+  maxTokens?: number;
+  sampling?: SamplingParams;
+  /** Token ids that end the output (not part of its text): typically the model's eos ids. */
+  stopTokenIds?: readonly number[];
+  /** Strings that end the output; the match and what follows are cut from the text. Needs a decoder. */
+  stop?: readonly string[];
+  /** Turns ids into text for streaming and stop strings; without one, only ids are produced. */
+  decoder?: TokenDecoder;
+  /** Leave special tokens out of the text (default true). */
+  skipSpecialTokens?: boolean;
+  /** Caller's tag, carried through to events (e.g. the request id of an HTTP call). */
+  tag?: unknown;
+}
+
+/** One step's news for one sequence: the token it produced and the text that token released. */
+export interface TokenEvent {
+  sequence: Sequence;
+  /** The new token id. */
+  token: number;
+  /** Text released by this step (may be '' while a character or a possible stop string is incomplete). */
+  text: string;
+  /** Set on the last event of a sequence. */
+  finishReason: FinishReason | null;
+}
+
+export const DEFAULT_MAX_TOKENS = 256;
+
+let nextId = 0;
+
+export class Sequence {
+  readonly id = nextId++;
+  readonly prompt: readonly number[];
+  readonly maxTokens: number;
+  readonly sampler: Sampler;
+  readonly tag: unknown;
+  /** Generated ids, including a final stop token if one ended the output. */
+  readonly generated: number[] = [];
+  /** The text released so far. */
+  text = '';
+  finishReason: FinishReason | null = null;
+  /** What stopped it: the stop token id or the matched stop string. */
+  stoppedBy: number | string | null = null;
+  /** Its per-layer caches, created when it is prefilled. */
+  cache: SequenceCache | null = null;
+  private readonly stopIds: ReadonlySet<number>;
+  private readonly detok: IncrementalDetokenizer | null;
+  private readonly stops: StopStringMatcher;
+
+  constructor(req: GenerationRequest) {
+    if (req.prompt.length === 0) throw new RangeError('a prompt needs at least one token');
+    const maxTokens = req.maxTokens ?? DEFAULT_MAX_TOKENS;
+    if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new RangeError(`max tokens must be an integer ≥ 1, got ${maxTokens}`);
+    if ((req.stop?.length ?? 0) > 0 && !req.decoder) throw new RangeError('stop strings need a tokenizer to decode the output');
+    this.prompt = [...req.prompt];
+    this.maxTokens = maxTokens;
+    this.sampler = new Sampler(req.sampling);
+    this.tag = req.tag;
+    this.stopIds = new Set(req.stopTokenIds ?? []);
+    this.detok = req.decoder ? new IncrementalDetokenizer(req.decoder, { skipSpecialTokens: req.skipSpecialTokens }) : null;
+    this.stops = new StopStringMatcher(req.stop ?? []);
+  }
+
+  get finished(): boolean {
+    return this.finishReason !== null;
+  }
+
+  /** Tokens the cache holds or will hold: prompt and output. */
+  get length(): number {
+    return this.prompt.length + this.generated.length;
+  }
+
+  /** The token to feed the model next (the last one produced). */
+  get lastToken(): number {
+    return this.generated[this.generated.length - 1] ?? this.prompt[this.prompt.length - 1]!;
+  }
+
+  /** Chooses the next token from next-token logits [V] and records it. */
+  sampleNext(logits: Float32Array): TokenEvent {
+    return this.accept(this.sampler.sample(logits, { prompt: this.prompt, generated: this.generated }));
+  }
+
+  /** Records a chosen token, applying the stop rules. */
+  accept(token: number): TokenEvent {
+    if (this.finished) throw new Error(`sequence ${this.id} is already finished`);
+    this.generated.push(token);
+    let text = '';
+    if (this.stopIds.has(token)) {
+      this.finish('stop', token);
+      text = this.drain();
+    } else {
+      const delta = this.detok ? this.detok.push(token) : '';
+      const r = this.stops.push(delta);
+      text = r.text;
+      if (r.stopped !== undefined) this.finish('stop', r.stopped);
+      else if (this.generated.length >= this.maxTokens) {
+        this.finish('length', null);
+        text += this.drain();
+      }
+    }
+    this.text += text;
+    return { sequence: this, token, text, finishReason: this.finishReason };
+  }
+
+  /** Ends the sequence now (a caller cancelled it, or the context is full). */
+  finish(reason: FinishReason, by: number | string | null): void {
+    this.finishReason = reason;
+    this.stoppedBy = by;
+  }
+
+  /**
+   * Ends the sequence from outside its stop rules (context full), releasing the text it still held;
+   * returns that text (also added to `text`).
+   */
+  close(reason: FinishReason): string {
+    if (this.finished) return '';
+    this.finish(reason, null);
+    const tail = this.drain();
+    this.text += tail;
+    return tail;
+  }
+
+  /** At the end: text still held by the detokenizer and the stop matcher (it matched nothing). */
+  private drain(): string {
+    const tail = this.detok ? this.detok.flush() : '';
+    const r = this.stops.push(tail);
+    if (r.stopped === undefined) return r.text + this.stops.flush();
+    if (this.finishReason === 'length') this.finish('stop', r.stopped); // the tail completed a stop string
+    return r.text;
+  }
+}

@@ -1,0 +1,77 @@
+// End-to-end: `dsts chat` driven through a pipe, with a fixture model and a tiny tokenizer built to
+// fit its 512-token vocabulary (its R1-style template opens <think>, so replies start as reasoning).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixture } from '../helpers/fixtures.ts';
+import { writeTinyTokenizer } from '../generate/tiny-tokenizer.ts';
+import { ReplyPrinter } from '../../src/cli/commands/chat.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+test('dsts chat answers each line as it arrives, handles /reset, and exits on /exit with stdin still open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsts-chat-'));
+  try {
+    writeTinyTokenizer(dir);
+    const args = ['chat', '--model', fixture('models', 'deepseek_v3_tiny'), '--tokenizer', dir, '--max-tokens', '12', '--seed', '3', '--temperature', '1'];
+    const child = spawn(process.execPath, [join(root, 'bin/dsts.js'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const waitFor = async (pred: () => boolean, what: string) => {
+      const t0 = Date.now();
+      while (!pred()) {
+        if (Date.now() - t0 > 30_000) throw new Error(`timed out waiting for ${what}; stdout: ${out}; stderr: ${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+
+    child.stdin.write('hello there\n');
+    // The reply streams while stdin is still open: the model's thinking, prefixed as it is piped.
+    await waitFor(() => out.includes('[think] '), 'the first reply');
+    const first = out;
+    child.stdin.write('/reset\n');
+    await waitFor(() => out.includes('(conversation reset)'), '/reset');
+    child.stdin.write('hello there\n');
+    await waitFor(() => out.length > first.length + '(conversation reset)\n'.length, 'the second reply');
+    child.stdin.write('/exit\n'); // not closing stdin: /exit alone must end it
+    const code = await exited;
+    assert.equal(code, 0, err);
+    assert.equal(err, '');
+    // After /reset the same question (same seed) gets the same reply: the history really was cleared.
+    const [before, after] = out.split('(conversation reset)\n');
+    assert.ok(before!.startsWith('[think] '), out);
+    assert.equal(after, before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the reply printer shows reasoning apart: prefixed when piped, dimmed on a terminal', () => {
+  const piped: string[] = [];
+  const p = new ReplyPrinter({ write: (s: string) => piped.push(s) }, false);
+  p.reasoning('first line\nsec');
+  p.reasoning('ond line');
+  p.content('The answer.');
+  p.end();
+  assert.equal(piped.join(''), '[think] first line\n[think] second line\n\nThe answer.\n');
+
+  const tty: string[] = [];
+  const t = new ReplyPrinter({ write: (s: string) => tty.push(s) }, true);
+  t.reasoning('hmm');
+  t.content('Yes.');
+  t.end();
+  assert.equal(tty.join(''), '\x1b[2mhmm\x1b[22m\n\nYes.\n');
+
+  const plain: string[] = [];
+  const n = new ReplyPrinter({ write: (s: string) => plain.push(s) }, false);
+  n.content('No thinking here.');
+  n.end();
+  assert.equal(plain.join(''), 'No thinking here.\n');
+});
