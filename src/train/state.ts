@@ -1,0 +1,73 @@
+/**
+ * Packing the optimizer's and the data loader's state into a checkpoint's tensors and JSON, and
+ * back. Names in trainer_state.safetensors:
+ *
+ *   optimizer.step                 I32 [P]  per-parameter AdamW step counts, in `params` order
+ *   optimizer.exp_avg.<name>       F32      first moment of parameter <name>
+ *   optimizer.exp_avg_sq.<name>    F32      second moment
+ *   loader.carry                   I32 [n]  tokens read but not yet in a sequence
+ *   loader.buffer                  I32 [k, T+1]  the shuffle buffer's sequences
+ *   master.<name>                  F32      master weights (added by checkpoint.ts for bf16 models)
+ */
+import type { StoredTensor } from '../io/safetensors/index.ts';
+import type { AdamW } from './optim/adamw.ts';
+import type { LoaderState } from './data/loader.ts';
+import type { StreamPosition } from './data/token-stream.ts';
+import type { JsonObject } from './config/reader.ts';
+import { TrainError } from './errors.ts';
+
+export function optimizerTensors(opt: AdamW, out: Map<string, StoredTensor>): void {
+  const s = opt.state();
+  out.set('optimizer.step', { dtype: 'I32', shape: [s.steps.length], data: s.steps });
+  for (const p of opt.params) {
+    out.set(`optimizer.exp_avg.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: s.m.get(p.name)! });
+    out.set(`optimizer.exp_avg_sq.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: s.v.get(p.name)! });
+  }
+}
+
+function tensorOf<D extends StoredTensor['dtype']>(tensors: Map<string, StoredTensor>, name: string, dtype: D): Extract<StoredTensor, { dtype: D }> {
+  const t = tensors.get(name);
+  if (!t) throw new TrainError(`trainer state: tensor '${name}' is missing`);
+  if (t.dtype !== dtype) throw new TrainError(`trainer state: tensor '${name}' is ${t.dtype}, expected ${dtype}`);
+  return t as Extract<StoredTensor, { dtype: D }>;
+}
+
+/** Restores AdamW from checkpoint tensors; `names` is the saved parameter order. */
+export function restoreOptimizer(opt: AdamW, names: readonly string[], tensors: Map<string, StoredTensor>): void {
+  const current = opt.params.map((p) => p.name);
+  if (names.length !== current.length || names.some((n, i) => n !== current[i])) {
+    throw new TrainError('trainer state: the checkpoint was saved for a model with different parameters');
+  }
+  const steps = tensorOf(tensors, 'optimizer.step', 'I32').data;
+  const m = new Map<string, Float32Array>();
+  const v = new Map<string, Float32Array>();
+  for (const n of names) {
+    m.set(n, tensorOf(tensors, `optimizer.exp_avg.${n}`, 'F32').data);
+    v.set(n, tensorOf(tensors, `optimizer.exp_avg_sq.${n}`, 'F32').data);
+  }
+  opt.load({ steps, m, v });
+}
+
+export function loaderTensors(state: LoaderState, seqLen: number, out: Map<string, StoredTensor>): void {
+  out.set('loader.carry', { dtype: 'I32', shape: [state.carry.length], data: state.carry });
+  const L = seqLen + 1;
+  const buf = new Int32Array(state.buffer.length * L);
+  state.buffer.forEach((s, i) => buf.set(s, i * L));
+  out.set('loader.buffer', { dtype: 'I32', shape: [state.buffer.length, L], data: buf });
+}
+
+export function loaderJson(state: LoaderState): JsonObject {
+  return { stream: state.stream as unknown as JsonObject, draws: state.draws };
+}
+
+export function restoreLoaderState(json: JsonObject, tensors: Map<string, StoredTensor>): LoaderState {
+  const carry = tensorOf(tensors, 'loader.carry', 'I32').data;
+  const buffer = tensorOf(tensors, 'loader.buffer', 'I32');
+  const [k, L] = buffer.shape as [number, number];
+  const items = Array.from({ length: k }, (_, i) => buffer.data.slice(i * L, (i + 1) * L));
+  const stream = json.stream as unknown as StreamPosition;
+  if (typeof json.draws !== 'number' || typeof stream?.epoch !== 'number' || typeof stream.cursor?.offset !== 'number') {
+    throw new TrainError('trainer state: the data loader position is malformed');
+  }
+  return { stream, draws: json.draws, carry, buffer: items };
+}
