@@ -50,6 +50,14 @@ export class KVCache {
   truncate(n: number): void {
     this.length = Math.min(this.length, n);
   }
+
+  /** A copy holding the first `n` tokens (default all), room for `capacity` (prefix-cache reuse). */
+  clone(n = this.length, capacity = n): KVCache {
+    const len = Math.min(n, this.length);
+    const c = new KVCache(this.kvHeads, this.keyDim, this.valueDim, Math.max(capacity, len));
+    c.append(this.k.subarray(0, len * this.kvHeads * this.keyDim), this.v.subarray(0, len * this.kvHeads * this.valueDim), len);
+    return c;
+  }
 }
 
 function headsFirst(src: Float32Array, L: number, H: number, D: number): Tensor {
@@ -95,6 +103,14 @@ export class LatentCache {
 
   truncate(n: number): void {
     this.length = Math.min(this.length, n);
+  }
+
+  /** A copy holding the first `n` tokens (default all), room for `capacity` (prefix-cache reuse). */
+  clone(n = this.length, capacity = n): LatentCache {
+    const len = Math.min(n, this.length);
+    const c = new LatentCache(this.kvLoraRank, this.ropeDim, Math.max(capacity, len));
+    c.append(this.data.subarray(0, len * this.valuesPerToken), len);
+    return c;
   }
 }
 

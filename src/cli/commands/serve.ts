@@ -1,0 +1,93 @@
+/** `dsts serve`: the OpenAI/DeepSeek-compatible API and the web chat for a model folder. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from '../command.ts';
+import { numberFlag, parse } from '../args.ts';
+import { UserError } from '../errors.ts';
+import { loadServedModel, startServer } from '../../serve/index.ts';
+
+/** The model shipped with the project, used when no --model is given. */
+export const EMBEDDED_MODEL = fileURLToPath(new URL('../../../models/deepseek-ts-nano', import.meta.url));
+
+/** Whether the embedded model has been trained and saved (its folder may exist, empty, before). */
+export function embeddedModelReady(): boolean {
+  return ['config.json', 'tokenizer.json'].every((f) => existsSync(join(EMBEDDED_MODEL, f)));
+}
+
+const usage = `usage: dsts serve [--model <dir>] [--host <addr>] [--port <n>] [options]
+
+Serves a model over HTTP: the OpenAI/DeepSeek-compatible API under /v1 and a web chat at /.
+
+options:
+  --model <dir>          HF model folder: config.json, *.safetensors, tokenizer.json, tokenizer_config.json
+                         (default: the embedded model, models/deepseek-ts-nano)
+  --host <addr>          interface to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --port <n>             port (default 8000; 0 picks a free one)
+  --name <id>            model name clients pass as "model" (default: the folder's name)
+  --max-batch <n>        sequences decoded together (default 32)
+  --max-queue <n>        requests waiting beyond the batch before 429 (default 256)
+  --max-tokens <n>       largest max_tokens a request may ask for (default 8192)
+  --max-context <n>      cap on prompt + output tokens (default: the model's max_position_embeddings)
+  --thinking-budget <n>  force </think> after n reasoning tokens (default: none)
+  --api-key <key>        require "Authorization: Bearer <key>" on the API routes
+  --no-web               API only, no web chat`;
+
+const command: Command = {
+  summary: 'serve a model: OpenAI/DeepSeek-compatible API and web chat',
+  usage,
+  async run(args) {
+    const { values } = parse(args, {
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      name: { type: 'string' },
+      'max-batch': { type: 'string' },
+      'max-queue': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-context': { type: 'string' },
+      'thinking-budget': { type: 'string' },
+      'api-key': { type: 'string' },
+      'no-web': { type: 'boolean' },
+    });
+    const int = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const n = numberFlag(v, name, 0);
+      if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name} expects a whole number ≥ 0, got '${v}'`);
+      return n;
+    };
+    // Flags are checked before the (possibly large) model is loaded.
+    const maxContext = int('max-context', values['max-context']);
+    const options = {
+      host: values.host,
+      port: int('port', values.port),
+      maxBatch: int('max-batch', values['max-batch']),
+      maxQueue: int('max-queue', values['max-queue']),
+      maxTokens: int('max-tokens', values['max-tokens']),
+      thinkingBudget: int('thinking-budget', values['thinking-budget']),
+      apiKey: values['api-key'],
+      webChat: values['no-web'] !== true,
+    };
+    const dir = values.model ?? EMBEDDED_MODEL;
+    if (values.model === undefined && !embeddedModelReady()) {
+      throw new UserError(`the embedded model is not there (${dir}): train it first, or pass --model <dir>`);
+    }
+    if (!existsSync(dir)) throw new UserError(`no model folder at ${dir}`);
+    const model = loadServedModel(dir, { name: values.name, maxContext });
+    const server = await startServer(model, options);
+    console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}) from ${model.dir}`);
+    if (values['no-web'] !== true) console.log(`  web chat  ${server.url}/`);
+    console.log(`  API       ${server.url}/v1  (POST /v1/chat/completions, /v1/completions; GET /v1/models, /health, /metrics)`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        console.log('deepseek-ts: shutting down');
+        void server.close().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
+
+export default command;

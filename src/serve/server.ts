@@ -1,0 +1,231 @@
+/**
+ * The HTTP server (plain `node:http`): routes, the API-key check, CORS, request metrics, and one
+ * error path — every failure becomes an OpenAI/DeepSeek-shaped error body, and a bug in one request
+ * is logged and answered with a 500 while everyone else keeps being served.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chatCompletions } from './chat/handler.ts';
+import { completions } from './completions/handler.ts';
+import type { ServerContext, ServerLimits } from './context.ts';
+import { Scheduler, type SchedulerOptions } from './engine/scheduler.ts';
+import { ApiError } from './http/errors.ts';
+import { readJsonObject } from './http/body.ts';
+import { ServerMetrics } from './metrics.ts';
+import { getModel, health, listModels } from './routes/info.ts';
+import { staticFile } from './routes/static.ts';
+import { detokenize, tokenize } from './routes/tokenize.ts';
+import type { ServedModel } from './served-model.ts';
+
+export interface ServeOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 8000; 0 picks a free one). */
+  port?: number;
+  /** Sequences decoded together (default 32). */
+  maxBatch?: number;
+  /** Requests waiting beyond the batch before 429s (default 256). */
+  maxQueue?: number;
+  /** Waiting longer than this gives a 503 (default 120 s). */
+  queueTimeoutMs?: number;
+  /** Largest `max_tokens` (default 8192). */
+  maxTokens?: number;
+  /** Output tokens when a chat request gives no `max_tokens` (default 4096, capped by the context). */
+  defaultMaxTokens?: number;
+  /** Largest request body in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
+  /** Stream keep-alive interval in ms (default 10 s; 0 disables). */
+  keepAliveMs?: number;
+  /** Force `</think>` after this many reasoning tokens (default: no budget). */
+  thinkingBudget?: number;
+  /** Require `Authorization: Bearer <key>` on /v1 routes. */
+  apiKey?: string;
+  /** Prompt tokens per prefill step (default 512). */
+  prefillChunk?: number;
+  /** Prefix cache budget in tokens (default 65,536; 0 disables). */
+  prefixCacheTokens?: number;
+  /** Serve the web chat at / (default true). */
+  webChat?: boolean;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:8000 */
+  url: string;
+  port: number;
+  server: Server;
+  context: ServerContext;
+  /** Stops accepting, aborts generations, closes connections. */
+  close(): Promise<void>;
+}
+
+type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<unknown> | unknown;
+
+interface Route {
+  method: 'GET' | 'POST';
+  path: RegExp;
+  name: string;
+  handler: Handler;
+  /** Needs the API key when one is set. */
+  auth: boolean;
+}
+
+const json = (res: ServerResponse, status: number, payload: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+};
+
+function routes(): Route[] {
+  const body = (ctx: ServerContext, req: IncomingMessage) => readJsonObject(req, ctx.limits.maxBodyBytes);
+  return [
+    { method: 'POST', path: /^\/v1\/chat\/completions$/, name: 'chat', auth: true, handler: async (ctx, req, res) => chatCompletions(ctx, await body(ctx, req), res) },
+    { method: 'POST', path: /^\/v1\/completions$/, name: 'completions', auth: true, handler: async (ctx, req, res) => completions(ctx, await body(ctx, req), res) },
+    { method: 'GET', path: /^\/v1\/models$/, name: 'models', auth: true, handler: (ctx, _q, res) => json(res, 200, listModels(ctx)) },
+    { method: 'GET', path: /^\/v1\/models\/([^/]+)$/, name: 'models', auth: true, handler: (ctx, _q, res, p) => json(res, 200, getModel(ctx, decodeURIComponent(p[0]!))) },
+    { method: 'POST', path: /^\/tokenize$/, name: 'tokenize', auth: true, handler: async (ctx, req, res) => json(res, 200, tokenize(ctx, await body(ctx, req))) },
+    { method: 'POST', path: /^\/detokenize$/, name: 'detokenize', auth: true, handler: async (ctx, req, res) => json(res, 200, detokenize(ctx, await body(ctx, req))) },
+    { method: 'GET', path: /^\/health$/, name: 'health', auth: false, handler: (ctx, _q, res) => json(res, 200, health(ctx)) },
+    {
+      method: 'GET',
+      path: /^\/metrics$/,
+      name: 'metrics',
+      auth: false,
+      handler: (ctx, _q, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(ctx.metrics.render());
+      },
+    },
+  ];
+}
+
+function limitsOf(o: ServeOptions): ServerLimits {
+  return {
+    maxTokens: o.maxTokens ?? 8192,
+    defaultMaxTokens: o.defaultMaxTokens ?? 4096,
+    maxBodyBytes: o.maxBodyBytes ?? 4 * 1024 * 1024,
+    keepAliveMs: o.keepAliveMs ?? 10_000,
+    thinkingBudget: o.thinkingBudget ?? Infinity,
+  };
+}
+
+function schedulerOptions(model: ServedModel, o: ServeOptions): SchedulerOptions {
+  return {
+    decoder: model.tokenizer,
+    maxBatch: o.maxBatch,
+    maxQueue: o.maxQueue,
+    queueTimeoutMs: o.queueTimeoutMs,
+    prefillChunk: o.prefillChunk,
+    maxContext: model.maxContext,
+    prefixCache: { maxTokens: o.prefixCacheTokens },
+  };
+}
+
+/** Wires the scheduler's events into the metrics. */
+function instrument(ctx: ServerContext): void {
+  const { metrics: m, scheduler: s } = ctx;
+  m.gauge('dsts_queue_depth', 'Requests waiting for a batch slot.', () => s.queueDepth);
+  m.gauge('dsts_running_sequences', 'Sequences in the running batch.', () => s.runningCount);
+  m.gauge('dsts_prefix_cache_tokens', 'Tokens held by the prefix cache.', () => s.prefixCache.size);
+  s.onStep = (info) => {
+    m.step.observe(info.ms / 1000);
+    if (info.decoded > 0) m.batch.observe(info.decoded);
+  };
+  s.onTokenInterval = (ms) => m.itl.observe(ms / 1000);
+  s.onFinish = (g) => {
+    m.finished.inc({ reason: g.finishReason ?? 'abort' });
+    m.generationTokens.inc({}, g.completionTokens);
+    m.cacheHitTokens.inc({}, g.cachedTokens);
+    const end = g.finishedAt ?? performance.now();
+    m.requestDuration.observe((end - g.queuedAt) / 1000);
+    if (g.startedAt !== null) m.queueWait.observe((g.startedAt - g.queuedAt) / 1000);
+    if (g.firstTokenAt !== null) m.ttft.observe((g.firstTokenAt - g.queuedAt) / 1000);
+  };
+}
+
+function setCors(res: ServerResponse): void {
+  res.setHeader('access-control-allow-origin', '*');
+  res.setHeader('access-control-allow-headers', 'authorization, content-type');
+  res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+}
+
+/** Starts serving `model`; resolves once listening. */
+export async function startServer(model: ServedModel, options: ServeOptions = {}): Promise<RunningServer> {
+  const scheduler = new Scheduler(model.model, schedulerOptions(model, options));
+  const ctx: ServerContext = { model, scheduler, metrics: new ServerMetrics(), limits: limitsOf(options) };
+  instrument(ctx);
+  const table = routes();
+  const webChat = options.webChat ?? true;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, seen: { route: string }): Promise<void> => {
+    setCors(res);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204);
+      res.end();
+      seen.route = 'options';
+      return;
+    }
+    if (webChat && req.method === 'GET') {
+      const file = staticFile(url.pathname);
+      if (file) {
+        res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' });
+        res.end(file.body);
+        seen.route = 'static';
+        return;
+      }
+    }
+    const matches = table.filter((r) => r.path.test(url.pathname));
+    if (matches.length === 0) throw new ApiError(404, `no route for ${req.method} ${url.pathname}`, 'not_found');
+    const route = matches.find((r) => r.method === req.method);
+    seen.route = matches[0]!.name;
+    if (!route) {
+      res.setHeader('allow', [...new Set(matches.map((r) => r.method))].join(', '));
+      throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}`, 'method_not_allowed');
+    }
+    if (route.auth && options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      throw new ApiError(401, 'invalid or missing API key (Authorization: Bearer <key>)', 'invalid_api_key');
+    }
+    await route.handler(ctx, req, res, route.path.exec(url.pathname)!.slice(1));
+  };
+
+  const server = createServer((req, res) => {
+    const seen = { route: 'unknown' };
+    handle(req, res, seen)
+      .catch((e: unknown) => {
+        const err = e instanceof ApiError ? e : new ApiError(500, 'internal server error', 'internal_error');
+        if (!(e instanceof ApiError)) console.error('deepseek-ts serve: request failed:', e);
+        if (!res.headersSent) {
+          // A refused body may still be arriving: close the connection rather than read it all.
+          if (err.status === 413) res.setHeader('connection', 'close');
+          json(res, err.status, err.body());
+        } else if (!res.writableEnded) {
+          res.end();
+        }
+      })
+      .finally(() => ctx.metrics.requests.inc({ route: seen.route, status: String(res.statusCode) }));
+  });
+  // Slow or idle clients must not hold sockets forever.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // streams may run long; generation has its own limits
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    server,
+    context: ctx,
+    close: () =>
+      new Promise<void>((resolve) => {
+        scheduler.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,48 @@
+// Conversations and settings, kept in the browser's localStorage (nothing is stored on the server).
+const CONVERSATIONS = 'dsts.conversations';
+const CURRENT = 'dsts.current';
+const SETTINGS = 'dsts.settings';
+
+export const DEFAULT_SETTINGS = { system: '', temperature: 0.7, maxTokens: 1024 };
+
+function read(key, fallback) {
+  try {
+    const v = JSON.parse(localStorage.getItem(key) ?? 'null');
+    return v ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function loadSettings() {
+  return { ...DEFAULT_SETTINGS, ...read(SETTINGS, {}) };
+}
+
+export function saveSettings(s) {
+  localStorage.setItem(SETTINGS, JSON.stringify(s));
+}
+
+/** All conversations, newest first: { id, title, updated, messages: [{ role, content, reasoning? }] }. */
+export function loadConversations() {
+  const list = read(CONVERSATIONS, []);
+  return Array.isArray(list) ? list : [];
+}
+
+export function saveConversations(list) {
+  localStorage.setItem(CONVERSATIONS, JSON.stringify(list));
+}
+
+export function loadCurrentId() {
+  return localStorage.getItem(CURRENT);
+}
+
+export function saveCurrentId(id) {
+  if (id) localStorage.setItem(CURRENT, id);
+  else localStorage.removeItem(CURRENT);
+}
+
+export function newConversation() {
+  // crypto.randomUUID needs a secure context; a LAN address over plain http is not one.
+  const id = globalThis.crypto?.randomUUID?.() ?? `c${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+  return { id, title: 'New chat', updated: Date.now(), messages: [] };
+}

@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadServedModel, type ServedModel } from '../../src/serve/index.ts';
+import { OverloadedError, QueueFullError, Scheduler, type EngineRequest, type SchedulerOptions } from '../../src/serve/engine/scheduler.ts';
+import type { Generation } from '../../src/serve/engine/generation.ts';
+import { tinyModelDir } from './tiny-server.ts';
+
+let served: ServedModel | null = null;
+const model = () => (served ??= loadServedModel(tinyModelDir('v3')));
+
+const scheduler = (o: Partial<SchedulerOptions> = {}) => new Scheduler(model().model, { decoder: model().tokenizer, maxContext: 512, ...o });
+
+function prompt(text: string): number[] {
+  return model().tokenizer.encode(model().tokenizer.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true }));
+}
+
+const greedy = (ids: number[], maxTokens = 12): EngineRequest => ({ prompt: ids, maxTokens, sampling: { temperature: 0 } });
+
+async function collect(g: Generation): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const e of g) if (e.token >= 0) ids.push(e.token);
+  return ids;
+}
+
+const PROMPTS = ['Hello there!', 'What is the weather like in Paris today?', 'Write a haiku about the sea.', 'def fib(n):'];
+
+test('concurrent requests decode as one batch and give the tokens each gives alone', async () => {
+  const alone: number[][] = [];
+  for (const p of PROMPTS) alone.push(await collect(scheduler().submit(greedy(prompt(p)))));
+  const s = scheduler();
+  const batches: number[] = [];
+  s.onStep = (i) => batches.push(i.decoded);
+  const together = await Promise.all(PROMPTS.map((p) => collect(s.submit(greedy(prompt(p))))));
+  assert.deepEqual(together, alone);
+  assert.equal(Math.max(...batches), PROMPTS.length, 'all four decoded in the same forward');
+});
+
+test('a request joins a running batch between steps', async () => {
+  const s = scheduler();
+  const batches: number[] = [];
+  s.onStep = (i) => batches.push(i.decoded);
+  const first = s.submit(greedy(prompt(PROMPTS[0]!), 16));
+  const it = first[Symbol.asyncIterator]();
+  await it.next(); // the first is running
+  await it.next();
+  const second = s.submit(greedy(prompt(PROMPTS[1]!), 4));
+  const [a, b] = await Promise.all([(async () => { let n = 2; while (!(await it.next()).done) n++; return n; })(), collect(second)]);
+  assert.equal(a, 16);
+  assert.equal(b.length, 4);
+  assert.ok(batches.includes(2), `no step decoded both: ${batches}`);
+  assert.equal(batches[0], 0, 'the first step only prefilled');
+});
+
+test('the prefix cache reuses an earlier prompt and changes nothing in the output', async () => {
+  const s = scheduler({ prefixCache: { blockSize: 4 } });
+  const ids = prompt('Tell me about the weather in Berlin and in Paris, please.');
+  const first = s.submit(greedy(ids));
+  const a = await collect(first);
+  assert.equal(first.cachedTokens, 0);
+  const second = s.submit(greedy(ids));
+  const b = await collect(second);
+  assert.deepEqual(b, a);
+  assert.ok(second.cachedTokens >= ids.length - 4 && second.cachedTokens < ids.length, `cached ${second.cachedTokens} of ${ids.length}`);
+  // A continuation of the conversation hits the prompt and the answer it generated.
+  const longer = [...ids, ...a, ...prompt('And tomorrow?')];
+  const third = s.submit(greedy(longer, 4));
+  await collect(third);
+  assert.ok(third.cachedTokens > ids.length, `cached ${third.cachedTokens}, prompt ${ids.length}`);
+  assert.ok(s.prefixCache.size > 0);
+});
+
+test('chunked prefill gives the same output as one forward', async () => {
+  const ids = prompt('A long prompt, to be prefilled in small chunks over several steps. '.repeat(3));
+  const whole = await collect(scheduler().submit(greedy(ids)));
+  const s = scheduler({ prefillChunk: 5 });
+  const steps: number[] = [];
+  s.onStep = (i) => steps.push(i.prefilled);
+  const chunked = await collect(s.submit(greedy(ids)));
+  assert.deepEqual(chunked, whole);
+  assert.ok(steps.filter((n) => n > 0).length >= Math.ceil(ids.length / 5));
+});
+
+test('cancel stops a generation; a full queue refuses; a long wait is an overload', async () => {
+  const s = scheduler({ maxBatch: 1, maxQueue: 1, queueTimeoutMs: 50 });
+  const running = s.submit({ ...greedy(prompt('Hi'), 400), stopTokenIds: [] });
+  const waiting = s.submit(greedy(prompt('Hello')));
+  assert.throws(() => s.submit(greedy(prompt('Hey'))), QueueFullError);
+  const it = running[Symbol.asyncIterator]();
+  await it.next();
+  // The waiting request times out while the first one holds the only slot.
+  await assert.rejects(collect(waiting), OverloadedError);
+  running.cancel();
+  let n = 1;
+  while (!(await it.next()).done) n++;
+  assert.equal(running.finishReason, 'abort');
+  assert.ok(n < 400, `${n} tokens`);
+  assert.equal(s.runningCount, 0);
+  // Cancelling a queued request ends it at once.
+  const s2 = scheduler({ maxBatch: 1 });
+  const busy = s2.submit({ ...greedy(prompt('Hi'), 50) });
+  const queued = s2.submit(greedy(prompt('Hello')));
+  queued.cancel();
+  assert.deepEqual(await collect(queued), []);
+  assert.equal(queued.finishReason, 'abort');
+  busy.cancel();
+  await collect(busy);
+});
+
+test('prompts that cannot run are refused up front', () => {
+  const s = scheduler();
+  assert.throws(() => s.submit(greedy([])), RangeError);
+  assert.throws(() => s.submit(greedy([1, 99999])), RangeError);
+  assert.throws(() => s.submit(greedy(new Array(600).fill(5))), RangeError);
+});
+
+test('a failing forward ends the requests in that batch, and the scheduler keeps serving', async () => {
+  const real = model().model;
+  let broken = true;
+  const flaky = {
+    vocabSize: real.vocabSize,
+    newCache: (n: number) => real.newCache(n),
+    forward: (ids: Parameters<typeof real.forward>[0], o: Parameters<typeof real.forward>[1]) => {
+      if (broken) throw new Error('kernel exploded');
+      return real.forward(ids, o);
+    },
+  };
+  const s = new Scheduler(flaky, { decoder: model().tokenizer, maxContext: 512 });
+  const silence = console.error;
+  console.error = () => {}; // the scheduler logs the failure; keep the test output clean
+  try {
+    await assert.rejects(collect(s.submit(greedy(prompt('Hi')))), /kernel exploded/);
+  } finally {
+    console.error = silence;
+  }
+  broken = false;
+  assert.equal((await collect(s.submit(greedy(prompt('Hi'), 3)))).length, 3);
+});

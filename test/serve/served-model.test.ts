@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServedModel } from '../../src/serve/index.ts';
+import { buildChatPrompt } from '../../src/serve/chat/prompt.ts';
+import { fixture } from '../helpers/fixtures.ts';
+import { buildTinyChatModel } from '../helpers/tiny-chat-model.ts';
+import { tinyModelDir } from './tiny-server.ts';
+
+test('what the server learns from a model folder', () => {
+  const r1 = loadServedModel(tinyModelDir('r1'));
+  const v3 = loadServedModel(tinyModelDir('v3'), { name: 'v3', maxContext: 256 });
+  assert.equal(r1.reasoning, true);
+  assert.equal(v3.reasoning, false);
+  assert.equal(v3.id, 'v3');
+  assert.equal(v3.maxContext, 256);
+  assert.equal(r1.maxContext, 512, "the config's max_position_embeddings");
+  assert.deepEqual(r1.eosIds, [1]);
+  assert.equal(r1.toolDialect.name, 'deepseek');
+  assert.equal(r1.fim?.name, 'deepseek');
+  assert.equal(r1.templateRendersTools, false, "DeepSeek's template leaves tools to the server");
+  const bytes = r1.tokenBytes();
+  assert.equal(bytes.length, 512);
+  assert.equal(bytes[1], null, 'special tokens have no bytes');
+  assert.equal(new TextDecoder().decode(bytes[r1.tokenizer.tokenToId('</think>')!]!), '</think>');
+});
+
+test('a tokenizer without a chat template gets a plain User/Assistant one', () => {
+  const m = buildTinyChatModel({ template: 'v3' });
+  try {
+    const path = join(m.dir, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    delete config.chat_template;
+    writeFileSync(path, JSON.stringify(config));
+    const model = loadServedModel(m.dir);
+    const p = buildChatPrompt(model, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: 'Bye' }], []);
+    assert.equal(p.text, '<｜begin▁of▁sentence｜>Be brief.\n\nUser: Hi\n\nAssistant: Hello!<｜end▁of▁sentence｜>User: Bye\n\nAssistant:');
+    assert.equal(p.opensThinking, false);
+  } finally {
+    m.dispose();
+  }
+});
+
+test('a folder without a tokenizer is refused with a clear message', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsts-no-tok-'));
+  try {
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('models', 'deepseek_v3_tiny', f), join(dir, f));
+    assert.throws(() => loadServedModel(dir), /no tokenizer\.json — the server needs the model's tokenizer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

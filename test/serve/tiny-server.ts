@@ -1,0 +1,77 @@
+/**
+ * A running `dsts serve` on the tiny chat model, bound to 127.0.0.1 on an ephemeral port, for
+ * end-to-end tests. The model folder is built once per test file and shared; servers and
+ * folders are removed after the file's tests.
+ */
+import { after } from 'node:test';
+import { loadServedModel, startServer, type RunningServer, type ServeOptions } from '../../src/serve/index.ts';
+import { buildTinyChatModel, type TinyChatModel, type TinyChatModelOptions } from '../helpers/tiny-chat-model.ts';
+
+const built = new Map<string, TinyChatModel>();
+const servers: RunningServer[] = [];
+
+// Registered when the test file imports this module, so it runs once, after all its tests (an
+// `after` called inside a `before` hook would run as soon as that hook ends).
+after(async () => {
+  for (const s of servers) await s.close();
+  for (const m of built.values()) m.dispose();
+});
+
+/** The tiny model's folder for a template flavour (built on first use, deleted when the tests end). */
+export function tinyModelDir(template: TinyChatModelOptions['template'] = 'r1'): string {
+  let m = built.get(template!);
+  if (!m) {
+    m = buildTinyChatModel({ template });
+    built.set(template!, m);
+  }
+  return m.dir;
+}
+
+export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
+  template?: TinyChatModelOptions['template'];
+  name?: string;
+}
+
+/** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
+export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
+  const { template, name, ...serve } = options;
+  const model = loadServedModel(tinyModelDir(template), { name: name ?? 'tiny' });
+  const server = await startServer(model, { host: '127.0.0.1', port: 0, keepAliveMs: 0, ...serve });
+  servers.push(server);
+  return server;
+}
+
+/** POSTs JSON (or a raw body) and returns the status and parsed JSON response. */
+export async function postJson(url: string, body: unknown, init: RequestInit = {}): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+    ...init,
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** Reads a server-sent-events response: the `data:` payloads (parsed, `[DONE]` as a string) and comment lines. */
+export async function readSse(res: Response): Promise<{ events: any[]; comments: string[] }> {
+  const text = await res.text();
+  const events: any[] = [];
+  const comments: string[] = [];
+  for (const block of text.split('\n\n')) {
+    for (const line of block.split('\n')) {
+      if (line.startsWith('data: ')) {
+        const d = line.slice(6);
+        events.push(d === '[DONE]' ? d : JSON.parse(d));
+      } else if (line.startsWith(':')) comments.push(line);
+    }
+  }
+  return { events, comments };
+}

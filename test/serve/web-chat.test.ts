@@ -1,0 +1,138 @@
+// The web chat in a real browser: Debian's headless Chromium driven by playwright-core.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { RunningServer } from '../../src/serve/index.ts';
+import { startTinyServer } from './tiny-server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+// Browser globals, used inside page.evaluate callbacks (which run in the page). The project is
+// type-checked without the DOM library, so they are declared loosely here.
+declare const window: any;
+declare const document: any;
+declare const localStorage: any;
+declare const MutationObserver: any;
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+/** Bodies of the chat requests the page sent. */
+const sent: any[] = [];
+/** Uncaught errors in the page's scripts. */
+const pageErrors: string[] = [];
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with 'apt-get install -y chromium'`);
+  server = await startTinyServer({ template: 'r1', thinkingBudget: 6 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('request', (r) => {
+    if (r.url().endsWith('/v1/chat/completions')) sent.push(r.postDataJSON());
+  });
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="1"]');
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function setSettings(p: Page, s: { system?: string; maxTokens?: number; temperature?: number }): Promise<void> {
+  await p.click('[data-testid=open-settings]');
+  if (s.system !== undefined) await p.fill('[data-testid=setting-system]', s.system);
+  if (s.maxTokens !== undefined) await p.fill('[data-testid=setting-max-tokens]', String(s.maxTokens));
+  if (s.temperature !== undefined) await p.locator('[data-testid=setting-temperature]').fill(String(s.temperature));
+  await p.click('[data-testid=save-settings]');
+}
+
+test('shows the served model', async () => {
+  assert.equal(await page.textContent('[data-testid=model-name]'), 'tiny');
+});
+
+test('typing a message streams an answer, with the thinking folded in its own block', async () => {
+  await setSettings(page, { system: 'You are terse.', maxTokens: 40, temperature: 0.5 });
+  // Count the distinct states the answer goes through while it streams.
+  await page.evaluate(() => {
+    const w = window;
+    w.states = new Set();
+    new MutationObserver(() => {
+      const a = document.querySelector('.message.assistant.streaming');
+      if (a) w.states.add(a.textContent ?? '');
+    }).observe(document.querySelector('[data-testid=messages]')!, { subtree: true, childList: true, characterData: true });
+  });
+  await page.fill('[data-testid=input]', 'Hello there!');
+  await page.press('[data-testid=input]', 'Enter');
+  await page.waitForSelector('[data-testid=message-assistant].streaming');
+  await page.waitForSelector('[data-testid=send]:not([hidden])');
+  const answer = await page.textContent('[data-testid=message-assistant] [data-testid=answer]');
+  assert.ok(answer && answer.length > 0, 'the answer has text');
+  const states = await page.evaluate(() => window.states.size);
+  assert.ok(states >= 3, `the answer appeared in ${states} steps, not streamed`);
+  const thinking = page.locator('[data-testid=thinking]');
+  assert.equal(await thinking.count(), 1);
+  assert.match((await thinking.locator('summary').textContent())!, /^Thought/);
+  assert.equal(await thinking.evaluate((d: { open: boolean }) => d.open), false, 'folded once the answer came');
+  const req = sent.at(-1);
+  assert.equal(req.stream, true);
+  assert.equal(req.max_tokens, 40);
+  assert.equal(req.temperature, 0.5);
+  assert.deepEqual(req.messages, [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello there!' }]);
+});
+
+test('the stop button stops a generation, in the page and on the server', async () => {
+  await setSettings(page, { maxTokens: 5000 });
+  await page.fill('[data-testid=input]', 'Write a long essay.');
+  await page.click('[data-testid=send]');
+  await page.waitForSelector('[data-testid=stop]:not([hidden])');
+  await page.waitForFunction(() => (document.querySelectorAll('[data-testid=answer]')[1]?.textContent ?? '').length > 5);
+  await page.click('[data-testid=stop]');
+  await page.waitForSelector('[data-testid=stopped]');
+  assert.equal(await page.isHidden('[data-testid=stop]'), true);
+  const end = Date.now() + 5000;
+  while (server.context.scheduler.runningCount > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(server.context.scheduler.runningCount, 0, 'the server stopped generating');
+  assert.equal(server.context.metrics.finished.get({ reason: 'abort' }), 1);
+  // Earlier answers go back without their reasoning.
+  const history = sent.at(-1).messages;
+  assert.ok(history.every((m: { reasoning_content?: string }) => m.reasoning_content === undefined));
+  assert.equal(history.filter((m: { role: string }) => m.role === 'assistant').length, 1);
+});
+
+test('conversations are kept in the browser across reloads', async () => {
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.locator('[data-testid=conversation]').count(), 1);
+  assert.equal(await page.locator('[data-testid=message-user]').count(), 2);
+  assert.equal(await page.locator('[data-testid=message-assistant]').count(), 2);
+  assert.equal(await page.locator('[data-testid=stopped]').count(), 1);
+  await page.click('[data-testid=new-chat]');
+  assert.equal(await page.locator('[data-testid=message-user]').count(), 0);
+  assert.equal(await page.isVisible('[data-testid=empty]'), true);
+});
+
+test('answers render as sanitized markdown with code blocks', async () => {
+  const markdown = '## Plan\n\nUse **bold** and `code`:\n\n```js\nconst x = 1;\n```\n\n<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
+  await page.evaluate((content) => {
+    const conversation = { id: 'md', title: 'Markdown', updated: Date.now() + 1000, messages: [{ role: 'user', content: 'Show markdown' }, { role: 'assistant', content }] };
+    localStorage.setItem('dsts.conversations', JSON.stringify([conversation, ...JSON.parse(localStorage.getItem('dsts.conversations') ?? '[]')]));
+    localStorage.setItem('dsts.current', 'md');
+  }, markdown);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  const answer = page.locator('[data-testid=answer]');
+  assert.equal(await answer.locator('h2').textContent(), 'Plan');
+  assert.equal(await answer.locator('strong').textContent(), 'bold');
+  assert.equal(await answer.locator('pre code.language-js').textContent(), 'const x = 1;\n');
+  assert.equal(await answer.locator('.code-bar span').textContent(), 'js');
+  assert.equal(await answer.locator('script').count(), 0);
+  assert.equal(await answer.locator('[onerror]').count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+});
+
+test('the page ran without script errors', () => {
+  assert.deepEqual(pageErrors, []);
+});
