@@ -5,6 +5,7 @@
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Weights } from './weights.ts';
+import { projection } from './linear.ts';
 import { KVCache, type LayerCache } from './cache.ts';
 
 /** What every attention flavour receives besides its input. */
@@ -52,9 +53,9 @@ export class GroupedQueryAttention {
   forward(x: Tensor, ctx: AttentionContext): Tensor {
     const [B, Tn] = x.shape as [number, number];
     const { numAttentionHeads: H, numKeyValueHeads: Hkv, headDim: D } = this.dims;
-    const q = T.rope(T.reshape(T.linear(x, this.q, this.qBias), [B, Tn, H, D]), ctx.cos, ctx.sin, 'half');
-    const k = T.rope(T.reshape(T.linear(x, this.k, this.kBias), [B, Tn, Hkv, D]), ctx.cos, ctx.sin, 'half');
-    const v = T.reshape(T.linear(x, this.v, this.vBias), [B, Tn, Hkv, D]);
+    const q = T.rope(T.reshape(projection(x, this.q, this.qBias), [B, Tn, H, D]), ctx.cos, ctx.sin, 'half');
+    const k = T.rope(T.reshape(projection(x, this.k, this.kBias), [B, Tn, Hkv, D]), ctx.cos, ctx.sin, 'half');
+    const v = T.reshape(projection(x, this.v, this.vBias), [B, Tn, Hkv, D]);
     let out: Tensor;
     if (ctx.caches) {
       const rows: Tensor[] = [];
@@ -68,6 +69,6 @@ export class GroupedQueryAttention {
     } else {
       out = T.attention(T.transpose(q, 1, 2), T.transpose(k, 1, 2), T.transpose(v, 1, 2));
     }
-    return T.linear(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * D]), this.o, this.oBias);
+    return projection(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * D]), this.o, this.oBias);
   }
 }

@@ -15,6 +15,7 @@
 import * as T from '../tensor/index.ts';
 import { Tensor, noGrad } from '../tensor/index.ts';
 import type { Weights } from './weights.ts';
+import { projection } from './linear.ts';
 import type { AttentionContext } from './attention.ts';
 import { LatentCache } from './cache.ts';
 
@@ -70,8 +71,8 @@ export class MultiHeadLatentAttention {
     const [B, Tn] = x.shape as [number, number];
     const { numAttentionHeads: H, qkNopeHeadDim: nope, qkRopeHeadDim: rope, rmsNormEps } = this.dims;
     const q = this.qProj
-      ? T.linear(x, this.qProj)
-      : T.linear(T.rmsNorm(T.linear(x, this.qA!, this.qABias), this.qANorm!, rmsNormEps), this.qB!);
+      ? projection(x, this.qProj)
+      : projection(T.rmsNorm(projection(x, this.qA!, this.qABias), this.qANorm!, rmsNormEps), this.qB!);
     const q4 = T.reshape(q, [B, Tn, H, nope + rope]);
     const [qNope, qPe] = T.split(q4, [nope, rope], -1) as [Tensor, Tensor];
     return { qNope, qPe: T.rope(qPe, ctx.cos, ctx.sin, 'interleaved') };
@@ -81,7 +82,7 @@ export class MultiHeadLatentAttention {
   private latents(x: Tensor, ctx: AttentionContext): { cKv: Tensor; kPe: Tensor } {
     const [B, Tn] = x.shape as [number, number];
     const { kvLoraRank: r, qkRopeHeadDim: rope, rmsNormEps } = this.dims;
-    const [c, kPe] = T.split(T.linear(x, this.kvA, this.kvABias), [r, rope], -1) as [Tensor, Tensor];
+    const [c, kPe] = T.split(projection(x, this.kvA, this.kvABias), [r, rope], -1) as [Tensor, Tensor];
     return {
       cKv: T.rmsNorm(c, this.kvANorm, rmsNormEps),
       kPe: T.rope(T.reshape(kPe, [B, Tn, 1, rope]), ctx.cos, ctx.sin, 'interleaved'),
@@ -98,12 +99,12 @@ export class MultiHeadLatentAttention {
     const { numAttentionHeads: H, qkNopeHeadDim: nope, qkRopeHeadDim: rope, vHeadDim: vd } = this.dims;
     const { qNope, qPe } = this.queries(x, ctx);
     const { cKv, kPe } = this.latents(x, ctx);
-    const kv = T.reshape(T.linear(cKv, this.kvB), [B, Tn, H, nope + vd]);
+    const kv = T.reshape(projection(cKv, this.kvB), [B, Tn, H, nope + vd]);
     const [kNope, v] = T.split(kv, [nope, vd], -1) as [Tensor, Tensor];
     const q = T.concat([qNope, qPe], -1);
     const k = T.concat([kNope, T.expand(kPe, [B, Tn, H, rope])], -1);
     const out = T.attention(T.transpose(q, 1, 2), T.transpose(k, 1, 2), T.transpose(v, 1, 2), { scale: this.softmaxScale });
-    return T.linear(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
+    return projection(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
   }
 
   /** W_UK and W_UV per head from kv_b_proj, in f32 (decoded once; inference only). */
@@ -145,6 +146,6 @@ export class MultiHeadLatentAttention {
     const oLatent = outs.length === 1 ? outs[0]! : T.concat(outs, 0); // [B, H, T, r]
     // o[b,t,h,:] = W_UV[h] · õ[b,h,t,:]
     const o = T.matmul(oLatent, T.transpose(T.expand(T.unsqueeze(uv, 0), [B, H, vd, r]))); // [B, H, T, vd]
-    return T.linear(T.reshape(T.transpose(o, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
+    return projection(T.reshape(T.transpose(o, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
   }
 }

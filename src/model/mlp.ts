@@ -1,5 +1,6 @@
 /** The SwiGLU feed-forward of every DeepSeek/Llama block: down(silu(gate(x)) ⊙ up(x)). */
-import { linear, siluMul, type Tensor } from '../tensor/index.ts';
+import { siluMul, type Tensor } from '../tensor/index.ts';
+import { projection } from './linear.ts';
 import type { Weights } from './weights.ts';
 
 export class Mlp {
@@ -14,6 +15,6 @@ export class Mlp {
   }
 
   forward(x: Tensor): Tensor {
-    return linear(siluMul(linear(x, this.gate), linear(x, this.up)), this.down);
+    return projection(siluMul(projection(x, this.gate), projection(x, this.up)), this.down);
   }
 }

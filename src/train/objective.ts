@@ -1,0 +1,84 @@
+/**
+ * DeepSeek-V3's pre-training objective (§2.2, §2.1.2): next-token cross-entropy, plus the
+ * Multi-Token Prediction loss, plus the complementary sequence-wise balance loss.
+ *
+ *   L = L_main + λ/D · Σ_{k=1..D} L_MTP^k + L_Bal
+ *
+ * - L_main: mean CE of predicting ids[:, 1:] from ids[:, :T].
+ * - L_MTP^k: MTP module k (sequential, sharing the embedding and head, keeping the causal chain)
+ *   at position i predicts token i + k + 1 of the inputs, i.e. target ids[:, i + k + 1]; mean CE over
+ *   its T − k valid positions. D is the number of MTP modules, λ = `mtpWeight`.
+ * - L_Bal: `sequenceBalanceLoss` (α = `balanceAlpha`) averaged over every MoE layer that routed in
+ *   this forward, main and MTP blocks alike.
+ */
+import * as T from '../tensor/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import type { CausalLM } from '../model/causal-lm.ts';
+import { moeLayerRefs, sequenceBalanceLoss } from './balance.ts';
+
+export interface ObjectiveConfig {
+  /** λ, the MTP loss weight (DeepSeek-V3: 0.3 for the first 10T tokens, then 0.1). 0 skips MTP. */
+  mtpWeight: number;
+  /** α of the sequence-wise balance loss (DeepSeek-V3: 0.0001; config `aux_loss_alpha`). 0 skips it. */
+  balanceAlpha: number;
+}
+
+export interface ObjectiveResult {
+  /** The differentiable total L (call backward on it). */
+  total: Tensor;
+  /** L_main, the next-token cross-entropy. */
+  ce: number;
+  /** L_MTP^k for k = 1..D (unweighted), empty when MTP is off or absent. */
+  mtp: number[];
+  /** L_Bal as added to the total (already α-weighted); 0 when off. */
+  balance: number;
+}
+
+/** Mean CE of logits [B, L, V] against targets [B, L] (a strided view is fine). */
+function meanCe(logits: Tensor, targets: Tensor): Tensor {
+  const [B, L, V] = logits.shape as [number, number, number];
+  return T.crossEntropy(T.reshape(logits, [B * L, V]), T.reshape(T.contiguous(targets), [B * L]));
+}
+
+/** The full objective for a batch of token windows ids [B, T+1] (i32). */
+export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig): ObjectiveResult {
+  if (ids.rank !== 2 || ids.dtype !== 'i32') throw new Error(`lmObjective needs i32 ids [batch, T+1], got ${ids.dtype} [${ids.shape}]`);
+  const [B, T1] = ids.shape as [number, number];
+  const Tn = T1 - 1;
+  if (Tn < 1) throw new Error(`lmObjective needs at least 2 tokens per row, got ${T1}`);
+  const inputs = T.contiguous(T.slice(ids, 1, 0, Tn));
+
+  // Routings are read back after the forward: clear them so a block that did not run is not counted.
+  const moes = moeLayerRefs(model);
+  for (const r of moes) r.moe.lastRouting = undefined;
+
+  const { logits, final } = model.forward(inputs);
+  const ce = meanCe(logits!, T.slice(ids, 1, 1, T1));
+  let total = ce;
+
+  const mtp: number[] = [];
+  const D = model.mtp.length;
+  if (cfg.mtpWeight > 0 && D > 0) {
+    model.mtpLogits(inputs, final).forEach((depthLogits, d) => {
+      const k = d + 1;
+      // Position i of depth k predicts token i + k + 1: targets ids[:, k+1 .. T].
+      const Lk = meanCe(depthLogits, T.slice(ids, 1, k + 1, T1));
+      mtp.push(Lk.item());
+      total = T.add(total, T.mul(Lk, cfg.mtpWeight / D));
+    });
+  }
+
+  let balance = 0;
+  if (cfg.balanceAlpha > 0) {
+    const terms = moes.filter((r) => r.moe.lastRouting).map((r) => {
+      const routing = r.moe.lastRouting!;
+      return sequenceBalanceLoss(routing, B, cfg.balanceAlpha);
+    });
+    if (terms.length > 0) {
+      const bal = T.mul(terms.reduce((a, b) => T.add(a, b)), 1 / terms.length);
+      balance = bal.item();
+      total = T.add(total, bal);
+    }
+  }
+  return { total, ce: ce.item(), mtp, balance };
+}
