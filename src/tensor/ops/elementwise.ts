@@ -85,7 +85,13 @@ function zipWith(a: Tensor, b: Tensor, f: (x: number, y: number) => number, op?:
   let pb = b.offset;
   let o = 0;
   for (let row = 0; row < n / inner; row++) {
-    for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = f(ad[qa] as number, bd[qb] as number);
+    switch (op) {
+      case 'add': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) + (bd[qb] as number); break;
+      case 'sub': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) - (bd[qb] as number); break;
+      case 'mul': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) * (bd[qb] as number); break;
+      case 'div': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) / (bd[qb] as number); break;
+      default: for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = f(ad[qa] as number, bd[qb] as number);
+    }
     for (let d = rank - 2; d >= 0; d--) {
       idx[d]!++;
       pa += sa[d]!;

@@ -30,6 +30,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100
   const out = Tensor.from([r.loss / count], [], dtype);
   return record(out, 'crossEntropy', [logits], (g) => {
     const s = g.item();
+    // the usual case: the loss is the root, so its gradient is 1 and dLogits is already the answer
+    if (s === 1) return [new Tensor(dLogits!, logits.shape, dtype)];
     const d = allocFloat(dtype, x.length);
     for (let i = 0; i < d.length; i++) d[i] = dLogits![i]! * s;
     return [new Tensor(d, logits.shape, dtype)];
