@@ -53,6 +53,8 @@ export function runTokenizer(
       specialTokens: [BOS_TOKEN, EOS_TOKEN],
       bosToken: BOS_TOKEN,
       eosToken: EOS_TOKEN,
+      // Training packs documents without BOS (EOS separates them), so prompts must not start with one.
+      addBosToken: false,
     });
   } catch (e) {
     if (e instanceof TokenizerError) throw new TrainError(`tokenizer training: ${e.message}`, { cause: e });
