@@ -1,7 +1,9 @@
-/** Reference GEMM: the plain triple loop, the oracle the fast paths are held to. */
+/** Reference GEMM: the plain triple loop (f64 accumulation), the oracle the fast paths are held to. */
 import type { GemmArgs } from '../types.ts';
+import { checkGemm } from '../checks.ts';
 
 export function gemm(a: GemmArgs): void {
+  checkGemm(a);
   const { M, N, K, transA, transB, alpha, beta, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc } = a;
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
@@ -12,6 +14,7 @@ export function gemm(a: GemmArgs): void {
         acc += av * bv;
       }
       const ci = cOffset + m * ldc + n;
+      // beta = 0 must not read C (it may hold NaN garbage), as in BLAS.
       C[ci] = beta === 0 ? alpha * acc : alpha * acc + beta * C[ci]!;
     }
   }

@@ -1,19 +1,22 @@
 /** The reference kernel set: plain TypeScript, readable, the oracle for every fast path. */
 import type { Kernels } from '../types.ts';
 import { gemm } from './gemm.ts';
-
-const missing = (name: string) => () => {
-  throw new Error(`reference kernel '${name}' is not written yet`);
-};
+import { quantMatmul } from './quant-matmul.ts';
+import { rmsNorm } from './rms-norm.ts';
+import { siluMul } from './silu-mul.ts';
+import { softmax } from './softmax.ts';
+import { crossEntropy } from './cross-entropy.ts';
+import { attention } from './attention.ts';
+import { attentionBackward } from './attention-backward.ts';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
   gemm,
-  quantMatmul: missing('quantMatmul'),
-  rmsNorm: missing('rmsNorm'),
-  siluMul: missing('siluMul'),
-  softmax: missing('softmax'),
-  crossEntropy: missing('crossEntropy'),
-  attention: missing('attention'),
-  attentionBackward: missing('attentionBackward'),
+  quantMatmul,
+  rmsNorm,
+  siluMul,
+  softmax,
+  crossEntropy,
+  attention,
+  attentionBackward,
 };

@@ -1,0 +1,49 @@
+/** Reference quantised matmul: Y = X · Wᵀ with W (N×K) decoded element by element. */
+import type { QuantMatmulArgs, QuantWeight } from '../types.ts';
+import { bf16ToF32, e4m3DecodeTable, e5m2DecodeTable, f16DecodeTable } from '../decode-tables.ts';
+
+/** Returns a function giving the dequantised value of W[n, k] (decode × scale). */
+export function weightReader(W: QuantWeight, N: number, K: number): (n: number, k: number) => number {
+  switch (W.kind) {
+    case 'bf16':
+      return (n, k) => bf16ToF32(W.data[n * K + k]!);
+    case 'f16': {
+      const t = f16DecodeTable();
+      return (n, k) => t[W.data[n * K + k]!]!;
+    }
+    case 'e4m3':
+    case 'e5m2': {
+      const t = W.kind === 'e4m3' ? e4m3DecodeTable() : e5m2DecodeTable();
+      const { blockRows, blockCols, scaleInv, data } = W;
+      // Scales are row-major over blocks; edge blocks are partial.
+      const blocksPerRow = Math.ceil(K / blockCols);
+      return (n, k) => t[data[n * K + k]!]! * scaleInv[Math.floor(n / blockRows) * blocksPerRow + Math.floor(k / blockCols)]!;
+    }
+    case 'i8':
+      return (n, k) => W.data[n * K + k]! * W.scaleInv[n]!;
+  }
+}
+
+/** Checks that the weight's buffers are as large as N×K (and its scales) say. */
+export function checkQuantWeight(W: QuantWeight, N: number, K: number): void {
+  if (W.data.length < N * K) throw new RangeError(`quantMatmul: weight has ${W.data.length} values, need ${N}×${K}`);
+  if (W.kind === 'e4m3' || W.kind === 'e5m2') {
+    const need = Math.ceil(N / W.blockRows) * Math.ceil(K / W.blockCols);
+    if (W.scaleInv.length < need) throw new RangeError(`quantMatmul: ${need} block scales needed, got ${W.scaleInv.length}`);
+  } else if (W.kind === 'i8' && W.scaleInv.length < N) {
+    throw new RangeError(`quantMatmul: ${N} row scales needed, got ${W.scaleInv.length}`);
+  }
+}
+
+export function quantMatmul(a: QuantMatmulArgs): void {
+  const { M, N, K, X, xOffset, W, Y, yOffset } = a;
+  checkQuantWeight(W, N, K);
+  const w = weightReader(W, N, K);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += X[xOffset + m * K + k]! * w(n, k);
+      Y[yOffset + m * N + n] = acc;
+    }
+  }
+}
