@@ -252,7 +252,8 @@ test('/v1/models, /tokenize, /detokenize, /health, /metrics', async () => {
 });
 
 test('a stream that waits in the queue sends keep-alive comments', async () => {
-  const s = await startTinyServer({ template: 'v3', maxBatch: 1, keepAliveMs: 20 });
+  // ≥ 5 ms a step: the 80-token stream holds the batch ≥ 400 ms, many keep-alive intervals, on any machine.
+  const s = await startTinyServer({ template: 'v3', maxBatch: 1, keepAliveMs: 20, minStepMs: 5 });
   const body = (n: number) => JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, ignore_eos: true, stream: true });
   const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(80) });
   await new Promise((r) => setTimeout(r, 20));

@@ -13,7 +13,8 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 }
 
 test('a client that disconnects stops its generation (streaming and not)', async () => {
-  const s = await startTinyServer({ template: 'v3' });
+  // ≥ 2 ms a step: a 400-token request runs ≥ 0.8 s, so it is still running when the client leaves.
+  const s = await startTinyServer({ template: 'v3', minStepMs: 2 });
   const body = (stream: boolean) => JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 400, ignore_eos: true, stream });
   const aborted = async () => Number(/dsts_generations_total\{reason="abort"\} (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
 

@@ -98,7 +98,8 @@ test('unknown routes are 404, wrong methods 405', async () => {
 });
 
 test('a full queue is a 429, a request that waits too long a 503, and everyone else is still served', async () => {
-  const busy = await startTinyServer({ template: 'v3', maxBatch: 1, maxQueue: 1, queueTimeoutMs: 300 });
+  // Each step takes ≥ 5 ms, so the 200-token holder runs ≥ 1 s: longer than the 300 ms queue timeout on any machine.
+  const busy = await startTinyServer({ template: 'v3', maxBatch: 1, maxQueue: 1, queueTimeoutMs: 300, minStepMs: 5 });
   const url = `${busy.url}/v1/chat/completions`;
   const holder = fetch(url, { method: 'POST', body: JSON.stringify({ ...good, max_tokens: 200, ignore_eos: true, stream: true }) });
   await new Promise((r) => setTimeout(r, 50));

@@ -30,12 +30,26 @@ export function tinyModelDir(template: TinyChatModelOptions['template'] = 'r1'):
 export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
   template?: TinyChatModelOptions['template'];
   name?: string;
+  /**
+   * Makes every model step take at least this long (a busy wait before the forward), so tests
+   * about timing — a request outlasting a queue timeout — hold however fast the machine is.
+   */
+  minStepMs?: number;
 }
 
 /** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
 export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
-  const { template, name, ...serve } = options;
+  const { template, name, minStepMs, ...serve } = options;
   const model = loadServedModel(tinyModelDir(template), { name: name ?? 'tiny' });
+  if (minStepMs) {
+    const lm = model.model;
+    const forward = lm.forward.bind(lm);
+    lm.forward = (ids, opts) => {
+      const until = performance.now() + minStepMs;
+      while (performance.now() < until);
+      return forward(ids, opts);
+    };
+  }
   const server = await startServer(model, { host: '127.0.0.1', port: 0, keepAliveMs: 0, ...serve });
   servers.push(server);
   return server;
