@@ -96,6 +96,7 @@ function timedKernels(k: Kernels, acc: { matvec: number; other: number }): Kerne
   return {
     name: k.name,
     quantMatmul: time((a) => k.quantMatmul(a), 'matvec'),
+    quantize: k.quantize,
     gemm: time((a) => k.gemm(a), 'other'),
     rmsNorm: time((...a: Parameters<Kernels['rmsNorm']>) => k.rmsNorm(...a), 'other'),
     siluMul: time((...a: Parameters<Kernels['siluMul']>) => k.siluMul(...a), 'other'),

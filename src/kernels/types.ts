@@ -36,8 +36,19 @@ export type QuantWeight =
   | { kind: 'f16'; data: Uint16Array }
   /** fp8 with one f32 scale per blockRows×blockCols block (DeepSeek-V3: 128×128), row-major over blocks. */
   | { kind: 'e4m3' | 'e5m2'; data: Uint8Array; scaleInv: Float32Array; blockRows: number; blockCols: number }
-  /** int8 with one f32 scale per output row. */
-  | { kind: 'i8'; data: Int8Array; scaleInv: Float32Array };
+  /**
+   * int8 with one f32 scale per 1×blockCols block of a row (blockCols absent: one per row; 32 is
+   * llama.cpp's Q8_0 granularity).
+   */
+  | { kind: 'i8'; data: Int8Array; scaleInv: Float32Array; blockCols?: number }
+  /**
+   * int4 in 1×32 blocks (as llama.cpp's Q4_0), one f32 scale each: a block is 16 bytes, byte i holding
+   * element i (low nibble) and element i + 16 (high nibble), each as code + 8. K must be a multiple of 32.
+   */
+  | { kind: 'i4'; data: Uint8Array; scaleInv: Float32Array };
+
+/** Width of an int4 block, and of the int8 blocks `--quantize q8` makes. */
+export const QUANT_BLOCK = 32;
 
 /**
  * Y[M×N] = X[M×K] · Wᵀ for a weight W of shape N×K (HF's Linear layout) kept in its stored dtype
@@ -86,8 +97,20 @@ export interface AttentionBackwardArgs extends AttentionArgs {
   dv: FloatArray; // [B, Hkv, Tk, Dv], overwritten
 }
 
+/**
+ * Weight quantisation schemes: `q8` int8 in 1×32 blocks (llama.cpp's Q8_0 granularity), `q4` int4 in
+ * 1×32 blocks (Q4_0), `fp8` e4m3 in 128×128 blocks (DeepSeek-V3's released format). Each block has one
+ * f32 scale; value = code · scale.
+ */
+export type QuantScheme = 'q8' | 'q4' | 'fp8';
+
+/** A float weight [N, K] to quantise: f32, or bf16 / f16 bits. */
+export type FloatWeight = { kind: 'f32'; data: Float32Array } | { kind: 'bf16' | 'f16'; data: Uint16Array };
+
 export interface Kernels {
   readonly name: string;
+  /** Quantises W [N, K] into fresh arrays (q4 needs K % 32 == 0). */
+  quantize(W: FloatWeight, N: number, K: number, scheme: QuantScheme): QuantWeight;
   gemm(a: GemmArgs): void;
   quantMatmul(a: QuantMatmulArgs): void;
   /** out[r, :] = x[r, :] / rms(x[r, :]) · weight; writes rstd[r] = 1/rms when given (for backward). */

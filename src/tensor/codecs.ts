@@ -16,3 +16,4 @@ export {
   decodeE4m3,
   decodeE5m2,
 } from './codecs/fp8.ts';
+export { I4_BLOCK, decodeI4Codes, encodeI4Codes } from './codecs/int4.ts';

@@ -2,7 +2,7 @@
  * Storage dtypes. Compute happens in f32 (f64 for gradient checks); the narrow dtypes hold weights
  * and are decoded inside kernels or by an explicit conversion.
  */
-export type DType = 'f32' | 'f64' | 'bf16' | 'f16' | 'e4m3' | 'e5m2' | 'i8' | 'i32' | 'u8';
+export type DType = 'f32' | 'f64' | 'bf16' | 'f16' | 'e4m3' | 'e5m2' | 'i8' | 'i4' | 'i32' | 'u8';
 
 /** The typed array that stores each dtype (bf16/f16 and fp8 keep their raw bits). */
 export interface ArrayOf {
@@ -13,6 +13,8 @@ export interface ArrayOf {
   e4m3: Uint8Array;
   e5m2: Uint8Array;
   i8: Int8Array;
+  /** Two 4-bit codes per byte, in 32-wide blocks (see kernels/types.ts `QuantWeight`). */
+  i4: Uint8Array;
   i32: Int32Array;
   u8: Uint8Array;
 }
@@ -29,16 +31,22 @@ const ctors = {
   e4m3: Uint8Array,
   e5m2: Uint8Array,
   i8: Int8Array,
+  i4: Uint8Array,
   i32: Int32Array,
   u8: Uint8Array,
 } as const;
 
 export const bytesPerElement: Record<DType, number> = {
-  f32: 4, f64: 8, bf16: 2, f16: 2, e4m3: 1, e5m2: 1, i8: 1, i32: 4, u8: 1,
+  f32: 4, f64: 8, bf16: 2, f16: 2, e4m3: 1, e5m2: 1, i8: 1, i4: 0.5, i32: 4, u8: 1,
 };
 
+/** Storage elements that hold n values (two 4-bit codes share a byte). */
+export function storageLength(dtype: DType, n: number): number {
+  return dtype === 'i4' ? Math.ceil(n / 2) : n;
+}
+
 export function allocate<D extends DType>(dtype: D, n: number): ArrayOf[D] {
-  return new ctors[dtype](n) as ArrayOf[D];
+  return new ctors[dtype](storageLength(dtype, n)) as ArrayOf[D];
 }
 
 export function isFloat(dtype: DType): dtype is FloatDType {

@@ -2,7 +2,7 @@
  * The Tensor: a typed storage seen through a shape, strides and an offset (views share storage), plus
  * what reverse-mode autograd needs (`requiresGrad`, `grad`, and the `gradFn` that made it).
  */
-import { allocate, isFloat, type DType, type Storage, type ArrayOf } from './dtype.ts';
+import { allocate, isFloat, storageLength, type DType, type Storage, type ArrayOf } from './dtype.ts';
 import { contiguousStrides, numel, formatShape, type Shape } from './shape.ts';
 import type { Rng } from './random.ts';
 import type { GradFn } from './autograd.ts';
@@ -37,7 +37,7 @@ export class Tensor {
     this.shape = [...shape];
     this.strides = strides ? [...strides] : contiguousStrides(shape);
     this.offset = offset;
-    if (!strides && offset === 0 && numel(shape) !== data.length) {
+    if (!strides && offset === 0 && storageLength(dtype, numel(shape)) !== data.length) {
       throw new Error(`storage of ${data.length} elements cannot hold shape ${formatShape(shape)}`);
     }
   }

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { referenceKernels as ref } from '../../src/kernels/reference/index.ts';
 import type { GemmArgs, Kernels } from '../../src/kernels/types.ts';
-import { rng, randArray, wasmSets } from './helpers.ts';
+import { rng, randArray, wasmSets, nativeSets } from './helpers.ts';
 
-const sets = wasmSets();
+const sets = [...wasmSets(), ...nativeSets()];
 
 interface Case {
   M: number;

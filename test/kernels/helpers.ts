@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import type { Kernels } from '../../src/kernels/types.ts';
 import { createWasmKernelSet } from '../../src/kernels/wasm/index.ts';
+import { loadNativeAddon, nativeFailure } from '../../src/kernels/native/addon.ts';
+import { createNativeKernels } from '../../src/kernels/native/kernels.ts';
+import { referenceKernels } from '../../src/kernels/reference/index.ts';
 
 /** mulberry32: small, fast, seeded; tests must be reproducible. */
 export function rng(seed: number): () => number {
@@ -63,4 +66,23 @@ export function wasmSets(): { name: string; k: Kernels }[] {
     for (const s of sets) s.runtime.close();
   });
   return sets.map((s) => ({ name: `${s.kernels.name} (${s.name})`, k: s.kernels }));
+}
+
+/**
+ * Native kernel sets, when the addon is built (CI builds it at `npm ci`): the SIMD loops with one
+ * thread and three, and the portable loops they are held to. Empty, with a note, where it is not.
+ */
+export function nativeSets(): { name: string; k: Kernels }[] {
+  const addon = loadNativeAddon();
+  if (!addon) {
+    console.warn(`native kernels not tested: ${nativeFailure()}`);
+    return [];
+  }
+  const base = referenceKernels;
+  const sets = [{ name: 'generic, 2 threads', k: createNativeKernels(addon, base, { isa: 'generic', threads: 2 }) }];
+  if (addon.useIsa('avx2')) {
+    sets.push({ name: 'avx2, 1 thread', k: createNativeKernels(addon, base, { isa: 'avx2', threads: 1 }) });
+    sets.push({ name: 'avx2, 3 threads', k: createNativeKernels(addon, base, { isa: 'avx2', threads: 3 }) });
+  }
+  return sets.map((s) => ({ name: `native ${s.name}`, k: s.k }));
 }

@@ -4,9 +4,11 @@ import { describe, it } from 'node:test';
 import { referenceKernels as ref } from '../../src/kernels/reference/index.ts';
 import { weightReader } from '../../src/kernels/reference/quant-matmul.ts';
 import type { Kernels, QuantMatmulArgs, QuantWeight } from '../../src/kernels/types.ts';
-import { rng, randArray, wasmSets } from './helpers.ts';
+import { rng, randArray, wasmSets, nativeSets } from './helpers.ts';
+import { encodeI4Codes } from '../../src/tensor/codecs.ts';
 
-const sets = wasmSets();
+const wasm = wasmSets();
+const sets = [...wasm, ...nativeSets()];
 type Kind = QuantWeight['kind'];
 
 /** Random codes of a kind; NaN/Inf codes excluded (the SIMD decode does not special-case them). */
@@ -42,7 +44,14 @@ function makeWeight(kind: Kind, N: number, K: number, r: () => number, block: [n
     case 'i8': {
       const data = new Int8Array(n);
       for (let i = 0; i < n; i++) data[i] = Math.floor(r() * 256) - 128;
-      return { kind, data, scaleInv: randArray(r, N, 0.01) };
+      // block[1] < K: 1×block[1] blocks (Q8-style); else one scale per row.
+      const blockCols = block[1] < K ? block[1] : undefined;
+      return { kind, data, scaleInv: randArray(r, N * Math.ceil(K / (blockCols ?? K)), 0.01), ...(blockCols ? { blockCols } : {}) };
+    }
+    case 'i4': {
+      const codes = new Int8Array(n);
+      for (let i = 0; i < n; i++) codes[i] = Math.floor(r() * 16) - 8;
+      return { kind, data: encodeI4Codes(codes), scaleInv: randArray(r, (N * K) / 32, 0.01) };
     }
   }
 }
@@ -79,6 +88,8 @@ function run(k: Kernels, kind: Kind, M: number, N: number, K: number, seed: numb
 }
 
 const kinds: Kind[] = ['bf16', 'f16', 'e4m3', 'e5m2', 'i8'];
+// int4 needs whole 32-wide blocks per row.
+const i4Shapes: [number, number][] = [[1, 32], [3, 64], [33, 96], [127, 32], [130, 256], [40, 512]];
 // N, K not multiples of the SIMD groups (8 / 16 codes), the row blocks or the fp8 blocks;
 // K = 500 crosses a GEMM K block (M > 4 runs the packed GEMM with weights decoded in packing).
 const shapes: [number, number][] = [[1, 1], [3, 17], [33, 130], [127, 33], [130, 257], [5, 300], [40, 500]];
@@ -93,6 +104,13 @@ describe('quantMatmul: fast ≡ reference', () => {
         }
       });
     }
+    it(`${name}, int8 in 1×32 blocks and int4 blocks: mat-vec and GEMM paths`, () => {
+      let seed = 300;
+      for (const M of [1, 2, 3, 5, 9, 17]) {
+        for (const [N, K] of shapes) run(k, 'i8', M, N, K, seed++, { block: [1, 32], offsets: seed % 2 === 0 });
+        for (const [N, K] of i4Shapes) run(k, 'i4', M, N, K, seed++, { offsets: seed % 2 === 0 });
+      }
+    });
     it(`${name}, fp8: partial edge blocks, small blocks, blocks not a multiple of 16 (scalar path)`, () => {
       let seed = 100;
       for (const kind of ['e4m3', 'e5m2'] as const) {
@@ -109,7 +127,7 @@ describe('quantMatmul: fast ≡ reference', () => {
     });
   }
   it('reuses the resident copy of a weight, also through a new view of the same bytes', () => {
-    const k = sets[1]!.k;
+    const k = wasm[1]!.k;
     const r = rng(5);
     const W = makeWeight('bf16', 64, 96, r) as { kind: 'bf16'; data: Uint16Array };
     const X = randArray(r, 96);

@@ -2,6 +2,7 @@
 import type { Kernels } from '../types.ts';
 import { gemm } from './gemm.ts';
 import { quantMatmul } from './quant-matmul.ts';
+import { quantize } from './quantize.ts';
 import { rmsNorm } from './rms-norm.ts';
 import { siluMul } from './silu-mul.ts';
 import { softmax } from './softmax.ts';
@@ -13,6 +14,7 @@ export const referenceKernels: Kernels = {
   name: 'reference',
   gemm,
   quantMatmul,
+  quantize,
   rmsNorm,
   siluMul,
   softmax,

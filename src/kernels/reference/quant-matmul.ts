@@ -1,5 +1,5 @@
 /** Reference quantised matmul: Y = X · Wᵀ with W (N×K) decoded element by element. */
-import type { QuantMatmulArgs, QuantWeight } from '../types.ts';
+import { QUANT_BLOCK, type QuantMatmulArgs, type QuantWeight } from '../types.ts';
 import { bf16ToF32, e4m3DecodeTable, e5m2DecodeTable, f16DecodeTable } from '../decode-tables.ts';
 
 /** Returns a function giving the dequantised value of W[n, k] (decode × scale). */
@@ -19,19 +19,38 @@ export function weightReader(W: QuantWeight, N: number, K: number): (n: number, 
       const blocksPerRow = Math.ceil(K / blockCols);
       return (n, k) => t[data[n * K + k]!]! * scaleInv[Math.floor(n / blockRows) * blocksPerRow + Math.floor(k / blockCols)]!;
     }
-    case 'i8':
-      return (n, k) => W.data[n * K + k]! * W.scaleInv[n]!;
+    case 'i8': {
+      const bc = W.blockCols ?? K;
+      const blocksPerRow = Math.ceil(K / bc);
+      return (n, k) => W.data[n * K + k]! * W.scaleInv[n * blocksPerRow + Math.floor(k / bc)]!;
+    }
+    case 'i4': {
+      const { data, scaleInv } = W;
+      const blocksPerRow = K / QUANT_BLOCK;
+      return (n, k) => {
+        const b = Math.floor(k / QUANT_BLOCK);
+        const j = k % QUANT_BLOCK;
+        const byte = data[n * (K / 2) + b * 16 + (j & 15)]!;
+        return ((j < 16 ? byte & 15 : byte >> 4) - 8) * scaleInv[n * blocksPerRow + b]!;
+      };
+    }
   }
 }
 
 /** Checks that the weight's buffers are as large as N×K (and its scales) say. */
 export function checkQuantWeight(W: QuantWeight, N: number, K: number): void {
+  if (W.kind === 'i4') {
+    if (K % QUANT_BLOCK !== 0) throw new RangeError(`quantMatmul: int4 weights need K % ${QUANT_BLOCK} == 0, got K = ${K}`);
+    if (W.data.length < (N * K) / 2) throw new RangeError(`quantMatmul: int4 weight has ${W.data.length} bytes, need ${(N * K) / 2}`);
+    if (W.scaleInv.length < (N * K) / QUANT_BLOCK) throw new RangeError(`quantMatmul: ${(N * K) / QUANT_BLOCK} block scales needed, got ${W.scaleInv.length}`);
+    return;
+  }
   if (W.data.length < N * K) throw new RangeError(`quantMatmul: weight has ${W.data.length} values, need ${N}×${K}`);
   if (W.kind === 'e4m3' || W.kind === 'e5m2') {
     const need = Math.ceil(N / W.blockRows) * Math.ceil(K / W.blockCols);
     if (W.scaleInv.length < need) throw new RangeError(`quantMatmul: ${need} block scales needed, got ${W.scaleInv.length}`);
-  } else if (W.kind === 'i8' && W.scaleInv.length < N) {
-    throw new RangeError(`quantMatmul: ${N} row scales needed, got ${W.scaleInv.length}`);
+  } else if (W.kind === 'i8' && W.scaleInv.length < N * Math.ceil(K / (W.blockCols ?? K))) {
+    throw new RangeError(`quantMatmul: ${N * Math.ceil(K / (W.blockCols ?? K))} int8 scales needed, got ${W.scaleInv.length}`);
   }
 }
 

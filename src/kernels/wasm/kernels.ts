@@ -36,6 +36,7 @@ export function createWasmKernels(rt: Runtime): Kernels {
     name: `wasm-simd${rt.relaxed ? '-relaxed' : ''}x${rt.threads}`,
     gemm: orReference(fast.gemm, ref.gemm),
     quantMatmul: orReference(fast.quantMatmul, ref.quantMatmul),
+    quantize: ref.quantize,
     rmsNorm: orReference(fast.rmsNorm, ref.rmsNorm),
     siluMul: orReference(fast.siluMul, ref.siluMul),
     softmax: orReference(fast.softmax, ref.softmax),

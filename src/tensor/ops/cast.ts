@@ -9,6 +9,7 @@ import { rowMajor } from './strided.ts';
 import * as codecs from '../codecs.ts';
 
 function decodeToF32(t: Tensor): Float32Array {
+  if (t.dtype === 'i4') return codecs.decodeI4Codes(t.data as Uint8Array, t.size);
   const raw = rowMajor(t);
   switch (t.dtype) {
     case 'bf16':

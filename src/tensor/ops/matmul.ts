@@ -88,8 +88,12 @@ export function quantWeightOf(w: Tensor): QuantWeight {
       return { kind: w.dtype, data: c as Uint8Array, scaleInv: w.scale.scaleInv, blockRows: w.scale.blockRows, blockCols: w.scale.blockCols };
     }
     case 'i8': {
-      if (!w.scale) throw new Error(`int8 weight ${formatShape(w.shape)} has no row scales`);
-      return { kind: 'i8', data: c as Int8Array, scaleInv: w.scale.scaleInv };
+      if (!w.scale) throw new Error(`int8 weight ${formatShape(w.shape)} has no scales`);
+      return { kind: 'i8', data: c as Int8Array, scaleInv: w.scale.scaleInv, blockCols: w.scale.blockCols };
+    }
+    case 'i4': {
+      if (!w.scale) throw new Error(`int4 weight ${formatShape(w.shape)} has no scales`);
+      return { kind: 'i4', data: w.data as Uint8Array, scaleInv: w.scale.scaleInv };
     }
     default:
       throw new Error(`not a quantised weight dtype: ${w.dtype}`);

@@ -82,13 +82,14 @@ export function matmulOps({ rt, residency, limits }: Ctx): Pick<Kernels, 'gemm' 
   }
 
   function quantMatmul(q: QuantMatmulArgs): void {
-    if (rt.broken) return ref.quantMatmul(q);
+    // The WASM loops know per-row int8 only; block int8 and int4 (the native backend's) use the reference.
+    if (rt.broken || q.W.kind === 'i4' || (q.W.kind === 'i8' && (q.W.blockCols ?? q.K) !== q.K)) return ref.quantMatmul(q);
     const { M, N, K, W } = q;
     checkQuantWeight(W, N, K);
     if (q.X.length < q.xOffset + M * K) throw new RangeError(`quantMatmul X: need ${q.xOffset + M * K} values`);
     if (q.Y.length < q.yOffset + M * N) throw new RangeError(`quantMatmul Y: need ${q.yOffset + M * N} values`);
     if (M === 0 || N === 0) return;
-    const kind = WKIND[W.kind];
+    const kind = WKIND[W.kind as keyof typeof WKIND];
     const fp8 = W.kind === 'e4m3' || W.kind === 'e5m2';
     const blockRows = fp8 ? W.blockRows : 1;
     const blockCols = fp8 ? W.blockCols : 1;

@@ -1,0 +1,23 @@
+{
+  # The native kernel addon. The AVX2 loops are a separate library built with AVX2/FMA/F16C enabled;
+  # the addon picks them at run time only on CPUs that have those instructions.
+  "target_defaults": {
+    "cflags_cc": ["-O3", "-fopenmp", "-std=c++17", "-fno-math-errno"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
+    "cflags!": ["-fno-exceptions"],
+    "ldflags": ["-fopenmp"]
+  },
+  "targets": [
+    {
+      "target_name": "kernels_avx2",
+      "type": "static_library",
+      "sources": ["csrc/avx2.cc"],
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-fPIC"]
+    },
+    {
+      "target_name": "dsts_native",
+      "sources": ["csrc/addon.cc", "csrc/ops.cc", "csrc/generic.cc", "csrc/decode.cc", "csrc/quantize.cc", "csrc/mapping.cc"],
+      "dependencies": ["kernels_avx2"]
+    }
+  ]
+}

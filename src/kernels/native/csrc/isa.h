@@ -1,0 +1,23 @@
+// One set of hot loops per instruction set; `pickIsa()` chooses at run time from what the CPU has.
+#pragma once
+#include "weight.h"
+
+namespace dsts {
+
+struct Isa {
+  const char* name;
+  // Y[m·ldy + n] = Σ_k X[m·ldx + k] · W[n, k] for m < M, n in [n0, n1): the decode mat-vec.
+  void (*matvecRows)(const Weight& w, const float* X, int64_t ldx, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1);
+  // C[6×16] (leading dimension ldc, rows/cols limited to mr×nr) += Ap[kc×6] · Bp[kc×16] (packed panels).
+  void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int64_t mr, int64_t nr);
+};
+
+constexpr int64_t MR = 6;
+constexpr int64_t NR = 16;
+
+const Isa& genericIsa();
+const Isa* avx2Isa();  // null when not compiled in
+const Isa& pickIsa();
+bool selectIsa(const char* name);  // "generic" or "avx2"; false when unavailable
+
+}  // namespace dsts

@@ -1,0 +1,23 @@
+// The native operations the addon exposes, on raw pointers (threads: OpenMP).
+#pragma once
+#include "weight.h"
+
+namespace dsts {
+
+// Y[M×N] (row stride ldy) = X[M×K] (row stride ldx) · Wᵀ.
+void qmatmul(const Weight& w, const float* X, int64_t ldx, int64_t M, float* Y, int64_t ldy);
+
+// C = alpha·op(A)·op(B) + beta·C with f32 operands (op = transpose when the flag is set).
+void gemmF32(int64_t M, int64_t N, int64_t K, bool transA, bool transB, float alpha, float beta, const float* A, int64_t lda,
+             const float* B, int64_t ldb, float* C, int64_t ldc);
+
+// Quantises rows [0, N) of a float weight (f32 / bf16 / f16 codes in `src`) into `codes` + `scales`:
+// I8 in 1×bc blocks, I4 in 1×32 blocks, E4M3 in br×bc blocks (scale_inv = amax / 448).
+void quantize(int dstKind, int srcKind, const void* src, int64_t N, int64_t K, int64_t br, int64_t bc, void* codes, float* scales);
+
+void setThreads(int n);
+int threads();
+const char* isaName();
+bool useIsa(const char* name);
+
+}  // namespace dsts
