@@ -12,6 +12,8 @@
 /** What the detokenizer needs of a tokenizer (the project's `Tokenizer` fits). */
 export interface TokenDecoder {
   decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string;
+  /** Ids from here on have no token (when known): the sampler never picks them. */
+  readonly vocabSize?: number;
 }
 
 export interface DetokenizerOptions {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, type LoadedModel } from '../model/load.ts';
+import { loadModel, type LoadedModel, type LoadOptions } from '../model/load.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { Generator, eosTokenIds } from './generate.ts';
@@ -20,12 +20,12 @@ export interface GenerationSetup extends LoadedModel {
 
 /**
  * Loads `modelDir` for generation. `tokenizerPath` (a tokenizer.json or a folder holding one) wins
- * over the model folder's own. Stop ids: the config's eos ids plus the tokenizer's eos token.
+ * over the model folder's own; `load` passes options such as `quantize` to the model loader. Stop ids: the config's eos ids plus the tokenizer's eos token.
  * Throws the io layer's user-facing errors for a missing or malformed folder, and TokenizerError for
  * a bad tokenizer.
  */
-export function loadForGeneration(modelDir: string, tokenizerPath?: string): GenerationSetup {
-  const loaded = loadModel(modelDir);
+export function loadForGeneration(modelDir: string, tokenizerPath?: string, load: LoadOptions = {}): GenerationSetup {
+  const loaded = loadModel(modelDir, load);
   const path = tokenizerPath ?? (existsSync(join(modelDir, 'tokenizer.json')) ? modelDir : undefined);
   const tokenizer = path === undefined ? undefined : loadTokenizer(path);
   const eos = new Set(eosTokenIds(loaded.config));

@@ -92,7 +92,11 @@ export class Sampler {
   readonly seed: number;
   private readonly rng: Rng;
 
-  constructor(params: SamplingParams = {}) {
+  /**
+   * `vocabLimit`: ids from here on have no token (released checkpoints pad their output rows beyond
+   * the tokenizer's vocabulary: Qwen2 151936 vs ~151665) and are never chosen.
+   */
+  constructor(params: SamplingParams = {}, readonly vocabLimit?: number) {
     validateSampling(params);
     this.params = { ...params };
     this.seed = params.seed ?? randomSeed();
@@ -106,7 +110,9 @@ export class Sampler {
 
   /** The next token for next-token `logits` [V] given what came before. */
   sample(logits: Float32Array, history: TokenHistory): number {
-    const x = processLogits(logits, this.params, history);
+    const limit = this.vocabLimit;
+    const valid = limit !== undefined && limit > 0 && limit < logits.length ? logits.subarray(0, limit) : logits;
+    const x = processLogits(valid, this.params, history);
     if (this.greedy) return P.argmax(x);
     return sampleCategorical(P.softmax(x), this.rng);
   }

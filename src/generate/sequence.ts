@@ -73,7 +73,7 @@ export class Sequence {
     if ((req.stop?.length ?? 0) > 0 && !req.decoder) throw new RangeError('stop strings need a tokenizer to decode the output');
     this.prompt = [...req.prompt];
     this.maxTokens = maxTokens;
-    this.sampler = new Sampler(req.sampling);
+    this.sampler = new Sampler(req.sampling, req.decoder?.vocabSize);
     this.tag = req.tag;
     this.stopIds = new Set(req.stopTokenIds ?? []);
     this.detok = req.decoder ? new IncrementalDetokenizer(req.decoder, { skipSpecialTokens: req.skipSpecialTokens }) : null;

@@ -138,6 +138,11 @@ function specOf(c: ModelConfig): Spec {
   return s;
 }
 
+/** Every tensor `config`'s family reads: name, shape and how it starts, in a fixed order. */
+export function tensorSpecs(config: ModelConfig): readonly { name: string; shape: readonly number[]; kind: Kind }[] {
+  return specOf(config).entries;
+}
+
 /**
  * Fresh f32 weights for `config`: every tensor its family reads, under the HF names, as leaves that
  * require grad (except the router correction bias). The same seed gives the same weights.

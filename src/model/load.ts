@@ -3,7 +3,10 @@
  * lazily from safetensors in their stored dtype. FP8 weights get their `weight_scale_inv` blocks
  * attached, so they stay 1 byte per weight in memory and are dequantised inside the kernels.
  */
-import { Tensor, cast, dequantize, type DType } from '../tensor/index.ts';
+import { Tensor, cast, dequantize, floatData, type DType } from '../tensor/index.ts';
+import { getKernels, type FloatWeight, type QuantScheme, type QuantWeight } from '../kernels/index.ts';
+import { quantizable, schemeFor } from './quantize.ts';
+import { checkFits } from './memory.ts';
 import { openCheckpoint, type Checkpoint, type StoredTensor } from '../io/safetensors/index.ts';
 import { loadConfig, type ModelConfig } from '../io/config.ts';
 import { FormatError } from '../io/errors.ts';
@@ -37,6 +40,11 @@ export interface LoadOptions {
    * (fp8 with its scales applied) for training or gradient checks.
    */
   dtype?: 'stored' | 'f32';
+  /**
+   * Quantise the block projections and the head while reading (see quantize.ts): tensor by tensor,
+   * so the unquantised model is never held. Only with dtype 'stored'.
+   */
+  quantize?: QuantScheme;
 }
 
 /** Weights read on first use from a (sharded) safetensors checkpoint, then kept. */
@@ -56,13 +64,39 @@ export class CheckpointWeights implements Weights {
   maybe(name: string): Tensor | undefined {
     const hit = this.cache.get(name);
     if (hit) return hit;
-    if (!this.checkpoint.has(name)) return undefined;
-    let t = tensorFromStored(this.checkpoint.read(name), name, this.checkpoint.fileOf(name));
-    if (t.dtype === 'e4m3' || t.dtype === 'e5m2') t.scale = this.blockScale(name, t);
+    const scheme = this.opts.quantize;
+    if (!this.checkpoint.has(name)) {
+      // A tied head, quantised: a converted copy of the embedding (which itself stays as stored).
+      if (scheme && name === 'lm_head.weight' && this.config.tieWordEmbeddings && this.checkpoint.has('model.embed_tokens.weight')) {
+        const head = quantizeTensor(this.read('model.embed_tokens.weight'), scheme);
+        this.cache.set(name, head);
+        return head;
+      }
+      return undefined;
+    }
+    let t = this.read(name);
     if (this.opts.dtype === 'f32' && t.dtype !== 'f32' && t.dtype !== 'i32') {
       t = t.scale ? dequantize(t) : cast(t, 'f32');
+    } else if (scheme && quantizable(name, t.shape) && !alreadyIn(t, scheme)) {
+      t = quantizeTensor(t, scheme);
+      // The stored bytes are no longer needed: hand their pages back to the page cache.
+      this.checkpoint.release(name);
+      if (this.checkpoint.has(`${name}_scale_inv`)) this.checkpoint.release(`${name}_scale_inv`);
     }
     this.cache.set(name, t);
+    return t;
+  }
+
+  /** A stored tensor as is (fp8 / int8 / int4 with their block scales attached). */
+  private read(name: string): Tensor {
+    let t = tensorFromStored(this.checkpoint.read(name), name, this.checkpoint.fileOf(name));
+    const q = this.config.quantization;
+    if (q?.quantMethod === 'dsts' && this.checkpoint.has(`${name}_scale_inv`)) {
+      // int4 codes are stored two a byte: U8 [N, K/2] is the weight [N, K].
+      if (q.scheme === 'q4' && t.dtype === 'u8' && t.rank === 2) t = new Tensor(t.data, [t.shape[0]!, t.shape[1]! * 2], 'i4');
+      if (t.dtype === 'i8' || t.dtype === 'i4') t.scale = this.blockScale(name, t);
+    }
+    if (t.dtype === 'e4m3' || t.dtype === 'e5m2') t.scale = this.blockScale(name, t);
     return t;
   }
 
@@ -76,7 +110,7 @@ export class CheckpointWeights implements Weights {
     const scaleName = `${name}_scale_inv`;
     const file = this.checkpoint.fileOf(name);
     const block = this.config.quantization?.weightBlockSize;
-    if (!block) throw new FormatError(file, `tensor '${name}' is fp8 but config.json has no quantization_config`);
+    if (!block) throw new FormatError(file, `tensor '${name}' is ${w.dtype} but config.json has no quantization_config`);
     if (!this.checkpoint.has(scaleName)) throw new FormatError(file, `fp8 tensor '${name}' has no '${scaleName}'`);
     const s = this.checkpoint.read(scaleName);
     const [rows, cols] = w.shape as [number, number];
@@ -84,7 +118,47 @@ export class CheckpointWeights implements Weights {
     if (s.dtype !== 'F32' || s.shape.length !== 2 || s.shape[0] !== expect[0] || s.shape[1] !== expect[1]) {
       throw new FormatError(file, `'${scaleName}' should be F32 [${expect}] for ${block[0]}×${block[1]} blocks, got ${s.dtype} [${s.shape}]`);
     }
+    if (w.dtype === 'i4' && cols % 32 !== 0) throw new FormatError(file, `int4 tensor '${name}' needs a multiple of 32 columns, has ${cols}`);
     return { scaleInv: s.data as Float32Array, blockRows: block[0], blockCols: block[1] };
+  }
+}
+
+/** True when a stored weight is already in the scheme's form (a released fp8 checkpoint loaded with fp8). */
+function alreadyIn(t: Tensor, scheme: QuantScheme): boolean {
+  return scheme === 'fp8' && t.dtype === 'e4m3';
+}
+
+/** A 2-D weight quantised by the active kernels (fp8 sources are decoded first, one tensor at a time). */
+export function quantizeTensor(t: Tensor, scheme: QuantScheme): Tensor {
+  const [N, K] = t.shape as [number, number];
+  let src: FloatWeight;
+  if (t.dtype === 'bf16' || t.dtype === 'f16') src = { kind: t.dtype, data: t.data as Uint16Array };
+  else if (t.dtype === 'f32') src = { kind: 'f32', data: t.data as Float32Array };
+  else src = { kind: 'f32', data: floatData(t.scale ? dequantize(t) : cast(t, 'f32')) as Float32Array };
+  return tensorFromQuant(getKernels().quantize(src, N, K, schemeFor(scheme, K)), N, K);
+}
+
+/** A kernel-side quantised weight as a Tensor (codes + block scales). */
+export function tensorFromQuant(q: QuantWeight, N: number, K: number): Tensor {
+  switch (q.kind) {
+    case 'i8': {
+      const t = new Tensor(q.data, [N, K], 'i8');
+      t.scale = { scaleInv: q.scaleInv, blockRows: 1, blockCols: q.blockCols ?? K };
+      return t;
+    }
+    case 'i4': {
+      const t = new Tensor(q.data, [N, K], 'i4');
+      t.scale = { scaleInv: q.scaleInv, blockRows: 1, blockCols: 32 };
+      return t;
+    }
+    case 'e4m3':
+    case 'e5m2': {
+      const t = new Tensor(q.data, [N, K], q.kind);
+      t.scale = { scaleInv: q.scaleInv, blockRows: q.blockRows, blockCols: q.blockCols };
+      return t;
+    }
+    default:
+      throw new Error(`not a quantised weight: ${q.kind}`);
   }
 }
 
@@ -97,8 +171,18 @@ export interface LoadedModel {
 /** Opens a checkpoint folder (config.json + safetensors) and builds its model. */
 export function loadModel(dir: string, opts: LoadOptions = {}): LoadedModel {
   const config = loadConfig(dir);
-  const weights = new CheckpointWeights(openCheckpoint(dir), config, opts);
-  return { config, weights, model: buildModel(config, weights) };
+  const checkpoint = openCheckpoint(dir);
+  try {
+    checkFits(dir, checkpoint, config, opts.quantize, opts.dtype === 'f32');
+    // Stored weights are used in place: fault the whole file in now, at disk / page-cache speed.
+    // (Quantising reads each tensor once, in order, and hands its pages back afterwards.)
+    if (!opts.quantize && opts.dtype !== 'f32') checkpoint.prefetch();
+    const weights = new CheckpointWeights(checkpoint, config, opts);
+    return { config, weights, model: buildModel(config, weights) };
+  } catch (e) {
+    checkpoint.close();
+    throw e;
+  }
 }
 
 export { MissingWeightError };

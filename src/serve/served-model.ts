@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import type { CausalLM } from '../model/causal-lm.ts';
 import type { ModelConfig } from '../io/config.ts';
 import { loadForGeneration } from '../generate/index.ts';
+import type { QuantScheme } from '../kernels/types.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { UserFacingError } from '../io/errors.ts';
 import { tokenBytes, type TokenBytes } from './constrain/token-bytes.ts';
@@ -53,6 +54,8 @@ export interface ServedModelOptions {
   name?: string;
   /** Cap on the context length (default: the model's max_position_embeddings). */
   maxContext?: number;
+  /** Quantise the weights while loading. */
+  quantize?: QuantScheme;
 }
 
 /** eos ids of generation_config.json, where the released checkpoints list their extra stop tokens. */
@@ -74,7 +77,7 @@ export function loadServedModel(dir: string, options: ServedModelOptions = {}): 
     throw new UserFacingError(`${path}: no tokenizer.json — the server needs the model's tokenizer (tokenizer.json and tokenizer_config.json) in its folder`);
   }
   // The config's and the tokenizer's eos ids come from the generation layer's loader.
-  const { config, model, tokenizer: loadedTokenizer, generator } = loadForGeneration(path);
+  const { config, model, tokenizer: loadedTokenizer, generator } = loadForGeneration(path, undefined, { quantize: options.quantize });
   const tokenizer = loadedTokenizer!;
   const eos = new Set<number>([...generator.eosTokenIds, ...generationConfigEos(path)]);
   const t = tokenizer.config.chat_template;

@@ -7,7 +7,7 @@ import { Arena } from '../../src/kernels/wasm/arena.ts';
 import { WA } from '../../src/kernels/wasm/wasm-api.ts';
 import { JOB } from '../../src/kernels/wasm/layout.ts';
 import { allocKernelArray, createWasmKernelSet, freeKernelArray, wasmRuntime } from '../../src/kernels/wasm/index.ts';
-import { getKernels } from '../../src/kernels/index.ts';
+import { getKernels, loadNativeAddon } from '../../src/kernels/index.ts';
 import { referenceKernels as ref } from '../../src/kernels/reference/index.ts';
 import { assertClose, rng, randArray } from './helpers.ts';
 
@@ -40,8 +40,13 @@ describe('arena', () => {
 });
 
 describe('kernel selection', () => {
-  it('getKernels() picks the WASM kernels synchronously', () => {
-    assert.match(getKernels().name, /^wasm-simd/);
+  it('getKernels() picks the native kernels (over WASM for the other loops) synchronously, where built', () => {
+    assert.match(getKernels().name, loadNativeAddon() ? /^native-(avx2|generic)\+wasm-simd/ : /^wasm-simd/);
+  });
+  it('DSTS_KERNELS=wasm forces the WASM kernels', () => {
+    const { out } = runChild({ DSTS_KERNELS: 'wasm' });
+    assert.match(out.name, /^wasm-simd/);
+    assert.equal(out.c, 128);
   });
   it('DSTS_THREADS sets the thread count; the process exits with idle workers', () => {
     const { out, ms } = runChild({ DSTS_THREADS: '3' });

@@ -9,6 +9,7 @@ import { parse } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { ChatSession } from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
+import { quantizeFlag, quantizeOption, QUANTIZE_USAGE } from '../args.ts';
 import { samplingOptions, samplingFromFlags, maxTokensFlag, openModel, requireTokenizer } from './generate.ts';
 
 const usage = `usage: dsts chat --model <dir> [--tokenizer <file|dir>] [--system <text>] [options]
@@ -24,7 +25,8 @@ options:
   --max-tokens <n>          most tokens per reply (default 2048)
   --temperature <t>         default 0.6 (DeepSeek's recommendation); 0 = greedy
   --top-p <p>               default 0.95
-  --top-k <k>  --min-p <p>  --repetition-penalty <r>  --seed <n>`;
+  --top-k <k>  --min-p <p>  --repetition-penalty <r>  --seed <n>
+${QUANTIZE_USAGE}`;
 
 /** Reasoning lines are prefixed with this when the output is not a terminal. */
 const THINK_PREFIX = '[think] ';
@@ -91,10 +93,11 @@ const command: Command = {
       tokenizer: { type: 'string' },
       system: { type: 'string' },
       ...samplingOptions,
+      ...quantizeOption,
     });
     const sampling = samplingFromFlags(v, { temperature: 0.6, topP: 0.95 });
     const maxTokens = maxTokensFlag(v['max-tokens'], 2048);
-    const setup = openModel(v.model, v.tokenizer, 'chat');
+    const setup = openModel(v.model, v.tokenizer, 'chat', quantizeFlag(v.quantize));
     const tokenizer = requireTokenizer(setup, 'chat');
     if (tokenizer.chatTemplateNames.length === 0) throw new UserError('chat: the tokenizer has no chat template (tokenizer_config.json); use dsts generate --prompt');
     const session = new ChatSession(setup.generator, tokenizer, { system: v.system, maxTokens, sampling });

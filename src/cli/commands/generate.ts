@@ -1,6 +1,7 @@
 /** `dsts generate`: continue a prompt (text or ids) with a checkpoint, streamed or as JSON. */
 import type { Command } from '../command.ts';
-import { parse, numberFlag, type Options } from '../args.ts';
+import { parse, numberFlag, quantizeFlag, quantizeOption, QUANTIZE_USAGE, type Options } from '../args.ts';
+import type { QuantScheme } from '../../kernels/types.ts';
 import { UserError } from '../errors.ts';
 import { loadForGeneration, splitThinking, promptOpensThinking, type GenerationSetup, type SamplingParams } from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
@@ -25,7 +26,8 @@ options:
   --seed <n>                seed of the sampler (reproducible runs)
   --stop <text>             stop string (repeatable)
   --ignore-eos              keep going past the end-of-sequence token
-  --json                    print {"ids": [...], "text": ...} instead of streaming`;
+  --json                    print {"ids": [...], "text": ...} instead of streaming
+${QUANTIZE_USAGE}`;
 
 /** Flags of the sampler, shared with `dsts chat`. */
 export const samplingOptions = {
@@ -83,9 +85,9 @@ export function parseIds(text: string): number[] {
 }
 
 /** Loads a model for generation, turning tokenizer problems into one-line user errors. */
-export function openModel(model: string | undefined, tokenizer: string | undefined, cmd: string): GenerationSetup {
+export function openModel(model: string | undefined, tokenizer: string | undefined, cmd: string, quantize?: QuantScheme): GenerationSetup {
   if (model === undefined) throw new UserError(`${cmd}: --model <dir> is required`);
-  return userErrors(() => loadForGeneration(model, tokenizer));
+  return userErrors(() => loadForGeneration(model, tokenizer, { quantize }));
 }
 
 /** Runs `fn`, rethrowing tokenizer errors and bad-argument RangeErrors as UserErrors. */
@@ -119,6 +121,7 @@ const command: Command = {
       'ignore-eos': { type: 'boolean' },
       json: { type: 'boolean' },
       ...samplingOptions,
+      ...quantizeOption,
     });
     if ((v.prompt === undefined) === (v.ids === undefined)) throw new UserError('generate: give exactly one of --prompt <text> and --ids <list>');
     if (v.chat && v.prompt === undefined) throw new UserError('generate: --chat needs --prompt');
@@ -126,7 +129,7 @@ const command: Command = {
     const sampling = samplingFromFlags(v, { temperature: 0 });
     const maxTokens = maxTokensFlag(v['max-tokens'], 256);
     const ids = v.ids === undefined ? undefined : parseIds(v.ids);
-    const setup = openModel(v.model, v.tokenizer, 'generate');
+    const setup = openModel(v.model, v.tokenizer, 'generate', quantizeFlag(v.quantize));
     const { generator } = setup;
 
     let prompt: number[];

@@ -1,7 +1,7 @@
 /** `dsts logits`: the model's logits for a list of token ids, written to a safetensors file. */
 import { existsSync } from 'node:fs';
 import type { Command } from '../command.ts';
-import { parse } from '../args.ts';
+import { parse, quantizeFlag, quantizeOption, QUANTIZE_USAGE } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { loadModel } from '../../model/load.ts';
 import { Tensor, noGrad, floatData } from '../../tensor/index.ts';
@@ -17,7 +17,8 @@ options:
   --model <dir>   checkpoint folder (config.json + safetensors)
   --ids <list>    token ids, e.g. 1,2,3
   --out <file>    where to write (refuses an existing file unless --force)
-  --force         overwrite --out if it exists`;
+  --force         overwrite --out if it exists
+${QUANTIZE_USAGE}`;
 
 const command: Command = {
   summary: 'write the logits of a list of token ids to a safetensors file',
@@ -28,13 +29,14 @@ const command: Command = {
       ids: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean' },
+      ...quantizeOption,
     });
     if (v.model === undefined) throw new UserError('logits: --model <dir> is required');
     if (v.ids === undefined) throw new UserError('logits: --ids <list> is required');
     if (v.out === undefined) throw new UserError('logits: --out <file.safetensors> is required');
     if (existsSync(v.out) && !v.force) throw new UserError(`logits: ${v.out} exists (pass --force to overwrite it)`);
     const ids = parseIds(v.ids);
-    const { model } = loadModel(v.model);
+    const { model } = loadModel(v.model, { quantize: quantizeFlag(v.quantize) });
     const V = model.vocabSize;
     const bad = ids.find((id) => id >= V);
     if (bad !== undefined) throw new UserError(`logits: token id ${bad} is outside the model's vocabulary (0..${V - 1})`);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.ts';
-import { numberFlag, parse } from '../args.ts';
+import { numberFlag, parse, quantizeFlag, quantizeOption } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { loadServedModel, startServer } from '../../serve/index.ts';
 
@@ -31,7 +31,8 @@ options:
   --max-context <n>      cap on prompt + output tokens (default: the model's max_position_embeddings)
   --thinking-budget <n>  force </think> after n reasoning tokens (default: none)
   --api-key <key>        require "Authorization: Bearer <key>" on the API routes
-  --no-web               API only, no web chat`;
+  --no-web               API only, no web chat
+  --quantize <scheme>    quantise weights while loading: q8, q4 or fp8 (see dsts generate --help)`;
 
 const command: Command = {
   summary: 'serve a model: OpenAI/DeepSeek-compatible API and web chat',
@@ -49,6 +50,7 @@ const command: Command = {
       'thinking-budget': { type: 'string' },
       'api-key': { type: 'string' },
       'no-web': { type: 'boolean' },
+      ...quantizeOption,
     });
     const int = (name: string, v: string | undefined) => {
       if (v === undefined) return undefined;
@@ -58,6 +60,7 @@ const command: Command = {
     };
     // Flags are checked before the (possibly large) model is loaded.
     const maxContext = int('max-context', values['max-context']);
+    const quantize = quantizeFlag(values.quantize);
     const options = {
       host: values.host,
       port: int('port', values.port),
@@ -73,7 +76,7 @@ const command: Command = {
       throw new UserError(`the embedded model is not there (${dir}): train it first, or pass --model <dir>`);
     }
     if (!existsSync(dir)) throw new UserError(`no model folder at ${dir}`);
-    const model = loadServedModel(dir, { name: values.name, maxContext });
+    const model = loadServedModel(dir, { name: values.name, maxContext, quantize });
     const server = await startServer(model, options);
     console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}) from ${model.dir}`);
     if (values['no-web'] !== true) console.log(`  web chat  ${server.url}/`);

@@ -51,6 +51,17 @@ export interface Fp8Quantization {
   readonly activationScheme: 'dynamic' | 'static';
 }
 
+/**
+ * Integer block-quantised weights as `dsts quantize` writes them: `q8` int8 (I8 [N, K]) or `q4` int4
+ * (U8 [N, K/2], two codes a byte in 32-wide blocks), each with an F32 `weight_scale_inv` [N, K/32]
+ * (w = code × scale_inv). Only deepseek-ts reads this layout.
+ */
+export interface IntQuantization {
+  readonly quantMethod: 'dsts';
+  readonly scheme: 'q8' | 'q4';
+  readonly weightBlockSize: readonly [1, 32];
+}
+
 /** Fields every family has. */
 export interface CommonConfig {
   /** The file (or label) this config was parsed from, for messages. */
@@ -78,7 +89,7 @@ export interface CommonConfig {
   readonly padTokenId: number | null;
   /** Storage dtype the checkpoint declares (`torch_dtype`, or `dtype` in newer files), if any. */
   readonly torchDtype: string | null;
-  readonly quantization: Fp8Quantization | null;
+  readonly quantization: Fp8Quantization | IntQuantization | null;
 }
 
 /** Multi-head Latent Attention and DeepSeekMoE fields shared by DeepSeek-V2 and V3. */

@@ -63,6 +63,8 @@ function openSingle(path: string): Checkpoint {
     has: (name) => file.has(name),
     info: (name) => file.info(name),
     read: (name) => file.read(name),
+    prefetch: () => file.prefetch(),
+    release: (name) => file.release(name),
     close: () => file.close(),
   };
 }
@@ -122,6 +124,10 @@ function openSharded(indexPath: string): Checkpoint {
     has: (name) => weightMap.has(name),
     info: (name): TensorInfo => fileFor(name).info(name),
     read: (name): StoredTensor => fileFor(name).read(name),
+    prefetch: () => {
+      for (const f of shards.values()) f.prefetch();
+    },
+    release: (name) => fileFor(name).release(name),
     close: closeAll,
   };
 }

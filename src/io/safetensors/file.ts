@@ -1,8 +1,10 @@
 /**
- * Lazy reader for one .safetensors file. Opening reads only the header; the file descriptor stays
- * open and each `read(name)` pulls that tensor's bytes with a positioned read into a fresh
- * ArrayBuffer (offset 0, so aligned for any typed array). Loading a model therefore needs little
- * more memory than the tensors it keeps, and a tensor never read is never paged in.
+ * Lazy reader for one .safetensors file. Opening reads only the header. Where the native addon is
+ * built, the file is memory-mapped and `read(name)` returns a view of the mapped bytes — no copy: the
+ * weights live in the page cache, shared with any other process reading the file, and a model is
+ * limited by RAM alone. Otherwise (or with DSTS_MMAP=0, or a tensor misaligned for its dtype) each
+ * read pulls that tensor's bytes with a positioned read into a fresh, aligned ArrayBuffer. Either
+ * way a tensor never read is never paged in.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
@@ -10,6 +12,7 @@ import { FormatError, MissingFileError, withFile } from '../errors.ts';
 import { dtypeSize, viewAs, type StoredTensor } from './dtypes.ts';
 import { headerLength, parseHeader, type TensorInfo } from './header.ts';
 import type { TensorSource } from './source.ts';
+import { loadNativeAddon, type MappedFile, type NativeAddon } from '../../kernels/native/addon.ts';
 
 export interface SafetensorsFile extends TensorSource {
   readonly path: string;
@@ -36,7 +39,7 @@ export function openSafetensors(path: string): SafetensorsFile {
     const headerBytes = new Uint8Array(n);
     readFully(path, fd, headerBytes, 8);
     const header = parseHeader(path, headerBytes, 8 + n, size - 8 - n);
-    return new LazyFile(path, fd, header.metadata, header.tensors);
+    return new LazyFile(path, fd, header.metadata, header.tensors, mapIfPossible(path));
   } catch (e) {
     closeSync(fd);
     throw e;
@@ -54,6 +57,18 @@ function readFully(path: string, fd: number, dst: Uint8Array, position: number, 
   }
 }
 
+/** A memory map of `path` through the native addon, or null (no addon, DSTS_MMAP=0, or mmap refused). */
+function mapIfPossible(path: string): { addon: NativeAddon; file: MappedFile } | null {
+  if (process.env.DSTS_MMAP === '0') return null;
+  const addon = loadNativeAddon();
+  if (!addon) return null;
+  try {
+    return { addon, file: addon.mapFile(path) };
+  } catch {
+    return null; // e.g. a file system without mmap: positioned reads still work
+  }
+}
+
 class LazyFile implements SafetensorsFile {
   private fd: number | undefined;
 
@@ -62,6 +77,7 @@ class LazyFile implements SafetensorsFile {
     fd: number,
     readonly metadata: Readonly<Record<string, string>>,
     private readonly tensors: ReadonlyMap<string, TensorInfo>,
+    private map: { addon: NativeAddon; file: MappedFile } | null,
   ) {
     this.fd = fd;
   }
@@ -93,13 +109,37 @@ class LazyFile implements SafetensorsFile {
 
   read(name: string): StoredTensor {
     const info = this.info(name);
+    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
+    const size = dtypeSize(info.dtype);
+    const length = info.byteLength / size;
+    if (this.map && info.byteOffset % size === 0) {
+      // The mapped bytes themselves: private and copy-on-write, so writing to them never changes the file.
+      const buffer = this.map.addon.mapView(this.map.file.handle, info.byteOffset, info.byteLength);
+      return { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, buffer, 0, length) } as StoredTensor;
+    }
     const bytes = this.readBytes(name); // fresh ArrayBuffer at offset 0: aligned for every dtype
-    const length = info.byteLength / dtypeSize(info.dtype);
     return { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, bytes.buffer as ArrayBuffer, 0, length) } as StoredTensor;
+  }
+
+  prefetch(): void {
+    if (!this.map || this.tensors.size === 0) return;
+    let lo = Infinity;
+    let hi = 0;
+    for (const t of this.tensors.values()) {
+      lo = Math.min(lo, t.byteOffset);
+      hi = Math.max(hi, t.byteOffset + t.byteLength);
+    }
+    this.map.addon.populate(this.map.file.handle, lo, hi - lo);
+  }
+
+  release(name: string): void {
+    const info = this.info(name);
+    this.map?.addon.dropPages(this.map.file.handle, info.byteOffset, info.byteLength);
   }
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.map = null; // views already handed out keep the mapping alive until they are collected
   }
 }

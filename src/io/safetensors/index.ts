@@ -13,5 +13,5 @@ export type { TensorInfo } from './header.ts';
 export type { TensorSource } from './source.ts';
 export { openSafetensors, type SafetensorsFile } from './file.ts';
 export { openCheckpoint, INDEX_FILE, SINGLE_FILE, type Checkpoint } from './checkpoint.ts';
-export { writeSafetensors, type TensorMap } from './writer.ts';
+export { writeSafetensors, byteLengthOf, type TensorMap, type DeferredTensor, type WritableTensor } from './writer.ts';
 export { writeCheckpoint, type ShardOptions } from './sharded-writer.ts';

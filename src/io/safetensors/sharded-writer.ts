@@ -7,9 +7,9 @@
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
-import { dtypeSize, type StoredTensor } from './dtypes.ts';
+
 import { INDEX_FILE, SINGLE_FILE } from './checkpoint.ts';
-import { writeSafetensors, type TensorMap } from './writer.ts';
+import { byteLengthOf, writeSafetensors, type TensorMap, type WritableTensor } from './writer.ts';
 
 export interface ShardOptions {
   /** Largest shard's data size in bytes (a bigger single tensor gets a shard of its own). Default 5 GB, as transformers. */
@@ -29,15 +29,15 @@ const SHARD_PATTERN = /^model-\d{5}-of-\d{5}\.safetensors$/;
 export function writeCheckpoint(dir: string, tensors: TensorMap, options: ShardOptions = {}): string[] {
   const maxShardBytes = options.maxShardBytes ?? 5_000_000_000;
   const metadata = options.metadata ?? { format: 'pt' };
-  const named = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [string, StoredTensor][];
+  const named = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [string, WritableTensor][];
   named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-  const shards: [string, StoredTensor][][] = [];
-  let current: [string, StoredTensor][] = [];
+  const shards: [string, WritableTensor][][] = [];
+  let current: [string, WritableTensor][] = [];
   let size = 0;
   let total = 0;
   for (const entry of named) {
-    const bytes = entry[1].data.length * dtypeSize(entry[1].dtype);
+    const bytes = byteLengthOf(entry[1]);
     if (current.length > 0 && size + bytes > maxShardBytes) {
       shards.push(current);
       current = [];

@@ -9,23 +9,50 @@ import { endianness } from 'node:os';
 import { writeAll, writeAtomic } from './atomic.ts';
 import { dtypeRank, dtypeSize, holdsDType, isSafetensorsDType, numel, type StoredTensor } from './dtypes.ts';
 
+/**
+ * A tensor whose data is made only when it is written (one at a time), so a checkpoint larger than
+ * memory can be written: quantised from another file, or random weights for a benchmark.
+ */
+export interface DeferredTensor {
+  dtype: StoredTensor['dtype'];
+  shape: readonly number[];
+  /** Returns the data (numel(shape) elements of the dtype's array); called once, at write time. */
+  produce(): StoredTensor['data'];
+}
+
+export type WritableTensor = StoredTensor | DeferredTensor;
+
 /** Tensors by name: a plain object or a Map (insertion order does not matter; layout is canonical). */
-export type TensorMap = Readonly<Record<string, StoredTensor>> | ReadonlyMap<string, StoredTensor>;
+export type TensorMap = Readonly<Record<string, WritableTensor>> | ReadonlyMap<string, WritableTensor>;
+
+/** Bytes a tensor takes in the file. */
+export function byteLengthOf(t: WritableTensor): number {
+  return numel(t.shape) * dtypeSize(t.dtype);
+}
+
+/** The tensor's data (made now for a deferred one), checked against its dtype and shape. */
+function dataOf(name: string, t: WritableTensor): StoredTensor['data'] {
+  if ('data' in t) return t.data;
+  const data = t.produce();
+  check(name, { dtype: t.dtype, shape: t.shape, data } as StoredTensor);
+  return data;
+}
 
 /** Orders names as Rust's `str::cmp` does (by UTF-8 bytes), which differs from JS `<` beyond the BMP. */
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-function entries(tensors: TensorMap): [string, StoredTensor][] {
-  return tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, StoredTensor>);
+function entries(tensors: TensorMap): [string, WritableTensor][] {
+  return tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, WritableTensor>);
 }
 
 /** Checks one tensor before anything is written; a mistake here is the caller's, so a TypeError. */
-function check(name: string, t: StoredTensor): void {
+function check(name: string, t: WritableTensor): void {
   if (name === '__metadata__') throw new TypeError(`writeSafetensors: '__metadata__' is reserved and cannot name a tensor`);
   if (!isSafetensorsDType(t.dtype)) throw new TypeError(`writeSafetensors: '${name}' has unknown dtype ${JSON.stringify(t.dtype)}`);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new TypeError(`writeSafetensors: '${name}' has invalid shape [${t.shape.join(', ')}]`);
+  if (!('data' in t)) return; // checked when produced
   if (!holdsDType(t.dtype, t.data)) throw new TypeError(`writeSafetensors: '${name}' is ${t.dtype} but its data is a ${t.data.constructor.name}`);
   if (t.data.length !== numel(t.shape)) {
     throw new TypeError(`writeSafetensors: '${name}' has shape [${t.shape.join(', ')}] (${numel(t.shape)} elements) but ${t.data.length} elements of data`);
@@ -33,7 +60,7 @@ function check(name: string, t: StoredTensor): void {
 }
 
 /** The header bytes (length prefix included, padded) and the tensors in file order. */
-function layout(tensors: TensorMap, metadata?: Readonly<Record<string, string>>): { header: Buffer; order: [string, StoredTensor][] } {
+function layout(tensors: TensorMap, metadata?: Readonly<Record<string, string>>): { header: Buffer; order: [string, WritableTensor][] } {
   const order = entries(tensors);
   for (const [name, t] of order) check(name, t);
   order.sort(([an, a], [bn, b]) => dtypeRank(b.dtype) - dtypeRank(a.dtype) || byteOrder(an, bn));
@@ -49,7 +76,7 @@ function layout(tensors: TensorMap, metadata?: Readonly<Record<string, string>>)
   }
   let offset = 0;
   for (const [name, t] of order) {
-    const n = t.data.length * dtypeSize(t.dtype);
+    const n = byteLengthOf(t);
     parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
     offset += n;
   }
@@ -69,6 +96,9 @@ export function writeSafetensors(path: string, tensors: TensorMap, metadata?: Re
   const { header, order } = layout(tensors, metadata);
   writeAtomic(path, (fd) => {
     writeAll(fd, header);
-    for (const [, t] of order) writeAll(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    for (const [name, t] of order) {
+      const data = dataOf(name, t);
+      writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
   });
 }

@@ -48,7 +48,7 @@ export function buildDeepseek(c: DeepseekV2Config | DeepseekV3Config, w: Weights
     embed,
     layers,
     norm: w.get('model.norm.weight'),
-    head: c.tieWordEmbeddings ? embed : w.get('lm_head.weight'),
+    head: c.tieWordEmbeddings ? (w.maybe('lm_head.weight') ?? embed) : w.get('lm_head.weight'),
     rotary: new RotaryEmbedding({ theta: c.ropeTheta, dim: c.qkRopeHeadDim, maxPositionEmbeddings: c.maxPositionEmbeddings, scaling: c.ropeScaling }),
     eps: c.rmsNormEps,
     mtp,

@@ -1,0 +1,43 @@
+/**
+ * Which weights a `--quantize` scheme converts, and what they then cost. The block projections
+ * (attention, MLP, experts) and the output head are quantised; the embedding table, norms, biases and
+ * the MoE router (`mlp.gate.weight`, whose scores pick experts) stay as stored — the split llama.cpp
+ * and DeepSeek-V3's FP8 release make too. A tied head gets its own quantised copy of the embedding.
+ */
+import type { QuantScheme } from '../kernels/types.ts';
+import { QUANT_BLOCK } from '../kernels/types.ts';
+
+export const QUANT_SCHEMES: readonly QuantScheme[] = ['q8', 'q4', 'fp8'];
+
+/** Human names, for messages and docs. */
+export const SCHEME_LABEL: Record<QuantScheme, string> = {
+  q8: 'int8, 1×32 blocks (Q8_0-like)',
+  q4: 'int4, 1×32 blocks (Q4_0-like)',
+  fp8: 'fp8 e4m3, 128×128 blocks (DeepSeek-V3 format)',
+};
+
+export function isQuantScheme(s: string): s is QuantScheme {
+  return (QUANT_SCHEMES as readonly string[]).includes(s);
+}
+
+/** True for the tensors a scheme converts (by name and shape, before reading any data). */
+export function quantizable(name: string, shape: readonly number[]): boolean {
+  if (shape.length !== 2 || !name.endsWith('.weight')) return false;
+  if (name === 'model.embed_tokens.weight' || name.endsWith('.embed_tokens.weight')) return false;
+  if (/\.mlp\.gate\.weight$/.test(name)) return false; // the MoE router (not Llama's gate_proj)
+  if (/norm\.weight$/.test(name)) return false;
+  return true;
+}
+
+/** The scheme a tensor of K columns actually gets: q4 needs whole 32-wide blocks, else it takes q8. */
+export function schemeFor(scheme: QuantScheme, K: number): QuantScheme {
+  return scheme === 'q4' && K % QUANT_BLOCK !== 0 ? 'q8' : scheme;
+}
+
+/** Bytes of an N×K weight under a scheme (codes + f32 block scales). */
+export function quantizedBytes(scheme: QuantScheme, N: number, K: number): number {
+  const s = schemeFor(scheme, K);
+  if (s === 'fp8') return N * K + Math.ceil(N / 128) * Math.ceil(K / 128) * 4;
+  const scales = N * Math.ceil(K / QUANT_BLOCK) * 4;
+  return s === 'q8' ? N * K + scales : (N * K) / 2 + scales;
+}
