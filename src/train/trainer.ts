@@ -121,7 +121,7 @@ export class Trainer {
   /** Seconds spent in steps so far (across resumes). */
   elapsed: number;
   lastCheckpoint: string | null = null;
-  private readonly tokenizerFiles: string[];
+  private readonly tokenizerFiles: RunTokenizer['files'];
   private readonly files: CorpusFile[];
   private readonly metrics: MetricsLog;
   private readonly log: (line: string) => void;
