@@ -13,7 +13,7 @@
  * `checkpoint-<step>` is always complete, even if the process dies mid-save.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { encodeBf16 } from '../tensor/codecs.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Weights } from '../model/weights.ts';

@@ -255,7 +255,7 @@ export class Trainer {
         T.backward(out.total, weight);
         return out;
       });
-      this.tracker.record();
+      this.tracker.record(r.routings);
       loss += r.total.item() / accum;
       ce += r.ce / accum;
       balance += r.balance / accum;
