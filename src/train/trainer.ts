@@ -19,7 +19,7 @@ import { buildModel } from '../model/registry.ts';
 import { initWeights } from '../model/init.ts';
 import type { CausalLM } from '../model/causal-lm.ts';
 import type { MapWeights } from '../model/weights.ts';
-import { corpusFingerprint, restoreWeights } from './resume.ts';
+import { corpusFingerprint, restoreWeights, scheduleChangeWarning } from './resume.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { lmObjective } from './objective.ts';
 import { LoadTracker } from './balance.ts';
@@ -213,6 +213,10 @@ export class Trainer {
       log('warning: the training corpus changed since this checkpoint (files or sizes differ); the data order will not match an uninterrupted run');
     }
     const step = saved?.state.step ?? 0;
+    if (saved && step < cfg.steps) {
+      const warning = scheduleChangeWarning(saved.state.run, cfg, step, runDir);
+      if (warning) log(warning);
+    }
     const metrics = new MetricsLog(join(runDir, METRICS_FILE), resume ? step : undefined);
     const setup: Setup = {
       cfg, runDir, tokenizer, encoder, modelJson: completed, modelConfig, weights, model, params, optimizer, loader, evalSet,

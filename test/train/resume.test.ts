@@ -94,3 +94,23 @@ test('a resumed run keeps saving after rotation deleted the checkpoint it resume
   assert.ok(existsSync(join(cfg.out, 'checkpoint-000012', 'tokenizer.json')));
   assert.ok(!existsSync(join(cfg.out, 'checkpoint-000004')), 'the resumed-from checkpoint was rotated away');
 });
+
+test('resuming with fewer total steps warns that the learning rate jumps; resuming as saved does not', async (t) => {
+  // Issue 9 item 9: the schedule is a function of (step, total), so --steps below the original total
+  // moved the rate at once, silently.
+  const dir = tempDir(t);
+  const cfg = config(dir, join(dir, 'run'), { steps: 10, eval: { interval: 0 }, schedule: { kind: 'cosine', warmup: 1 } });
+  const stop = new AbortController();
+  await train({ config: cfg, signal: stop.signal, onStep: (m) => m.step === 4 && stop.abort() });
+  const quietLogs: string[] = [];
+  const same = Trainer.create({ config: resumeRunConfig(cfg.out), resume: cfg.out, log: (l) => quietLogs.push(l) });
+  same.close();
+  assert.ok(!quietLogs.some((l) => l.includes('learning rate jumps')), quietLogs.join('\n'));
+  const logs: string[] = [];
+  const shorter = Trainer.create({ config: resumeRunConfig(cfg.out, { steps: 6 }), resume: cfg.out, log: (l) => logs.push(l) });
+  shorter.close();
+  const warning = logs.find((l) => l.startsWith('warning: the learning rate jumps'));
+  assert.ok(warning, logs.join('\n'));
+  assert.match(warning, /at step 4 \(total steps 10 → 6\)/);
+  assert.match(warning, /cuts the decay short/);
+});
