@@ -8,8 +8,9 @@
  * - L_MTP^k: MTP module k (sequential, sharing the embedding and head, keeping the causal chain)
  *   at position i predicts token i + k + 1 of the inputs, i.e. target ids[:, i + k + 1]; mean CE over
  *   its T − k valid positions. D is the number of MTP modules, λ = `mtpWeight`.
- * - L_Bal: `sequenceBalanceLoss` (α = `balanceAlpha`) averaged over every MoE layer that routed in
- *   this forward, main and MTP blocks alike.
+ * - L_Bal: `sequenceBalanceLoss` (α = `balanceAlpha`) of every MoE layer that routed in this
+ *   forward, main and MTP blocks alike, summed (the report's per-layer loss, added; `sum`) or averaged
+ *   (`mean`: an effective α / L).
  */
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
@@ -21,6 +22,8 @@ export interface ObjectiveConfig {
   mtpWeight: number;
   /** α of the sequence-wise balance loss (DeepSeek-V3: 0.0001; config `aux_loss_alpha`). 0 skips it. */
   balanceAlpha: number;
+  /** How per-layer balance losses combine (default 'mean'). */
+  balanceReduction?: 'sum' | 'mean';
 }
 
 export interface ObjectiveResult {
@@ -72,7 +75,8 @@ export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig):
   if (cfg.balanceAlpha > 0) {
     const terms = routings.map((r) => sequenceBalanceLoss(r.routing, B, cfg.balanceAlpha));
     if (terms.length > 0) {
-      const bal = T.mul(terms.reduce((a, b) => T.add(a, b)), 1 / terms.length);
+      const sum = terms.reduce((a, b) => T.add(a, b));
+      const bal = cfg.balanceReduction === 'sum' ? sum : T.mul(sum, 1 / terms.length);
       balance = bal.item();
       total = T.add(total, bal);
     }

@@ -27,7 +27,8 @@ import { withPrecision } from './fp8.ts';
 import { AdamW } from './optim/adamw.ts';
 import { clipScale, gradNorm } from './optim/clip.ts';
 import { trainableParams, type Param } from './optim/params.ts';
-import { learningRate } from './schedule.ts';
+import { learningRate, stagedValue } from './schedule.ts';
+import { accumAt } from './config/recipe.ts';
 import { readJson, runConfigJson, type RunConfig } from './config/run-config.ts';
 import { isObject, type JsonObject } from './config/reader.ts';
 import { listCorpusFiles, type CorpusFile } from './data/files.ts';
@@ -181,7 +182,7 @@ export class Trainer {
     if (cfg.seqLen > modelConfig.maxPositionEmbeddings) {
       throw new TrainError(`seqLen ${cfg.seqLen} exceeds the model's max_position_embeddings (${modelConfig.maxPositionEmbeddings})`);
     }
-    const weights = initWeights(modelConfig, cfg.seed);
+    const weights = initWeights(modelConfig, cfg.seed, cfg.initStd ?? modelConfig.initializerRange);
     if (resume) restoreWeights(weights, resume.checkpoint, saved!.tensors);
     const model = buildModel(modelConfig, weights);
     const params = trainableParams(weights);
@@ -232,9 +233,14 @@ export class Trainer {
     return trainer;
   }
 
-  /** Tokens in one optimizer step. */
+  /** Micro-batches in the next optimizer step (fewer while a batch ramp is on). */
+  get accumNow(): number {
+    return accumAt(this.config.batchRamp, this.config.gradAccum, this.step);
+  }
+
+  /** Tokens in the next optimizer step. */
   get tokensPerStep(): number {
-    return this.config.batchSize * this.config.gradAccum * this.config.seqLen;
+    return this.config.batchSize * this.accumNow * this.config.seqLen;
   }
 
   /** Runs one optimizer step and returns its metrics (also appended to metrics.jsonl). */
@@ -242,9 +248,14 @@ export class Trainer {
     const cfg = this.config;
     const t0 = performance.now();
     const lr = learningRate(cfg.schedule, cfg.optimizer.lr, this.step, cfg.steps);
-    const accum = cfg.gradAccum;
+    const accum = this.accumNow;
+    const tokensThisStep = this.tokensPerStep;
     const weight = Tensor.from([1 / accum], [], 'f32');
-    const objective = { mtpWeight: cfg.mtpWeight, balanceAlpha: cfg.balanceAlpha };
+    const objective = {
+      mtpWeight: stagedValue(cfg.mtpWeight, this.step, cfg.steps),
+      balanceAlpha: cfg.balanceAlpha,
+      balanceReduction: cfg.balanceReduction,
+    };
     let loss = 0;
     let ce = 0;
     let balance = 0;
@@ -272,11 +283,11 @@ export class Trainer {
     if (!skipped) this.optimizer.step(lr, clipScale(norm, cfg.optimizer.gradClip));
     this.optimizer.zeroGrad();
     const load = this.tracker.stats();
-    if (cfg.biasUpdate.enabled && !skipped) this.tracker.updateBiases(cfg.biasUpdate.gamma);
+    if (cfg.biasUpdate.enabled && !skipped) this.tracker.updateBiases(stagedValue(cfg.biasUpdate.gamma, this.step, cfg.steps));
     else this.tracker.reset();
 
     this.step++;
-    this.tokens += this.tokensPerStep;
+    this.tokens += tokensThisStep;
     const tEnd = performance.now();
     const seconds = (tEnd - t0) / 1000;
     const ms = { data: round(dataMs), compute: round(tOpt - t0 - dataMs), optimizer: round(tEnd - tOpt) };
@@ -284,7 +295,7 @@ export class Trainer {
     this.stepSecondsAvg = this.stepSecondsAvg === 0 ? seconds : 0.9 * this.stepSecondsAvg + 0.1 * seconds;
     const m: StepMetrics = {
       type: 'train', step: this.step, loss, ce, mtp, balance, lr, gradNorm: norm, tokens: this.tokens,
-      tokensPerSec: this.tokensPerStep / seconds, elapsed: this.elapsed, load, ms,
+      tokensPerSec: tokensThisStep / seconds, elapsed: this.elapsed, load, ms,
     };
     if (skipped) {
       m.skipped = true;

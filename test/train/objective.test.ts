@@ -184,7 +184,7 @@ test('balance loss reaches the router weight: finite differences through sigmoid
   }, [w0]);
 });
 
-test('lmObjective balance term: mean over every MoE layer (main and MTP) of the per-layer loss', () => {
+test('lmObjective balance term: mean (or sum) over every MoE layer (main and MTP) of the per-layer loss', () => {
   const c = tinyV3(1);
   const w = initWeights(c, 14);
   const m = buildModel(c, w);
@@ -210,6 +210,10 @@ test('lmObjective balance term: mean over every MoE layer (main and MTP) of the 
   assert.ok(Math.abs(r.balance - want) < 1e-7, `${r.balance} vs ${want}`);
   const expectedTotal = r.ce + 0.3 * r.mtp[0]! + r.balance;
   assert.ok(Math.abs(r.total.item() - expectedTotal) < 1e-5);
+  // DeepSeek-V3's L_Bal is per layer and the layers' losses add up: 'sum' (the V3 recipe's default).
+  const summed = lmObjective(m, ids, { mtpWeight: 0.3, balanceAlpha: alpha, balanceReduction: 'sum' });
+  const wantSum = perLayer.reduce((a, b) => a + b);
+  assert.ok(Math.abs(summed.balance - wantSum) < 1e-7, `${summed.balance} vs ${wantSum}`);
   // The balance term's gradient reaches every router (scores stay in the graph).
   T.backward(r.total);
   for (const { layer } of refs) assert.ok(w.get(`model.layers.${layer}.mlp.gate.weight`).grad, `router ${layer}`);
