@@ -33,10 +33,6 @@ const ctors = {
   u8: Uint8Array,
 } as const;
 
-export const bytesPerElement: Record<DType, number> = {
-  f32: 4, f64: 8, bf16: 2, f16: 2, e4m3: 1, e5m2: 1, i8: 1, i32: 4, u8: 1,
-};
-
 export function allocate<D extends DType>(dtype: D, n: number): ArrayOf[D] {
   return new ctors[dtype](n) as ArrayOf[D];
 }
