@@ -8,7 +8,6 @@ import { openSafetensors } from '../../src/io/safetensors/index.ts';
 import { initWeights } from '../../src/model/init.ts';
 import { buildModel } from '../../src/model/registry.ts';
 import { countParams } from '../../src/model/params.ts';
-import { DeepSeekMoE } from '../../src/model/moe.ts';
 import * as T from '../../src/tensor/index.ts';
 import { lmObjective } from '../../src/train/objective.ts';
 import { fixture } from '../helpers/fixtures.ts';
