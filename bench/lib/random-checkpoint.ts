@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { parseConfig } from '../../src/io/config.ts';
 import { writeCheckpoint, type DeferredTensor } from '../../src/io/safetensors/index.ts';
-import { tensorSpecs } from '../../src/model/init.ts';
+import { declareModel } from '../../src/model/registry.ts';
 import { quantizable } from '../../src/model/quantize.ts';
 import { Rng } from '../../src/tensor/index.ts';
 import { encodeBf16, f32FromE4m3 } from '../../src/tensor/codecs.ts';
@@ -69,12 +69,12 @@ export function writeRandomCheckpoint(configPath: string, dir: string, scheme: B
     return a;
   };
   const fp8Scale = std / e4m3Rms();
-  for (const e of tensorSpecs(config)) {
+  for (const e of declareModel(config)) {
     const { name, shape } = e;
-    if (e.kind !== 'normal') {
+    if (e.init !== 'normal') {
       // HF stores the V3 router's correction bias in f32; norms and biases in the model dtype.
       if (name.endsWith('e_score_correction_bias')) tensors.set(name, { dtype: 'F32', shape, produce: () => new Float32Array(shape[0]!) });
-      else tensors.set(name, bf16(shape, (a) => a.fill(e.kind === 'ones' ? 0x3f80 : 0)));
+      else tensors.set(name, bf16(shape, (a) => a.fill(e.init === 'ones' ? 0x3f80 : 0)));
       continue;
     }
     if (scheme === 'bf16' || !quantizable(name, shape)) {

@@ -9,7 +9,7 @@ import type { MtpModule } from './mtp.ts';
 import type { RotaryEmbedding } from './rope.ts';
 import type { LayerCache } from './cache.ts';
 import type { AttentionContext } from './attention.ts';
-import { DeepSeekMoE } from './moe.ts';
+import { DeepSeekMoE, type Routing } from './moe.ts';
 
 /** One cache per layer for one sequence. */
 export type SequenceCache = LayerCache[];
@@ -23,6 +23,12 @@ export interface ForwardOptions {
   logits?: 'all' | 'last' | 'none';
 }
 
+/** The routing of one MoE block in a forward pass (MTP module k's block is layer numHiddenLayers + k). */
+export interface LayerRouting {
+  layer: number;
+  routing: Routing;
+}
+
 export interface ForwardResult {
   /** [B, T, V] (or [B, 1, V] with logits: 'last'). */
   logits?: Tensor;
@@ -30,6 +36,15 @@ export interface ForwardResult {
   hiddenStates?: Tensor[];
   /** The final normed states [B, T, D] (the head's input; MTP's depth-0 representation). */
   final: Tensor;
+  /** What each MoE block's router decided, in layer order (load statistics, balance loss). */
+  routings: LayerRouting[];
+}
+
+export interface MtpResult {
+  /** Depth k's logits [B, T − k, V], k = 1..D. */
+  logits: Tensor[];
+  /** The MTP blocks' routings. */
+  routings: LayerRouting[];
 }
 
 export interface CausalLMParts {
@@ -92,10 +107,13 @@ export class CausalLM {
     const rope = this.ropeContext(B, Tn, opts.caches);
     let x = T.embedding(this.embed, ids);
     const hidden: Tensor[] = [];
+    const routings: LayerRouting[] = [];
     if (opts.hiddenStates) hidden.push(x);
     this.layers.forEach((layer, i) => {
       const ctx: AttentionContext = { ...rope, caches: opts.caches?.map((c) => c[i]!) };
-      x = layer.forward(x, ctx);
+      const out = layer.forward(x, ctx);
+      x = out.hidden;
+      if (out.routing) routings.push({ layer: i, routing: out.routing });
       if (opts.hiddenStates && i < this.layers.length - 1) hidden.push(x);
     });
     const final = T.rmsNorm(x, this.norm, this.eps);
@@ -104,16 +122,17 @@ export class CausalLM {
     let logits: Tensor | undefined;
     if (mode === 'all') logits = T.linear(final, this.head);
     else if (mode === 'last') logits = T.linear(T.slice(final, 1, Tn - 1, Tn), this.head);
-    return { logits, hiddenStates: opts.hiddenStates ? hidden : undefined, final };
+    return { logits, hiddenStates: opts.hiddenStates ? hidden : undefined, final, routings };
   }
 
   /**
    * MTP predictions for training: depth k (1-based) gives logits [B, T − k, V] whose position i
    * predicts token i + k + 1. Uses `final` from forward() as depth 0.
    */
-  mtpLogits(ids: Tensor, final: Tensor): Tensor[] {
+  mtpLogits(ids: Tensor, final: Tensor): MtpResult {
     const Tn = ids.shape[1]!;
     const out: Tensor[] = [];
+    const routings: LayerRouting[] = [];
     let prev = final;
     this.mtp.forEach((module, d) => {
       const k = d + 1;
@@ -124,8 +143,9 @@ export class CausalLM {
       const rope = this.rotary.tables(Int32Array.from({ length: len }, (_, i) => i));
       const r = module.forward(h, nextEmb, { ...rope });
       out.push(T.linear(r.normed, this.head));
+      if (r.routing) routings.push({ layer: this.layers.length + d, routing: r.routing });
       prev = r.hidden;
     });
-    return out;
+    return { logits: out, routings };
   }
 }

@@ -4,14 +4,34 @@ import type { Tensor } from '../tensor/index.ts';
 import type { Weights } from './weights.ts';
 import type { AttentionContext } from './attention.ts';
 import type { LayerCache } from './cache.ts';
+import { norm, readGroup, type ParamDecl } from './declare.ts';
+import type { Mlp } from './mlp.ts';
+import type { DeepSeekMoE, Routing } from './moe.ts';
 
 export interface AttentionBlock {
   forward(x: Tensor, ctx: AttentionContext): Tensor;
   newCache(capacity: number): LayerCache;
 }
 
-export interface FeedForwardBlock {
-  forward(x: Tensor): Tensor;
+/** A dense SwiGLU FFN, or DeepSeekMoE (which also reports its routing). */
+export type FeedForwardBlock = Mlp | DeepSeekMoE;
+
+export interface DecoderNormParams {
+  readonly inputNorm: ParamDecl;
+  readonly postAttentionNorm: ParamDecl;
+}
+
+export function decoderNormParams(prefix: string, hidden: number): DecoderNormParams {
+  return {
+    inputNorm: norm(`${prefix}.input_layernorm.weight`, hidden),
+    postAttentionNorm: norm(`${prefix}.post_attention_layernorm.weight`, hidden),
+  };
+}
+
+/** A block's output, with the MoE routing when its FFN is DeepSeekMoE. */
+export interface BlockOutput {
+  hidden: Tensor;
+  routing?: Routing;
 }
 
 export class DecoderLayer {
@@ -20,17 +40,20 @@ export class DecoderLayer {
 
   constructor(
     w: Weights,
-    prefix: string,
+    norms: DecoderNormParams,
     readonly attention: AttentionBlock,
     readonly ffn: FeedForwardBlock,
     readonly eps: number,
   ) {
-    this.inputNorm = w.get(`${prefix}.input_layernorm.weight`);
-    this.postAttentionNorm = w.get(`${prefix}.post_attention_layernorm.weight`);
+    const t = readGroup(w, norms);
+    this.inputNorm = t.inputNorm;
+    this.postAttentionNorm = t.postAttentionNorm;
   }
 
-  forward(x: Tensor, ctx: AttentionContext): Tensor {
+  forward(x: Tensor, ctx: AttentionContext): BlockOutput {
     const h = T.add(x, this.attention.forward(T.rmsNorm(x, this.inputNorm, this.eps), ctx));
-    return T.add(h, this.ffn.forward(T.rmsNorm(h, this.postAttentionNorm, this.eps)));
+    const f = this.ffn.forward(T.rmsNorm(h, this.postAttentionNorm, this.eps));
+    if ('routing' in f) return { hidden: T.add(h, f.out), routing: f.routing };
+    return { hidden: T.add(h, f) };
   }
 }

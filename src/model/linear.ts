@@ -36,8 +36,3 @@ export function withProjection<R>(impl: ProjectionFn | null, body: () => R): R {
     active = prev;
   }
 }
-
-/** The projection installed now (null: plain `T.linear`). */
-export function activeProjection(): ProjectionFn | null {
-  return active;
-}

@@ -13,8 +13,9 @@
  *   (kv_lora_rank + qk_rope_head_dim) values per token per layer.
  */
 import * as T from '../tensor/index.ts';
-import { Tensor, noGrad } from '../tensor/index.ts';
+import { Tensor, noGrad, type RopeLayout } from '../tensor/index.ts';
 import type { Weights } from './weights.ts';
+import { bias, matrix, norm, readGroup, type ParamDecl } from './declare.ts';
 import { projection } from './linear.ts';
 import type { AttentionContext } from './attention.ts';
 import { LatentCache } from './cache.ts';
@@ -28,6 +29,55 @@ export interface MlaDims {
   qkRopeHeadDim: number;
   vHeadDim: number;
   rmsNormEps: number;
+  /** `attention_bias`: q_a, kv_a and o projections carry biases. */
+  attentionBias: boolean;
+  /**
+   * `rope_interleave`: the rope channels of q_pe / k_pe rotate in adjacent pairs (DeepSeek's released
+   * weights); false: as two halves (rotate_half), the layout of checkpoints permuted for it.
+   */
+  ropeInterleave: boolean;
+}
+
+/** MLA's projections (q through a low-rank bottleneck when q_lora_rank is set) and latent norms. */
+export interface MlaParams {
+  readonly qProj?: ParamDecl;
+  readonly qA?: ParamDecl;
+  readonly qABias?: ParamDecl;
+  readonly qANorm?: ParamDecl;
+  readonly qB?: ParamDecl;
+  readonly kvA: ParamDecl;
+  readonly kvABias?: ParamDecl;
+  readonly kvANorm: ParamDecl;
+  readonly kvB: ParamDecl;
+  readonly o: ParamDecl;
+  readonly oBias?: ParamDecl;
+}
+
+export function mlaParams(p: string, d: MlaDims): MlaParams {
+  const h = d.hiddenSize;
+  const heads = d.numAttentionHeads;
+  const qk = d.qkNopeHeadDim + d.qkRopeHeadDim;
+  const kvA = d.kvLoraRank + d.qkRopeHeadDim;
+  const b = d.attentionBias;
+  const part = 'attention';
+  const q =
+    d.qLoraRank === null
+      ? { qProj: matrix(`${p}.q_proj.weight`, heads * qk, h, part) } // never biased
+      : {
+          qA: matrix(`${p}.q_a_proj.weight`, d.qLoraRank, h, part),
+          qABias: b ? bias(`${p}.q_a_proj.bias`, d.qLoraRank, part) : undefined,
+          qANorm: norm(`${p}.q_a_layernorm.weight`, d.qLoraRank, part),
+          qB: matrix(`${p}.q_b_proj.weight`, heads * qk, d.qLoraRank, part),
+        };
+  return {
+    ...q,
+    kvA: matrix(`${p}.kv_a_proj_with_mqa.weight`, kvA, h, part),
+    kvABias: b ? bias(`${p}.kv_a_proj_with_mqa.bias`, kvA, part) : undefined,
+    kvANorm: norm(`${p}.kv_a_layernorm.weight`, d.kvLoraRank, part),
+    kvB: matrix(`${p}.kv_b_proj.weight`, heads * (d.qkNopeHeadDim + d.vHeadDim), d.kvLoraRank, part),
+    o: matrix(`${p}.o_proj.weight`, h, heads * d.vHeadDim, part),
+    oBias: b ? bias(`${p}.o_proj.bias`, h, part) : undefined,
+  };
 }
 
 export class MultiHeadLatentAttention {
@@ -42,24 +92,24 @@ export class MultiHeadLatentAttention {
   private readonly qABias?: Tensor;
   private readonly kvABias?: Tensor;
   private readonly oBias?: Tensor;
+  private readonly ropeLayout: RopeLayout;
   /** kv_b_proj split per head into W_UK [H, nope, r] and W_UV [H, v, r], decoded once for absorption. */
   private absorbedWeights?: { uk: Tensor; uv: Tensor };
 
   constructor(w: Weights, prefix: string, readonly dims: MlaDims, readonly softmaxScale: number) {
-    if (dims.qLoraRank === null) {
-      this.qProj = w.get(`${prefix}.q_proj.weight`);
-    } else {
-      this.qA = w.get(`${prefix}.q_a_proj.weight`);
-      this.qABias = w.maybe(`${prefix}.q_a_proj.bias`);
-      this.qANorm = w.get(`${prefix}.q_a_layernorm.weight`);
-      this.qB = w.get(`${prefix}.q_b_proj.weight`);
-    }
-    this.kvA = w.get(`${prefix}.kv_a_proj_with_mqa.weight`);
-    this.kvABias = w.maybe(`${prefix}.kv_a_proj_with_mqa.bias`);
-    this.kvANorm = w.get(`${prefix}.kv_a_layernorm.weight`);
-    this.kvB = w.get(`${prefix}.kv_b_proj.weight`);
-    this.o = w.get(`${prefix}.o_proj.weight`);
-    this.oBias = w.maybe(`${prefix}.o_proj.bias`);
+    const t = readGroup(w, mlaParams(prefix, dims));
+    this.qProj = t.qProj;
+    this.qA = t.qA;
+    this.qABias = t.qABias;
+    this.qANorm = t.qANorm;
+    this.qB = t.qB;
+    this.kvA = t.kvA;
+    this.kvABias = t.kvABias;
+    this.kvANorm = t.kvANorm;
+    this.kvB = t.kvB;
+    this.o = t.o;
+    this.oBias = t.oBias;
+    this.ropeLayout = dims.ropeInterleave ? 'interleaved' : 'half';
   }
 
   newCache(capacity: number): LatentCache {
@@ -75,7 +125,7 @@ export class MultiHeadLatentAttention {
       : projection(T.rmsNorm(projection(x, this.qA!, this.qABias), this.qANorm!, rmsNormEps), this.qB!);
     const q4 = T.reshape(q, [B, Tn, H, nope + rope]);
     const [qNope, qPe] = T.split(q4, [nope, rope], -1) as [Tensor, Tensor];
-    return { qNope, qPe: T.rope(qPe, ctx.cos, ctx.sin, 'interleaved') };
+    return { qNope, qPe: T.rope(qPe, ctx.cos, ctx.sin, this.ropeLayout) };
   }
 
   /** The normalised latent c_kv [B, T, r] and the rotated shared key k_pe [B, T, 1, rope]. */
@@ -85,7 +135,7 @@ export class MultiHeadLatentAttention {
     const [c, kPe] = T.split(projection(x, this.kvA, this.kvABias), [r, rope], -1) as [Tensor, Tensor];
     return {
       cKv: T.rmsNorm(c, this.kvANorm, rmsNormEps),
-      kPe: T.rope(T.reshape(kPe, [B, Tn, 1, rope]), ctx.cos, ctx.sin, 'interleaved'),
+      kPe: T.rope(T.reshape(kPe, [B, Tn, 1, rope]), ctx.cos, ctx.sin, this.ropeLayout),
     };
   }
 

@@ -10,7 +10,8 @@
 import * as T from '../tensor/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import type { Weights } from './weights.ts';
-import { Mlp } from './mlp.ts';
+import { Mlp, mlpParams, type MlpParams } from './mlp.ts';
+import { matrix, readGroup, type ParamDecl } from './declare.ts';
 
 export interface MoeDims {
   nRoutedExperts: number;
@@ -21,6 +22,44 @@ export interface MoeDims {
   scoringFunc: 'sigmoid' | 'softmax';
   normTopkProb: boolean;
   routedScalingFactor: number;
+}
+
+export interface MoeShape extends MoeDims {
+  modelType: 'deepseek_v3' | 'deepseek_v2';
+  hiddenSize: number;
+  moeIntermediateSize: number;
+  nSharedExperts: number;
+}
+
+/** Whether the router carries `e_score_correction_bias` (V3 always; V2 only with noaux_tc). */
+export function hasCorrectionBias(c: Pick<MoeShape, 'modelType' | 'topkMethod'>): boolean {
+  return c.modelType === 'deepseek_v3' || c.topkMethod === 'noaux_tc';
+}
+
+export interface RouterParams {
+  readonly weight: ParamDecl;
+  readonly bias?: ParamDecl;
+}
+
+export interface MoeParams {
+  readonly router: RouterParams;
+  readonly experts: readonly MlpParams[];
+  /** transformers keeps the shared experts as one MLP of width moe_intermediate × n_shared. */
+  readonly shared?: MlpParams;
+}
+
+/** The router (gate weight [E, hidden] and its correction bias [E]), routed and shared experts. */
+export function moeParams(p: string, c: MoeShape): MoeParams {
+  const E = c.nRoutedExperts;
+  const h = c.hiddenSize;
+  return {
+    router: {
+      weight: matrix(`${p}.gate.weight`, E, h, 'router'),
+      bias: hasCorrectionBias(c) ? { name: `${p}.gate.e_score_correction_bias`, shape: [E], init: 'zeros', grad: false, part: 'correctionBias' } : undefined,
+    },
+    experts: Array.from({ length: E }, (_, e) => mlpParams(`${p}.experts.${e}`, h, c.moeIntermediateSize, 'routedExperts', { expert: e })),
+    shared: c.nSharedExperts > 0 ? mlpParams(`${p}.shared_experts`, h, c.moeIntermediateSize * c.nSharedExperts, 'sharedExperts') : undefined,
+  };
 }
 
 /** What one forward's routing decided, for load statistics and balance losses. */
@@ -38,9 +77,10 @@ export class Router {
   /** e_score_correction_bias (V3), added to scores for selection only. */
   readonly bias?: Tensor;
 
-  constructor(w: Weights, prefix: string, readonly dims: MoeDims) {
-    this.weight = w.get(`${prefix}.weight`);
-    this.bias = w.maybe(`${prefix}.e_score_correction_bias`);
+  constructor(w: Weights, params: RouterParams, readonly dims: MoeDims) {
+    const t = readGroup(w, params);
+    this.weight = t.weight;
+    this.bias = t.bias;
   }
 
   /** Top-k expert ids per token and their combine weights [N, k]. */
@@ -104,27 +144,30 @@ function topIndices(v: ArrayLike<number>, k: number): number[] {
   return out;
 }
 
+/** A MoE block's output and the routing that produced it (load statistics, balance loss). */
+export interface MoeOutput {
+  out: Tensor;
+  routing: Routing;
+}
+
 export class DeepSeekMoE {
   readonly router: Router;
   readonly experts: Mlp[];
   readonly shared?: Mlp;
-  /** Routing of the latest forward (load statistics, balance loss). */
-  lastRouting?: Routing;
 
-  constructor(w: Weights, prefix: string, readonly dims: MoeDims & { nSharedExperts: number }) {
-    this.router = new Router(w, `${prefix}.gate`, dims);
-    this.experts = Array.from({ length: dims.nRoutedExperts }, (_, e) => new Mlp(w, `${prefix}.experts.${e}`));
-    if (dims.nSharedExperts > 0) this.shared = new Mlp(w, `${prefix}.shared_experts`);
+  constructor(w: Weights, params: MoeParams, readonly dims: MoeDims & { nSharedExperts: number }) {
+    this.router = new Router(w, params.router, dims);
+    this.experts = params.experts.map((p) => new Mlp(w, p));
+    if (params.shared) this.shared = new Mlp(w, params.shared);
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor): MoeOutput {
     const shape = x.shape;
     const D = shape[shape.length - 1]!;
     const flat = T.reshape(x, [-1, D]);
     const N = flat.shape[0]!;
     const k = this.dims.numExpertsPerTok;
     const { indices, weights, routing } = this.router.route(flat);
-    this.lastRouting = routing;
     // Group (token, slot) pairs by expert, run each expert once on its tokens, combine weighted.
     const byExpert: number[][] = Array.from({ length: this.experts.length }, () => []);
     for (let i = 0; i < N * k; i++) byExpert[indices[i]!]!.push(i);
@@ -140,14 +183,14 @@ export class DeepSeekMoE {
     });
     let out = T.indexAdd(Tensor.zeros([N, D], flat.dtype === 'f64' ? 'f64' : 'f32'), Int32Array.from(tokenOf), T.concat(parts, 0));
     if (this.shared) out = T.add(out, this.shared.forward(flat));
-    return T.reshape(out, shape);
+    return { out: T.reshape(out, shape), routing };
   }
 
   /**
    * Auxiliary-loss-free balancing (DeepSeek-V3 §2.1.2): after a step, raise the bias of
-   * under-loaded experts and lower that of over-loaded ones by γ.
+   * under-loaded experts and lower that of over-loaded ones by γ, from the step's expert loads.
    */
-  updateBias(gamma: number, load: Int32Array = this.lastRouting?.load ?? new Int32Array(0)): void {
+  updateBias(gamma: number, load: Int32Array): void {
     const bias = this.router.bias;
     if (!bias || load.length === 0) return;
     const mean = load.reduce((a, b) => a + b, 0) / load.length;

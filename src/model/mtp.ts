@@ -12,6 +12,26 @@ import type { Tensor } from '../tensor/index.ts';
 import type { Weights } from './weights.ts';
 import type { DecoderLayer } from './decoder.ts';
 import type { AttentionContext } from './attention.ts';
+import type { Routing } from './moe.ts';
+import { matrix, norm, readGroup, type ParamDecl } from './declare.ts';
+
+/** The module's own parameters (its decoder block is declared like any other block). */
+export interface MtpParams {
+  readonly enorm: ParamDecl;
+  readonly hnorm: ParamDecl;
+  readonly ehProj: ParamDecl;
+  readonly headNorm: ParamDecl;
+}
+
+/** enorm, hnorm, eh_proj [hidden, 2·hidden], shared_head.norm; counted as norms / attention-free extras. */
+export function mtpParams(prefix: string, hidden: number): MtpParams {
+  return {
+    enorm: norm(`${prefix}.enorm.weight`, hidden),
+    hnorm: norm(`${prefix}.hnorm.weight`, hidden),
+    ehProj: matrix(`${prefix}.eh_proj.weight`, hidden, 2 * hidden, 'attention'),
+    headNorm: norm(`${prefix}.shared_head.norm.weight`, hidden),
+  };
+}
 
 export class MtpModule {
   readonly enorm: Tensor;
@@ -19,24 +39,25 @@ export class MtpModule {
   readonly ehProj: Tensor;
   readonly headNorm: Tensor;
 
-  constructor(w: Weights, prefix: string, readonly block: DecoderLayer, readonly eps: number) {
-    this.enorm = w.get(`${prefix}.enorm.weight`);
-    this.hnorm = w.get(`${prefix}.hnorm.weight`);
-    this.ehProj = w.get(`${prefix}.eh_proj.weight`);
-    this.headNorm = w.get(`${prefix}.shared_head.norm.weight`);
+  constructor(w: Weights, params: MtpParams, readonly block: DecoderLayer, readonly eps: number) {
+    const t = readGroup(w, params);
+    this.enorm = t.enorm;
+    this.hnorm = t.hnorm;
+    this.ehProj = t.ehProj;
+    this.headNorm = t.headNorm;
   }
 
   /**
    * previous [B, T, D]: depth k−1's states for tokens 0..T−1; nextEmbeddings [B, T, D]: embeddings of
-   * the tokens k positions ahead. Returns this depth's states (input to depth k+1) and the normalised
-   * states to feed the shared head.
+   * the tokens k positions ahead. Returns this depth's states (input to depth k+1), the normalised
+   * states to feed the shared head, and the block's MoE routing when it has one.
    */
-  forward(previous: Tensor, nextEmbeddings: Tensor, ctx: AttentionContext): { hidden: Tensor; normed: Tensor } {
+  forward(previous: Tensor, nextEmbeddings: Tensor, ctx: AttentionContext): { hidden: Tensor; normed: Tensor; routing?: Routing } {
     const merged = T.linear(
       T.concat([T.rmsNorm(nextEmbeddings, this.enorm, this.eps), T.rmsNorm(previous, this.hnorm, this.eps)], -1),
       this.ehProj,
     );
-    const hidden = this.block.forward(merged, ctx);
-    return { hidden, normed: T.rmsNorm(hidden, this.headNorm, this.eps) };
+    const { hidden, routing } = this.block.forward(merged, ctx);
+    return { hidden, normed: T.rmsNorm(hidden, this.headNorm, this.eps), routing };
   }
 }

@@ -3,6 +3,7 @@
  * their stored dtype (bf16, fp8 with block scales); training holds f32 leaves that require grad.
  */
 import type { Tensor } from '../tensor/index.ts';
+import { UserFacingError } from '../io/errors.ts';
 
 export interface Weights {
   /** The tensor named `name`; throws a clear error naming it when absent. */
@@ -12,7 +13,8 @@ export interface Weights {
   names(): string[];
 }
 
-export class MissingWeightError extends Error {
+/** A user-facing error: the checkpoint, not the program, is incomplete. */
+export class MissingWeightError extends UserFacingError {
   constructor(name: string, where: string) {
     super(`tensor '${name}' is missing from ${where}`);
     this.name = 'MissingWeightError';

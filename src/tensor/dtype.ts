@@ -36,10 +36,6 @@ const ctors = {
   u8: Uint8Array,
 } as const;
 
-export const bytesPerElement: Record<DType, number> = {
-  f32: 4, f64: 8, bf16: 2, f16: 2, e4m3: 1, e5m2: 1, i8: 1, i4: 0.5, i32: 4, u8: 1,
-};
-
 /** Storage elements that hold n values (two 4-bit codes share a byte). */
 export function storageLength(dtype: DType, n: number): number {
   return dtype === 'i4' ? Math.ceil(n / 2) : n;

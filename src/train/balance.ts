@@ -12,7 +12,7 @@
  */
 import * as T from '../tensor/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import type { CausalLM } from '../model/causal-lm.ts';
+import type { CausalLM, LayerRouting } from '../model/causal-lm.ts';
 import { DeepSeekMoE, type Routing } from '../model/moe.ts';
 
 /** A MoE block and its layer id (MTP module k's block is layer numHiddenLayers + k). */
@@ -79,26 +79,25 @@ export class LoadTracker {
   private readonly refs: MoeLayerRef[];
   private readonly totals: Int32Array[];
   private readonly recorded: boolean[];
-  /** The routing each layer had at the last record(), so a stale one is never counted twice. */
-  private readonly lastSeen: (Routing | undefined)[];
+  /** Index into refs by layer id. */
+  private readonly byLayer = new Map<number, number>();
 
   constructor(model: CausalLM) {
     this.refs = moeLayerRefs(model);
     this.totals = this.refs.map((r) => new Int32Array(r.moe.dims.nRoutedExperts));
     this.recorded = this.refs.map(() => false);
-    this.lastSeen = this.refs.map(() => undefined);
+    this.refs.forEach((r, i) => this.byLayer.set(r.layer, i));
   }
 
-  /** Adds every MoE layer's `lastRouting.load` (layers that did not route since the last call are skipped). */
-  record(): void {
-    this.refs.forEach((r, i) => {
-      const routing = r.moe.lastRouting;
-      if (!routing || routing === this.lastSeen[i]) return;
-      this.lastSeen[i] = routing;
+  /** Adds the expert loads of one forward's routings (what the forward pass returned). */
+  record(routings: readonly LayerRouting[]): void {
+    for (const { layer, routing } of routings) {
+      const i = this.byLayer.get(layer);
+      if (i === undefined) throw new Error(`LoadTracker: layer ${layer} is not a MoE layer of this model`);
       const t = this.totals[i]!;
       for (let e = 0; e < t.length; e++) t[e] += routing.load[e]!;
       this.recorded[i] = true;
-    });
+    }
   }
 
   /** Load statistics per MoE layer that recorded anything since the last reset. */

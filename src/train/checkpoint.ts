@@ -12,8 +12,8 @@
  * A checkpoint is written into a hidden temporary folder and renamed into place, so a folder named
  * `checkpoint-<step>` is always complete, even if the process dies mid-save.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { encodeBf16 } from '../tensor/codecs.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Weights } from '../model/weights.ts';
@@ -104,8 +104,8 @@ export interface CheckpointData {
   modelConfig: JsonObject;
   weights: Weights;
   dtype: ModelDType;
-  /** Tokenizer files to copy in (tokenizer.json, optionally tokenizer_config.json). */
-  tokenizerFiles: string[];
+  /** Tokenizer files to write in (tokenizer.json, optionally tokenizer_config.json), by content. */
+  tokenizerFiles: readonly { name: string; bytes: Uint8Array }[];
   state: TrainerStateJson;
   /** Optimizer moments, loader buffers, ... (master weights are added here when dtype is bf16). */
   stateTensors: Map<string, StoredTensor>;
@@ -124,7 +124,7 @@ export function saveCheckpoint(runDir: string, data: CheckpointData, keep = Infi
   try {
     writeFileSync(join(tmp, 'config.json'), `${JSON.stringify(hfConfigJson(data.modelConfig, data.dtype), null, 2)}\n`);
     writeSafetensors(join(tmp, 'model.safetensors'), modelTensors(data.weights, data.dtype), { format: 'pt' });
-    for (const f of data.tokenizerFiles) copyFileSync(f, join(tmp, basename(f)));
+    for (const f of data.tokenizerFiles) writeFileSync(join(tmp, f.name), f.bytes);
     const tensors = new Map(data.stateTensors);
     if (data.dtype !== 'f32') {
       for (const n of data.weights.names()) if (!keepsF32(n)) tensors.set(`master.${n}`, { dtype: 'F32', shape: data.weights.get(n).shape, data: f32Of(data.weights.get(n), n) });

@@ -8,19 +8,22 @@
  * - L_MTP^k: MTP module k (sequential, sharing the embedding and head, keeping the causal chain)
  *   at position i predicts token i + k + 1 of the inputs, i.e. target ids[:, i + k + 1]; mean CE over
  *   its T − k valid positions. D is the number of MTP modules, λ = `mtpWeight`.
- * - L_Bal: `sequenceBalanceLoss` (α = `balanceAlpha`) averaged over every MoE layer that routed in
- *   this forward, main and MTP blocks alike.
+ * - L_Bal: `sequenceBalanceLoss` (α = `balanceAlpha`) of every MoE layer that routed in this
+ *   forward, main and MTP blocks alike, summed (the report's per-layer loss, added; `sum`) or averaged
+ *   (`mean`: an effective α / L).
  */
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import type { CausalLM } from '../model/causal-lm.ts';
-import { moeLayerRefs, sequenceBalanceLoss } from './balance.ts';
+import type { CausalLM, LayerRouting } from '../model/causal-lm.ts';
+import { sequenceBalanceLoss } from './balance.ts';
 
 export interface ObjectiveConfig {
   /** λ, the MTP loss weight (DeepSeek-V3: 0.3 for the first 10T tokens, then 0.1). 0 skips MTP. */
   mtpWeight: number;
   /** α of the sequence-wise balance loss (DeepSeek-V3: 0.0001; config `aux_loss_alpha`). 0 skips it. */
   balanceAlpha: number;
+  /** How per-layer balance losses combine (default 'mean'). */
+  balanceReduction?: 'sum' | 'mean';
 }
 
 export interface ObjectiveResult {
@@ -32,6 +35,8 @@ export interface ObjectiveResult {
   mtp: number[];
   /** L_Bal as added to the total (already α-weighted); 0 when off. */
   balance: number;
+  /** Every MoE block's routing in this forward, main layers then MTP blocks (expert loads). */
+  routings: LayerRouting[];
 }
 
 /** Mean CE of logits [B, L, V] against targets [B, L] (a strided view is fine). */
@@ -48,18 +53,16 @@ export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig):
   if (Tn < 1) throw new Error(`lmObjective needs at least 2 tokens per row, got ${T1}`);
   const inputs = T.contiguous(T.slice(ids, 1, 0, Tn));
 
-  // Routings are read back after the forward: clear them so a block that did not run is not counted.
-  const moes = moeLayerRefs(model);
-  for (const r of moes) r.moe.lastRouting = undefined;
-
-  const { logits, final } = model.forward(inputs);
+  const { logits, final, routings } = model.forward(inputs);
   const ce = meanCe(logits!, T.slice(ids, 1, 1, T1));
   let total = ce;
 
   const mtp: number[] = [];
   const D = model.mtp.length;
   if (cfg.mtpWeight > 0 && D > 0) {
-    model.mtpLogits(inputs, final).forEach((depthLogits, d) => {
+    const depths = model.mtpLogits(inputs, final);
+    routings.push(...depths.routings);
+    depths.logits.forEach((depthLogits, d) => {
       const k = d + 1;
       // Position i of depth k predicts token i + k + 1: targets ids[:, k+1 .. T].
       const Lk = meanCe(depthLogits, T.slice(ids, 1, k + 1, T1));
@@ -70,15 +73,13 @@ export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig):
 
   let balance = 0;
   if (cfg.balanceAlpha > 0) {
-    const terms = moes.filter((r) => r.moe.lastRouting).map((r) => {
-      const routing = r.moe.lastRouting!;
-      return sequenceBalanceLoss(routing, B, cfg.balanceAlpha);
-    });
+    const terms = routings.map((r) => sequenceBalanceLoss(r.routing, B, cfg.balanceAlpha));
     if (terms.length > 0) {
-      const bal = T.mul(terms.reduce((a, b) => T.add(a, b)), 1 / terms.length);
+      const sum = terms.reduce((a, b) => T.add(a, b));
+      const bal = cfg.balanceReduction === 'sum' ? sum : T.mul(sum, 1 / terms.length);
       balance = bal.item();
       total = T.add(total, bal);
     }
   }
-  return { total, ce: ce.item(), mtp, balance };
+  return { total, ce: ce.item(), mtp, balance, routings };
 }

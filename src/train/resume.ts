@@ -10,6 +10,7 @@ import type { JsonObject } from './config/reader.ts';
 import type { CorpusFile } from './data/files.ts';
 import { readTrainerStateJson, resolveCheckpoint } from './checkpoint.ts';
 import { TrainError } from './errors.ts';
+import { learningRate } from './schedule.ts';
 
 /**
  * The run config stored in a checkpoint, for `--resume`: the saved config with `overrides`
@@ -51,3 +52,26 @@ export function corpusFingerprint(files: readonly CorpusFile[]): [string, number
   return files.map((f) => [f.key, f.size]);
 }
 
+
+/**
+ * A warning when the resumed config changes the learning rate the next step gets: the schedule is a
+ * function of (step, total steps), so `--steps` below (or above) the original total, or a new peak
+ * or schedule, moves the rate at once instead of continuing the curve. Null when it continues.
+ */
+export function scheduleChangeWarning(saved: JsonObject, now: RunConfig, step: number, runDir: string): string | null {
+  let before: RunConfig;
+  try {
+    before = parseRunConfig(structuredClone(saved), 'the checkpoint run config', runDir);
+  } catch {
+    return null; // an unreadable saved config is reported elsewhere; nothing to compare with
+  }
+  const was = learningRate(before.schedule, before.optimizer.lr, step, before.steps);
+  const is = learningRate(now.schedule, now.optimizer.lr, step, now.steps);
+  if (Math.abs(was - is) <= 1e-9 * Math.max(Math.abs(was), Math.abs(is))) return null;
+  const steps = before.steps !== now.steps ? ` (total steps ${before.steps} → ${now.steps})` : '';
+  return (
+    `warning: the learning rate jumps from ${was.toPrecision(4)} to ${is.toPrecision(4)} at step ${step}${steps}: ` +
+    `the schedule is recomputed for the new settings rather than continued` +
+    (now.steps < before.steps && now.schedule.kind !== 'constant' ? `; --steps below the original total cuts the decay short` : '')
+  );
+}

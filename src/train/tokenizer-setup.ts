@@ -1,11 +1,13 @@
 /**
  * The run's tokenizer: loaded from a tokenizer.json, or trained first on the training corpus with
  * the tokenizer library (DeepSeek's special-token names, so BOS is id 0 and EOS id 1 as in the
- * DeepSeek-V3 config defaults) and saved into the run folder. Either way the files are copied into
+ * DeepSeek-V3 config defaults) and saved into the run folder. Either way the files are written into
  * every checkpoint, so a checkpoint is a complete model folder and a resumed run tokenises the same.
+ * Their bytes are read once, at setup: the folder they came from may be gone by the next save (a
+ * resumed run's source checkpoint is rotated away after `checkpoint.keep` new ones).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { loadTokenizer, resolveTokenizerFiles, TokenizerError, type Tokenizer } from '../tokenizer/index.ts';
 import { saveTrainedTokenizer, trainBpe } from '../tokenizer/train.ts';
 import type { DataConfig, TokenizerSource } from './config/run-config.ts';
@@ -16,18 +18,26 @@ import type { CorpusFile } from './data/files.ts';
 export const BOS_TOKEN = '<｜begin▁of▁sentence｜>';
 export const EOS_TOKEN = '<｜end▁of▁sentence｜>';
 
+/** A tokenizer file as it is written into each checkpoint. */
+export interface TokenizerFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
 export interface RunTokenizer {
   tokenizer: Tokenizer;
-  /** tokenizer.json (and tokenizer_config.json when there is one): copied into checkpoints. */
-  files: string[];
+  /** tokenizer.json (and tokenizer_config.json when there is one), held in memory for every save. */
+  files: TokenizerFile[];
 }
+
+const fileOf = (path: string): TokenizerFile => ({ name: basename(path), bytes: readFileSync(path) });
 
 /** Loads a tokenizer from a file or folder, with tokenizer errors made user-facing. */
 export function openTokenizer(path: string): RunTokenizer {
   try {
     const { tokenizerFile, configFile } = resolveTokenizerFiles(path);
     const tokenizer = loadTokenizer(path);
-    return { tokenizer, files: configFile ? [tokenizerFile, configFile] : [tokenizerFile] };
+    return { tokenizer, files: (configFile ? [tokenizerFile, configFile] : [tokenizerFile]).map(fileOf) };
   } catch (e) {
     if (e instanceof TokenizerError) throw new TrainError(`tokenizer: ${e.message}`, { cause: e });
     throw e;

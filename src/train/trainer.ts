@@ -19,7 +19,7 @@ import { buildModel } from '../model/registry.ts';
 import { initWeights } from '../model/init.ts';
 import type { CausalLM } from '../model/causal-lm.ts';
 import type { MapWeights } from '../model/weights.ts';
-import { corpusFingerprint, restoreWeights } from './resume.ts';
+import { corpusFingerprint, restoreWeights, scheduleChangeWarning } from './resume.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { lmObjective } from './objective.ts';
 import { LoadTracker } from './balance.ts';
@@ -27,7 +27,8 @@ import { withPrecision } from './fp8.ts';
 import { AdamW } from './optim/adamw.ts';
 import { clipScale, gradNorm } from './optim/clip.ts';
 import { trainableParams, type Param } from './optim/params.ts';
-import { learningRate } from './schedule.ts';
+import { learningRate, stagedValue } from './schedule.ts';
+import { accumAt } from './config/recipe.ts';
 import { readJson, runConfigJson, type RunConfig } from './config/run-config.ts';
 import { isObject, type JsonObject } from './config/reader.ts';
 import { listCorpusFiles, type CorpusFile } from './data/files.ts';
@@ -121,7 +122,7 @@ export class Trainer {
   /** Seconds spent in steps so far (across resumes). */
   elapsed: number;
   lastCheckpoint: string | null = null;
-  private readonly tokenizerFiles: string[];
+  private readonly tokenizerFiles: RunTokenizer['files'];
   private readonly files: CorpusFile[];
   private readonly metrics: MetricsLog;
   private readonly log: (line: string) => void;
@@ -181,7 +182,7 @@ export class Trainer {
     if (cfg.seqLen > modelConfig.maxPositionEmbeddings) {
       throw new TrainError(`seqLen ${cfg.seqLen} exceeds the model's max_position_embeddings (${modelConfig.maxPositionEmbeddings})`);
     }
-    const weights = initWeights(modelConfig, cfg.seed);
+    const weights = initWeights(modelConfig, cfg.seed, cfg.initStd ?? modelConfig.initializerRange);
     if (resume) restoreWeights(weights, resume.checkpoint, saved!.tensors);
     const model = buildModel(modelConfig, weights);
     const params = trainableParams(weights);
@@ -213,6 +214,10 @@ export class Trainer {
       log('warning: the training corpus changed since this checkpoint (files or sizes differ); the data order will not match an uninterrupted run');
     }
     const step = saved?.state.step ?? 0;
+    if (saved && step < cfg.steps) {
+      const warning = scheduleChangeWarning(saved.state.run, cfg, step, runDir);
+      if (warning) log(warning);
+    }
     const metrics = new MetricsLog(join(runDir, METRICS_FILE), resume ? step : undefined);
     const setup: Setup = {
       cfg, runDir, tokenizer, encoder, modelJson: completed, modelConfig, weights, model, params, optimizer, loader, evalSet,
@@ -228,9 +233,14 @@ export class Trainer {
     return trainer;
   }
 
-  /** Tokens in one optimizer step. */
+  /** Micro-batches in the next optimizer step (fewer while a batch ramp is on). */
+  get accumNow(): number {
+    return accumAt(this.config.batchRamp, this.config.gradAccum, this.step);
+  }
+
+  /** Tokens in the next optimizer step. */
   get tokensPerStep(): number {
-    return this.config.batchSize * this.config.gradAccum * this.config.seqLen;
+    return this.config.batchSize * this.accumNow * this.config.seqLen;
   }
 
   /** Runs one optimizer step and returns its metrics (also appended to metrics.jsonl). */
@@ -238,9 +248,14 @@ export class Trainer {
     const cfg = this.config;
     const t0 = performance.now();
     const lr = learningRate(cfg.schedule, cfg.optimizer.lr, this.step, cfg.steps);
-    const accum = cfg.gradAccum;
+    const accum = this.accumNow;
+    const tokensThisStep = this.tokensPerStep;
     const weight = Tensor.from([1 / accum], [], 'f32');
-    const objective = { mtpWeight: cfg.mtpWeight, balanceAlpha: cfg.balanceAlpha };
+    const objective = {
+      mtpWeight: stagedValue(cfg.mtpWeight, this.step, cfg.steps),
+      balanceAlpha: cfg.balanceAlpha,
+      balanceReduction: cfg.balanceReduction,
+    };
     let loss = 0;
     let ce = 0;
     let balance = 0;
@@ -255,7 +270,7 @@ export class Trainer {
         T.backward(out.total, weight);
         return out;
       });
-      this.tracker.record();
+      this.tracker.record(r.routings);
       loss += r.total.item() / accum;
       ce += r.ce / accum;
       balance += r.balance / accum;
@@ -268,11 +283,11 @@ export class Trainer {
     if (!skipped) this.optimizer.step(lr, clipScale(norm, cfg.optimizer.gradClip));
     this.optimizer.zeroGrad();
     const load = this.tracker.stats();
-    if (cfg.biasUpdate.enabled && !skipped) this.tracker.updateBiases(cfg.biasUpdate.gamma);
+    if (cfg.biasUpdate.enabled && !skipped) this.tracker.updateBiases(stagedValue(cfg.biasUpdate.gamma, this.step, cfg.steps));
     else this.tracker.reset();
 
     this.step++;
-    this.tokens += this.tokensPerStep;
+    this.tokens += tokensThisStep;
     const tEnd = performance.now();
     const seconds = (tEnd - t0) / 1000;
     const ms = { data: round(dataMs), compute: round(tOpt - t0 - dataMs), optimizer: round(tEnd - tOpt) };
@@ -280,7 +295,7 @@ export class Trainer {
     this.stepSecondsAvg = this.stepSecondsAvg === 0 ? seconds : 0.9 * this.stepSecondsAvg + 0.1 * seconds;
     const m: StepMetrics = {
       type: 'train', step: this.step, loss, ce, mtp, balance, lr, gradNorm: norm, tokens: this.tokens,
-      tokensPerSec: this.tokensPerStep / seconds, elapsed: this.elapsed, load, ms,
+      tokensPerSec: tokensThisStep / seconds, elapsed: this.elapsed, load, ms,
     };
     if (skipped) {
       m.skipped = true;

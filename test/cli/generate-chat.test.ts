@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { fixture } from '../helpers/fixtures.ts';
 import { writeTinyTokenizer } from '../generate/tiny-tokenizer.ts';
 import { ReplyPrinter } from '../../src/cli/commands/chat.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,11 +24,14 @@ test('dsts chat answers each line as it arrives, handles /reset, and exits on /e
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let closed = false;
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => ((closed = true), resolve(code))));
+    // Waits on output, not on time: only a child that died, or a hang past PATIENCE_MS, fails it.
     const waitFor = async (pred: () => boolean, what: string) => {
       const t0 = Date.now();
       while (!pred()) {
-        if (Date.now() - t0 > 30_000) throw new Error(`timed out waiting for ${what}; stdout: ${out}; stderr: ${err}`);
+        if (closed) throw new Error(`dsts chat exited before ${what}; stdout: ${out}; stderr: ${err}`);
+        if (Date.now() - t0 > PATIENCE_MS) throw new Error(`timed out waiting for ${what}; stdout: ${out}; stderr: ${err}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     };

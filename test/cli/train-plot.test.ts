@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SVG_MARKER } from '../../src/train/plot/svg.ts';
 import { tempDir } from '../train/helpers.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const dsts = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
-const run = (args: string[], cwd: string) => spawnSync(process.execPath, [dsts, 'plot', ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+const run = (args: string[], cwd: string) => spawnSync(process.execPath, [dsts, 'plot', ...args], { encoding: 'utf8', cwd, timeout: PATIENCE_MS });
 
 test('dsts plot writes an SVG of the run and protects other files', (t) => {
   const dir = tempDir(t, 'dsts-cli-plot-');

@@ -13,12 +13,13 @@ import { loadTokenizer } from '../../src/tokenizer/index.ts';
 import { readMetrics, type StepMetrics } from '../../src/train/metrics.ts';
 import { listCheckpoints } from '../../src/train/checkpoint.ts';
 import { tempDir, tinyRun } from '../train/helpers.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const dsts = join(repo, 'bin', 'dsts.js');
 
 function run(args: string[], cwd: string) {
-  return spawnSync(process.execPath, [dsts, ...args], { encoding: 'utf8', cwd, timeout: 120_000 });
+  return spawnSync(process.execPath, [dsts, ...args], { encoding: 'utf8', cwd, timeout: PATIENCE_MS });
 }
 
 /** A run.json in `dir` using relative paths, as a user would write it. */
@@ -71,7 +72,8 @@ test('Ctrl-C saves a checkpoint and exits 130; the run resumes from it', async (
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no progress within 60 s:\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no progress within ${PATIENCE_MS / 1000} s:\n${stderr}`)), PATIENCE_MS);
+    child.on('exit', (code) => reject(new Error(`dsts train exited (${code}) before step 3:\n${stderr}`)));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (/step +3\/100000/.test(stderr)) {

@@ -35,7 +35,7 @@ export class ScriptedModel implements DecodingModel {
       cache.append(new Float32Array(T), new Float32Array(T), T);
       logits[b * V + this.next(ctx)] = 100;
     }
-    return { logits: new Tensor(logits, [B, 1, V], 'f32'), final: Tensor.zeros([B, T, 1]) };
+    return { logits: new Tensor(logits, [B, 1, V], 'f32'), final: Tensor.zeros([B, T, 1]), routings: [] };
   }
 }
 

@@ -10,14 +10,14 @@ import { allocKernelArray, createWasmKernelSet, freeKernelArray, wasmRuntime } f
 import { getKernels, loadNativeAddon } from '../../src/kernels/index.ts';
 import { referenceKernels as ref } from '../../src/kernels/reference/index.ts';
 import { assertClose, rng, randArray } from './helpers.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const child = fileURLToPath(new URL('./child-load.ts', import.meta.url));
 
-function runChild(env: Record<string, string>): { out: { name: string; threads: number; c: number }; ms: number; stderr: string } {
-  const t = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60000 });
+function runChild(env: Record<string, string>): { out: { name: string; threads: number; c: number }; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: PATIENCE_MS });
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
-  return { out: JSON.parse(r.stdout), ms: Date.now() - t, stderr: r.stderr };
+  return { out: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
 describe('arena', () => {
@@ -49,10 +49,10 @@ describe('kernel selection', () => {
     assert.equal(out.c, 128);
   });
   it('DSTS_THREADS sets the thread count; the process exits with idle workers', () => {
-    const { out, ms } = runChild({ DSTS_THREADS: '3' });
+    // Exiting at all is the check (a child kept alive by idle workers hits the timeout: status null).
+    const { out } = runChild({ DSTS_THREADS: '3' });
     assert.equal(out.threads, 3);
     assert.equal(out.c, 128);
-    assert.ok(ms < 30000);
   });
   it('DSTS_KERNELS=reference forces the reference', () => {
     const { out } = runChild({ DSTS_KERNELS: 'reference' });

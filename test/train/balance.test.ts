@@ -54,8 +54,8 @@ function run(gamma: number, steps: number): number[] {
   const tracker = new LoadTracker(model);
   const history: number[] = [];
   for (let s = 0; s < steps; s++) {
-    T.noGrad(() => moe.forward(tokens()));
-    tracker.record();
+    const { routing } = T.noGrad(() => moe.forward(tokens()));
+    tracker.record([{ layer: 0, routing }]);
     const st = tracker.stats();
     assert.equal(st.length, 1, 'only the layer that routed is reported');
     history.push(st[0]!.maxOverMean);
@@ -77,7 +77,7 @@ test('bias updates reduce max/mean expert load on a skewed router; without them 
   console.log(`max/mean load over the last 10 of ${steps} steps: ${tail(without).toFixed(2)} without bias updates, ${tail(withUpdate).toFixed(2)} with γ = 0.01`);
 });
 
-test('LoadTracker: accumulates micro-batches, never counts a routing twice, updates by γ·sign(mean − load), resets', () => {
+test('LoadTracker: accumulates micro-batches, records the routings a forward returned, updates by γ·sign(mean − load), resets', () => {
   const { model, tokens } = skewed(2);
   const moe = model.moeLayers()[0]!;
   const mtpMoe = model.mtp[0]!.block.ffn;
@@ -85,10 +85,9 @@ test('LoadTracker: accumulates micro-batches, never counts a routing twice, upda
   assert.deepEqual(tracker.stats(), [], 'nothing recorded yet');
   const loads: Int32Array[] = [];
   for (let i = 0; i < 2; i++) {
-    T.noGrad(() => moe.forward(tokens()));
-    loads.push(moe.lastRouting!.load.slice());
-    tracker.record();
-    tracker.record(); // no new forward: must not count again
+    const { routing } = T.noGrad(() => moe.forward(tokens()));
+    loads.push(routing.load.slice());
+    tracker.record([{ layer: 0, routing }]);
   }
   const total = loads[0]!.map((v, e) => v + loads[1]![e]!);
   const st = tracker.stats();
@@ -99,8 +98,8 @@ test('LoadTracker: accumulates micro-batches, never counts a routing twice, upda
   assert.equal(st[0]!.maxOverMean, Math.max(...total) / st[0]!.mean);
 
   // The MTP block's router is tracked too, as layer num_hidden_layers + 0.
-  T.noGrad(() => (mtpMoe as typeof moe).forward(tokens()));
-  tracker.record();
+  const mtpRouting = T.noGrad(() => (mtpMoe as typeof moe).forward(tokens())).routing;
+  tracker.record([{ layer: 1, routing: mtpRouting }]);
   assert.deepEqual(tracker.stats().map((s) => s.layer), [0, 1]);
 
   const bias = moe.router.bias!.data as Float32Array;

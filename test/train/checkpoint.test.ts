@@ -54,7 +54,7 @@ test('an f32 checkpoint loads with loadModel and gives the in-memory logits (mai
     assert.equal(maxDiff(a.logits!, b.logits!), 0);
     const ma = trainer.model.mtpLogits(ids, a.final);
     const mb = loaded.model.mtpLogits(ids, b.final);
-    assert.equal(maxDiff(ma[0]!, mb[0]!), 0);
+    assert.equal(maxDiff(ma.logits[0]!, mb.logits[0]!), 0);
   });
 });
 

@@ -205,12 +205,13 @@ test('FP8 mode: exactly the block projections switch; embedding, head, router st
   // Block linears: MLA has q_a, q_b, kv_a, kv_b, o (5) per block; a dense FFN 3; an MoE layer 3 per
   // expert that got tokens plus 3 for the shared expert. 3 main blocks + 1 MTP block.
   const blocks = [...m.layers, ...m.mtp.map((x) => x.block)];
+  const routed = new Map(fp8.routings.map((r) => [r.layer, r.routing]));
   let expected = 0;
-  for (const b of blocks) {
+  blocks.forEach((_, i) => {
     expected += 5;
-    const ffn = b.ffn as { lastRouting?: { load: Int32Array } };
-    expected += ffn.lastRouting ? 3 * (ffn.lastRouting.load.filter((n) => n > 0).length + 1) : 3;
-  }
+    const routing = routed.get(i);
+    expected += routing ? 3 * (routing.load.filter((n) => n > 0).length + 1) : 3;
+  });
   assert.equal(ops8.get('fp8Linear'), expected);
   // What stays f32 goes through matmul: the head (main + MTP), the 3 routers, the MTP eh_proj.
   assert.equal(ops8.get('matmul'), 2 + 3 + 1);

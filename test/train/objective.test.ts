@@ -9,6 +9,7 @@ import { initWeights } from '../../src/model/init.ts';
 import { buildModel } from '../../src/model/registry.ts';
 import { Router, type Routing, type MoeDims } from '../../src/model/moe.ts';
 import { MapWeights } from '../../src/model/weights.ts';
+import { bias as biasDecl, matrix } from '../../src/model/declare.ts';
 import * as T from '../../src/tensor/index.ts';
 import { lmObjective } from '../../src/train/objective.ts';
 import { moeLayerRefs, sequenceBalanceLoss } from '../../src/train/balance.ts';
@@ -75,7 +76,7 @@ test('MTP: depth k at position i predicts token i+k+1 (hand-written targets), λ
   const inputs = T.Tensor.from([10, 11, 12, 13, 14], [1, 5], 'i32');
   const { d1, d2 } = T.noGrad(() => {
     const f = m.forward(inputs);
-    const [d1, d2] = m.mtpLogits(inputs, f.final) as [T.Tensor, T.Tensor];
+    const [d1, d2] = m.mtpLogits(inputs, f.final).logits as [T.Tensor, T.Tensor];
     return { d1, d2 };
   });
   assert.deepEqual([...d1.shape], [1, 4, c.vocabSize]);
@@ -95,7 +96,7 @@ test('MTP keeps the causal chain: depth-k row i depends on tokens ≤ i+k only',
   const run = (toks: number[]) =>
     T.noGrad(() => {
       const ids = T.Tensor.from(toks, [1, toks.length], 'i32');
-      return m.mtpLogits(ids, m.forward(ids).final).map((t) => T.floatData(t));
+      return m.mtpLogits(ids, m.forward(ids).final).logits.map((t) => T.floatData(t));
     });
   const V = c.vocabSize;
   const base = [5, 6, 7, 8, 9, 10, 11, 12];
@@ -177,12 +178,13 @@ test('balance loss reaches the router weight: finite differences through sigmoid
   const w0 = randn([8, 6], 22, 0.5);
   const bias = T.Tensor.from([0.1, -0.1, 0, 0.05, 0, 0, -0.05, 0.02], [8], 'f32');
   gradcheck((w) => {
-    const router = new Router(new MapWeights(new Map([['gate.weight', w], ['gate.e_score_correction_bias', bias]])), 'gate', dims);
+    const weights = new MapWeights(new Map([['gate.weight', w], ['gate.e_score_correction_bias', bias]]));
+    const router = new Router(weights, { weight: matrix('gate.weight', 8, 6, 'router'), bias: biasDecl('gate.e_score_correction_bias', 8, 'correctionBias') }, dims);
     return sequenceBalanceLoss(router.route(x).routing, 3, 0.1);
   }, [w0]);
 });
 
-test('lmObjective balance term: mean over every MoE layer (main and MTP) of the per-layer loss', () => {
+test('lmObjective balance term: mean (or sum) over every MoE layer (main and MTP) of the per-layer loss', () => {
   const c = tinyV3(1);
   const w = initWeights(c, 14);
   const m = buildModel(c, w);
@@ -192,8 +194,8 @@ test('lmObjective balance term: mean over every MoE layer (main and MTP) of the 
   const r = lmObjective(m, ids, { mtpWeight: 0.3, balanceAlpha: alpha });
   const refs = moeLayerRefs(m);
   assert.deepEqual(refs.map((x) => x.layer), [1, 2, 3], 'two main MoE layers and the MTP block');
-  const perLayer = refs.map(({ moe }) => {
-    const routing = moe.lastRouting!;
+  assert.deepEqual(r.routings.map((x) => x.layer), [1, 2, 3], 'the forward returns every MoE block\'s routing');
+  const perLayer = r.routings.map(({ routing }) => {
     const E = routing.scores.shape[1]!;
     const sd = T.floatData(routing.scores);
     const N = sd.length / E;
@@ -203,11 +205,15 @@ test('lmObjective balance term: mean over every MoE layer (main and MTP) of the 
     return handBalance(rows, tk, 3, alpha);
   });
   // The MTP block routes T − 1 tokens per sequence; the main ones T.
-  assert.equal(refs[2]!.moe.lastRouting!.scores.shape[0], 3 * 9);
+  assert.equal(r.routings[2]!.routing.scores.shape[0], 3 * 9);
   const want = perLayer.reduce((a, b) => a + b) / perLayer.length;
   assert.ok(Math.abs(r.balance - want) < 1e-7, `${r.balance} vs ${want}`);
   const expectedTotal = r.ce + 0.3 * r.mtp[0]! + r.balance;
   assert.ok(Math.abs(r.total.item() - expectedTotal) < 1e-5);
+  // DeepSeek-V3's L_Bal is per layer and the layers' losses add up: 'sum' (the V3 recipe's default).
+  const summed = lmObjective(m, ids, { mtpWeight: 0.3, balanceAlpha: alpha, balanceReduction: 'sum' });
+  const wantSum = perLayer.reduce((a, b) => a + b);
+  assert.ok(Math.abs(summed.balance - wantSum) < 1e-7, `${summed.balance} vs ${wantSum}`);
   // The balance term's gradient reaches every router (scores stay in the graph).
   T.backward(r.total);
   for (const { layer } of refs) assert.ok(w.get(`model.layers.${layer}.mlp.gate.weight`).grad, `router ${layer}`);

@@ -4,7 +4,7 @@
 // after the last checkpoint by a crashed run are replaced, not duplicated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../../src/train/config/run-config.ts';
 import { Trainer, resumeRunConfig, train } from '../../src/train/trainer.ts';
@@ -80,4 +80,37 @@ test('a finished run can be extended with more steps; overrides apply on resume'
   const warned: string[] = [];
   await train({ config: resumeRunConfig(cfg.out, { steps: 7 }), resume: cfg.out, log: (l) => warned.push(l) });
   assert.ok(warned.some((l) => l.startsWith('warning: the training corpus changed')), warned.join('\n'));
+});
+
+test('a resumed run keeps saving after rotation deleted the checkpoint it resumed from', async (t) => {
+  // Issue 9 item 1: saving copied tokenizer.json from the resumed-from checkpoint, which `keep`
+  // rotation deletes after `keep` new saves; the next save then failed with ENOENT.
+  const dir = tempDir(t);
+  const cfg = config(dir, join(dir, 'run'), { steps: 4, eval: { interval: 0 }, checkpoint: { interval: 2, keep: 2, dtype: 'f32' } });
+  await train({ config: cfg });
+  const r = await train({ config: resumeRunConfig(cfg.out, { steps: 12 }), resume: cfg.out });
+  assert.equal(r.step, 12);
+  assert.equal(r.checkpoint, join(cfg.out, 'checkpoint-000012'));
+  assert.ok(existsSync(join(cfg.out, 'checkpoint-000012', 'tokenizer.json')));
+  assert.ok(!existsSync(join(cfg.out, 'checkpoint-000004')), 'the resumed-from checkpoint was rotated away');
+});
+
+test('resuming with fewer total steps warns that the learning rate jumps; resuming as saved does not', async (t) => {
+  // Issue 9 item 9: the schedule is a function of (step, total), so --steps below the original total
+  // moved the rate at once, silently.
+  const dir = tempDir(t);
+  const cfg = config(dir, join(dir, 'run'), { steps: 10, eval: { interval: 0 }, schedule: { kind: 'cosine', warmup: 1 } });
+  const stop = new AbortController();
+  await train({ config: cfg, signal: stop.signal, onStep: (m) => m.step === 4 && stop.abort() });
+  const quietLogs: string[] = [];
+  const same = Trainer.create({ config: resumeRunConfig(cfg.out), resume: cfg.out, log: (l) => quietLogs.push(l) });
+  same.close();
+  assert.ok(!quietLogs.some((l) => l.includes('learning rate jumps')), quietLogs.join('\n'));
+  const logs: string[] = [];
+  const shorter = Trainer.create({ config: resumeRunConfig(cfg.out, { steps: 6 }), resume: cfg.out, log: (l) => logs.push(l) });
+  shorter.close();
+  const warning = logs.find((l) => l.startsWith('warning: the learning rate jumps'));
+  assert.ok(warning, logs.join('\n'));
+  assert.match(warning, /at step 4 \(total steps 10 → 6\)/);
+  assert.match(warning, /cuts the decay short/);
 });

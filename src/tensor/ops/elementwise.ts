@@ -215,8 +215,3 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const sel = (c: Tensor, x: Tensor, y: Tensor) => add(mul(c, x), mul(sub(1, c), y));
   return sel(map(cond, (c) => (c !== 0 ? 1 : 0)), a, b);
 }
-
-/** Same values, unrelated to the graph (a stop-gradient). */
-export function stopGrad(a: Tensor): Tensor {
-  return a.detach();
-}

@@ -8,7 +8,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TrainError } from '../errors.ts';
-import type { ScheduleConfig } from '../schedule.ts';
+import { V3_SCHEDULE, type ScheduleConfig, type Staged } from '../schedule.ts';
+import { RECIPES, V3_BIAS_GAMMA, V3_INIT_STD, V3_MTP_WEIGHT, readBatchRamp, readStaged, type BatchRamp, type Recipe } from './recipe.ts';
 import { isObject, ObjectReader, type JsonObject } from './reader.ts';
 
 /** How a plain-text file is cut into documents (each ends with the EOS separator). */
@@ -65,12 +66,20 @@ export interface RunConfig {
   schedule: ScheduleConfig;
   /** Evaluate on the held-out split every `interval` steps (0: never) over `batches` micro-batches. */
   eval: { interval: number; batches: number };
-  /** λ: weight of the mean MTP loss (DeepSeek-V3 §2.2). */
-  mtpWeight: number;
+  /** Whose defaults apply: this project's, or DeepSeek-V3's (recipe.ts). */
+  recipe: Recipe;
+  /** λ: weight of the mean MTP loss (DeepSeek-V3 §2.2), constant or by stage. */
+  mtpWeight: Staged;
   /** α: weight of the sequence-wise balance loss (DeepSeek-V3 §2.1.2). */
   balanceAlpha: number;
-  /** Auxiliary-loss-free balancing: the router bias moves by γ after each step when enabled. */
-  biasUpdate: { enabled: boolean; gamma: number };
+  /** How the per-layer balance losses combine: 'sum' (the report's L_Bal per layer, added) or 'mean'. */
+  balanceReduction: 'sum' | 'mean';
+  /** Auxiliary-loss-free balancing: the router bias moves by γ (constant or by stage) after each step when enabled. */
+  biasUpdate: { enabled: boolean; gamma: Staged };
+  /** Gradient-accumulation ramp at the start of the run (DeepSeek-V3's batch-size schedule); null: none. */
+  batchRamp: BatchRamp | null;
+  /** σ of the Normal init of every matrix; null: the model config's initializer_range. */
+  initStd: number | null;
   precision: 'f32' | 'fp8';
   seed: number;
   /** Output folder of the run (checkpoints, metrics). */
@@ -159,12 +168,26 @@ function dataConfig(r: ObjectReader, baseDir: string): DataConfig {
   return out;
 }
 
-function scheduleConfig(r: ObjectReader): ScheduleConfig {
+function scheduleConfig(r: ObjectReader, recipe: Recipe): ScheduleConfig {
   const s = r.object('schedule');
-  const kind = s.oneOf('kind', ['cosine', 'wsd', 'constant'] as const, 'cosine');
+  const kind = s.oneOf('kind', ['cosine', 'wsd', 'constant', 'deepseek-v3'] as const, recipe === 'deepseek-v3' ? 'deepseek-v3' : 'cosine');
   const warmup = s.int('warmup', 0);
   let out: ScheduleConfig;
   if (kind === 'constant') out = { kind, warmup };
+  else if (kind === 'deepseek-v3') {
+    const v = V3_SCHEDULE;
+    const fraction = (key: string, fallback: number) => s.number(key, fallback, { min: 0, max: 1 });
+    out = {
+      kind,
+      warmup,
+      minLrRatio: fraction('minLrRatio', v.minLrRatio),
+      decayStart: fraction('decayStart', v.decayStart),
+      decayEnd: fraction('decayEnd', v.decayEnd),
+      finalStart: fraction('finalStart', v.finalStart),
+      finalRatio: fraction('finalRatio', v.finalRatio),
+    };
+    if (!(out.decayStart < out.decayEnd && out.decayEnd <= out.finalStart)) s.fail('', 'needs decayStart < decayEnd ≤ finalStart');
+  }
   else if (kind === 'cosine') out = { kind, warmup, minLrRatio: s.number('minLrRatio', 0.1, { min: 0, max: 1 }) };
   else {
     out = {
@@ -189,6 +212,8 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
   const model = modelJson(r, baseDir);
   const data = dataConfig(r, baseDir);
   const tokenizer = tokenizerSource(r, baseDir);
+  const recipe = r.oneOf('recipe', RECIPES, 'custom');
+  const v3 = recipe === 'deepseek-v3';
   const o = r.object('optimizer');
   const optimizer: OptimizerConfig = {
     lr: o.number('lr', 3e-4, { above: 0 }),
@@ -199,12 +224,12 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
     gradClip: o.number('gradClip', 1.0, { min: 0 }),
   };
   o.done();
-  const schedule = scheduleConfig(r);
+  const schedule = scheduleConfig(r, recipe);
   const e = r.object('eval');
   const evalCfg = { interval: e.int('interval', 100), batches: e.int('batches', 4, 1) };
   e.done();
   const b = r.object('biasUpdate');
-  const biasUpdate = { enabled: b.bool('enabled', true), gamma: b.number('gamma', 0.001, { min: 0 }) };
+  const biasUpdate = { enabled: b.bool('enabled', true), gamma: readStaged(b, 'gamma', v3 ? V3_BIAS_GAMMA : 0.001) };
   b.done();
   const c = r.object('checkpoint');
   const checkpoint = {
@@ -216,6 +241,9 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
   const l = r.object('log');
   const log = { interval: l.int('interval', 10, 1) };
   l.done();
+  const steps = r.int('steps', 1000, 1);
+  const gradAccum = r.int('gradAccum', 1, 1);
+  const initStd = r.raw('initStd') === undefined || r.raw('initStd') === null ? (v3 ? V3_INIT_STD : null) : r.number('initStd', 0, { above: 0 });
   const out = r.string('out');
   if (out === undefined) r.fail('out', 'missing: the output folder (or pass --out)');
   const cfg: RunConfig = {
@@ -225,14 +253,18 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
     tokenizer,
     seqLen: r.int('seqLen', 256, 1),
     batchSize: r.int('batchSize', 8, 1),
-    gradAccum: r.int('gradAccum', 1, 1),
-    steps: r.int('steps', 1000, 1),
+    gradAccum,
+    steps,
     optimizer,
     schedule,
     eval: evalCfg,
-    mtpWeight: r.number('mtpWeight', 0.3, { min: 0 }),
+    recipe,
+    mtpWeight: readStaged(r, 'mtpWeight', v3 ? V3_MTP_WEIGHT : 0.3),
     balanceAlpha: r.number('balanceAlpha', 0.0001, { min: 0 }),
+    balanceReduction: r.oneOf('balanceReduction', ['sum', 'mean'] as const, v3 ? 'sum' : 'mean'),
     biasUpdate,
+    batchRamp: readBatchRamp(r, recipe, gradAccum, steps),
+    initStd,
     precision: r.oneOf('precision', ['f32', 'fp8'] as const, 'f32'),
     seed: r.int('seed', 0),
     out: resolve(baseDir, out),

@@ -39,10 +39,3 @@ export function trainableParams(weights: Weights): Param[] {
   }
   return out;
 }
-
-/** Total elements of a parameter list. */
-export function countElements(params: readonly Param[]): number {
-  let n = 0;
-  for (const p of params) n += p.tensor.size;
-  return n;
-}
