@@ -189,6 +189,31 @@ test('tools: a forced call is parsed into tool_calls with JSON arguments', async
   assert.equal(typeof json.choices[0].message.content, 'string');
 });
 
+test('a JSON answer or forced call that cannot fit max_tokens is a 422 up front, and running streams are not disturbed', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+  const stream = fetch(`${v3.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 40, ignore_eos: true, stream: true, seed: 2 }),
+  });
+  const json = await chat(v3, { response_format: { type: 'json_object' }, max_tokens: 1 });
+  assert.equal(json.status, 422, JSON.stringify(json.json));
+  assert.equal(json.json.error.param, 'max_tokens');
+  assert.match(json.json.error.message, /needs at least 2 tokens/);
+  const call = await chat(v3, { tools, tool_choice: 'required', max_tokens: 3 });
+  assert.equal(call.status, 422, JSON.stringify(call.json));
+  assert.match(call.json.error.message, /forced tool call needs at least \d+ tokens/);
+  const { events } = await readSse(await stream);
+  assert.equal(events.at(-1), '[DONE]');
+  assert.equal(events.at(-2).choices[0].finish_reason, 'length');
+  // At a budget that fits, every seed gives a parseable call.
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const ok = await chat(v3, { tools, tool_choice: 'required', max_tokens: 40, seed, temperature: 1 });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.ok(['tool_calls', 'length'].includes(ok.json.choices[0].finish_reason));
+  }
+});
+
 test('logprobs: one entry per token with its top alternatives', async () => {
   const { json } = await chat(v3, { logprobs: true, top_logprobs: 3, max_tokens: 6, seed: 8, ignore_eos: true });
   const lp = json.choices[0].logprobs.content;
