@@ -75,6 +75,7 @@ test('reasoning models: thinking in reasoning_content, the answer in content, bo
 
   const res = await fetch(`${r1.url}/v1/chat/completions`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 24, seed: 5, ignore_eos: true, stream: true }),
   });
   const { events } = await readSse(res);
@@ -250,7 +251,7 @@ test('/v1/completions: text, echo, stream, logprobs and fill-in-the-middle', asy
   assert.equal(lp.json.usage.prompt_tokens, 3);
   const fim = await postJson(url, { model: 'tiny', prompt: 'def add(a, b):\n    ', suffix: '\n    return c', max_tokens: 4 });
   assert.equal(fim.status, 200);
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ model: 'tiny', prompt: 'def fib(n):', max_tokens: 6, seed: 1, ignore_eos: true, stream: true }) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', prompt: 'def fib(n):', max_tokens: 6, seed: 1, ignore_eos: true, stream: true }) });
   const { events } = await readSse(res);
   assert.equal(events.at(-1), '[DONE]');
   assert.equal(events.slice(0, -1).map((e) => e.choices[0].text).join(''), plain.json.choices[0].text);
@@ -280,9 +281,9 @@ test('a stream that waits in the queue sends keep-alive comments', async () => {
   // ≥ 5 ms a step: the 80-token stream holds the batch ≥ 400 ms, many keep-alive intervals, on any machine.
   const s = await startTinyServer({ template: 'v3', maxBatch: 1, keepAliveMs: 20, minStepMs: 5 });
   const body = (n: number) => JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, ignore_eos: true, stream: true });
-  const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(80) });
+  const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(80) });
   await new Promise((r) => setTimeout(r, 20));
-  const waiting = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(2) });
+  const waiting = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(2) });
   const [{ comments }] = await Promise.all([readSse(waiting), long.then((r) => r.text())]);
   assert.ok(comments.includes(': keep-alive'), `comments: ${comments}`);
 });

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { embeddedModelReady } from '../../src/cli/commands/serve.ts';
 import { tinyModelDir } from './tiny-server.ts';
@@ -60,4 +61,25 @@ test('without --model, dsts serve (npm start) uses the embedded model, or says i
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^dsts: the embedded model is not there \(.*models\/deepseek-ts-nano\): train it first, or pass --model <dir>\n$/);
   }
+});
+
+test('a busy port, a port out of range and an address not on this machine are one line and exit 1, no stack', async () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const range = run('--port', '99999');
+  assert.equal(range.status, 1);
+  assert.equal(range.stderr, 'dsts: port 99999 is out of range: use 0–65535 (0 picks a free one)\n');
+  // Hold a port, as a first `npm start` would.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const busy = spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), '--port', String(port)], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(busy.status, 1);
+    assert.equal(busy.stderr, `dsts: cannot listen on 127.0.0.1:${port}: the port is already in use (is another server running? pick another with --port)\n`);
+  } finally {
+    holder.close();
+  }
+  const host = run('--host', '203.0.113.7', '--port', '0'); // TEST-NET-3: never a local address
+  assert.equal(host.status, 1);
+  assert.equal(host.stderr, 'dsts: cannot listen on 203.0.113.7:0: 203.0.113.7 is not an address of this machine (see --host)\n');
 });
