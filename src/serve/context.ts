@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ServedModel } from './served-model.ts';
+import { mergeSampling, type SamplingParams } from '../generate/index.ts';
 import { OverloadedError, QueueFullError, type EngineRequest, type Scheduler } from './engine/scheduler.ts';
 import type { Generation } from './engine/generation.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -58,6 +59,11 @@ export function outputBudget(ctx: ServerContext, promptTokens: number, requested
     throw new ApiError(422, `the prompt has ${promptTokens} tokens, which leaves no room in this model's context of ${ctx.model.maxContext} tokens`, 'context_length_exceeded', 'messages');
   }
   return Math.min(requested ?? ctx.limits.defaultMaxTokens, room);
+}
+
+/** A request's sampling over the model's defaults (generation_config.json, or R1's for R1 templates). */
+export function requestSampling(ctx: ServerContext, asked: SamplingParams): SamplingParams {
+  return mergeSampling(ctx.model.sampling, asked);
 }
 
 /** Adds `Retry-After`, so clients back off rather than retry at once (a queue drains in seconds). */

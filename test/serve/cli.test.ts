@@ -33,9 +33,16 @@ async function serving(args: string[], check: (url: string) => Promise<void>): P
 }
 
 test('dsts serve --model <dir> prints its address, serves the API and the chat, and stops on SIGTERM', async () => {
-  await serving(['--model', tinyModelDir('v3'), '--name', 'cli-tiny'], async (url) => {
+  await serving(['--model', tinyModelDir('v3'), '--name', 'cli-tiny', '--prefix-cache-tokens', '0'], async (url) => {
     const health = (await (await fetch(`${url}/health`)).json()) as { model: string };
     assert.equal(health.model, 'cli-tiny');
+    const chat = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cli-tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 }),
+    });
+    assert.equal(chat.status, 200);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^dsts_prefix_cache_tokens 0$/m, '--prefix-cache-tokens 0 keeps nothing');
     assert.match(await (await fetch(`${url}/`)).text(), /<title>deepseek-ts chat<\/title>/);
   });
 });

@@ -5,7 +5,7 @@
  * chunk with `finish_reason`, usage when asked, and `data: [DONE]`).
  */
 import type { ServerResponse } from 'node:http';
-import { checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
+import { requestSampling, checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { SseStream } from '../http/sse.ts';
 import type { Json } from '../http/validate.ts';
@@ -60,7 +60,7 @@ export async function chatCompletions(ctx: ServerContext, body: Json, res: Serve
     {
       prompt: prompt.ids,
       maxTokens,
-      sampling: r.sampling,
+      sampling: requestSampling(ctx, r.sampling),
       stopTokenIds: r.ignoreEos ? [] : ctx.model.eosIds,
       stop: r.stop,
       skipSpecialTokens: plan.skipSpecialTokens,

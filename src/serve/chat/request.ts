@@ -69,7 +69,8 @@ export function samplingFields(f: Fields, maxTokensLimit: number): { sampling: S
   const maxTokens = f.number('max_completion_tokens', 1, maxTokensLimit, { integer: true }) ?? legacy ?? null;
   const seed = f.number('seed', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, { integer: true });
   const sampling: SamplingParams = {
-    temperature: f.number('temperature', 0, 2) ?? 1,
+    // Left out: the model's defaults fill it in (context.ts requestSampling), then temperature 1.
+    temperature: f.number('temperature', 0, 2),
     topP: f.number('top_p', 0, 1, { exclusiveMin: true }),
     topK: f.number('top_k', -1, 1_000_000, { integer: true }),
     minP: f.number('min_p', 0, 1),
