@@ -41,7 +41,11 @@ export class IncrementalDetokenizer {
     return this.release(false);
   }
 
-  /** Releases whatever is still held at the end (an incomplete character shows as U+FFFD). */
+  /**
+   * Releases whatever is still held at the end. An incomplete character (the output was cut by a
+   * stop token, a stop string or the budget in the middle of it) is dropped: it is no text, and a
+   * U+FFFD in an answer is worse than a character missing from a cut-off one.
+   */
   flush(): string {
     return this.release(true);
   }
@@ -53,9 +57,10 @@ export class IncrementalDetokenizer {
   private release(force: boolean): string {
     if (this.readOffset === this.ids.length) return '';
     const before = this.decode(this.prefixOffset, this.readOffset);
-    const after = this.decode(this.prefixOffset, this.ids.length);
+    let after = this.decode(this.prefixOffset, this.ids.length);
     // A trailing U+FFFD means the last token(s) end inside a character: wait for the rest.
     if (!force && after.endsWith(REPLACEMENT)) return '';
+    while (force && after.endsWith(REPLACEMENT)) after = after.slice(0, -1);
     // Byte-level decoding is prefix-stable, so `after` extends `before` once `before` was clean.
     const delta = after.startsWith(before) ? after.slice(before.length) : after.slice(Math.min(before.length, after.length));
     this.prefixOffset = this.readOffset;

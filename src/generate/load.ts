@@ -9,6 +9,7 @@ import { loadModel, type LoadedModel, type LoadOptions } from '../model/load.ts'
 import { loadTokenizer } from '../tokenizer/load.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { Generator, eosTokenIds } from './generate.ts';
+import { generationDefaults, type GenerationDefaults } from './defaults.ts';
 
 export interface GenerationSetup extends LoadedModel {
   generator: Generator;
@@ -16,11 +17,22 @@ export interface GenerationSetup extends LoadedModel {
   tokenizer?: Tokenizer;
   /** Where the tokenizer came from. */
   tokenizerPath?: string;
+  /** The tokenizer's chat template ('' when it has none). */
+  chatTemplate: string;
+  /** The checkpoint's sampling defaults (generation_config.json, else R1's for an R1-style template). */
+  defaults: GenerationDefaults;
+}
+
+/** A tokenizer's chat template as one text ('' when it has none). */
+export function chatTemplateText(tokenizer: Tokenizer | undefined): string {
+  const t = tokenizer?.config.chat_template;
+  return typeof t === 'string' ? t : Array.isArray(t) ? t.map((x) => x.template).join('\n') : '';
 }
 
 /**
  * Loads `modelDir` for generation. `tokenizerPath` (a tokenizer.json or a folder holding one) wins
- * over the model folder's own; `load` passes options such as `quantize` to the model loader. Stop ids: the config's eos ids plus the tokenizer's eos token.
+ * over the model folder's own; `load` passes options such as `quantize` to the model loader. Stop ids:
+ * the config's eos ids, generation_config.json's, and the tokenizer's eos token.
  * Throws the io layer's user-facing errors for a missing or malformed folder, and TokenizerError for
  * a bad tokenizer.
  */
@@ -28,10 +40,14 @@ export function loadForGeneration(modelDir: string, tokenizerPath?: string, load
   const loaded = loadModel(modelDir, load);
   const path = tokenizerPath ?? (existsSync(join(modelDir, 'tokenizer.json')) ? modelDir : undefined);
   const tokenizer = path === undefined ? undefined : loadTokenizer(path);
-  const eos = new Set(eosTokenIds(loaded.config));
+  const chatTemplate = chatTemplateText(tokenizer);
+  const defaults = generationDefaults(modelDir, chatTemplate);
+  const eos = new Set([...eosTokenIds(loaded.config), ...defaults.eosTokenIds]);
   const eosToken = tokenizer?.specialTokens.eos_token;
   const eosId = eosToken === undefined ? undefined : tokenizer!.tokenToId(eosToken);
   if (eosId !== undefined) eos.add(eosId);
-  const generator = new Generator(loaded.model, { tokenizer, eosTokenIds: [...eos], maxContext: loaded.config.maxPositionEmbeddings });
-  return { ...loaded, generator, tokenizer, tokenizerPath: path };
+  const vocab = loaded.model.vocabSize;
+  const stops = [...eos].filter((id) => id >= 0 && id < vocab);
+  const generator = new Generator(loaded.model, { tokenizer, eosTokenIds: stops, maxContext: loaded.config.maxPositionEmbeddings });
+  return { ...loaded, generator, tokenizer, tokenizerPath: path, chatTemplate, defaults };
 }

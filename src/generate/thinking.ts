@@ -40,6 +40,18 @@ function partialTagSuffix(s: string, tag: string): number {
   return 0;
 }
 
+/**
+ * A generation prompt for an R1-style model that opens its reasoning. DeepSeek-R1's first released
+ * template left `<think>` for the model to write, and R1 then sometimes skipped reasoning altogether;
+ * DeepSeek's fix (and recommendation) is to start every answer with `<think>\n`. A prompt that closes
+ * thinking on purpose (`</think>` at its end: a hybrid model with thinking turned off) is left alone.
+ */
+export function forceThinkingOpen(prompt: string): string {
+  const end = prompt.trimEnd();
+  if (end.endsWith('<think>') || end.endsWith('</think>')) return prompt;
+  return `${prompt}<think>\n`;
+}
+
 export class ThinkingSplitter {
   private state: State;
   private pending = '';

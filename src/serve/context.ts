@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ServedModel } from './served-model.ts';
+import { mergeSampling, type SamplingParams } from '../generate/index.ts';
 import { OverloadedError, QueueFullError, type EngineRequest, type Scheduler } from './engine/scheduler.ts';
 import type { Generation } from './engine/generation.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -60,14 +61,25 @@ export function outputBudget(ctx: ServerContext, promptTokens: number, requested
   return Math.min(requested ?? ctx.limits.defaultMaxTokens, room);
 }
 
+/** A request's sampling over the model's defaults (generation_config.json, or R1's for R1 templates). */
+export function requestSampling(ctx: ServerContext, asked: SamplingParams): SamplingParams {
+  return mergeSampling(ctx.model.sampling, asked);
+}
+
+/** Adds `Retry-After`, so clients back off rather than retry at once (a queue drains in seconds). */
+function retryLater(e: ApiError): ApiError {
+  e.headers['retry-after'] = '1';
+  return e;
+}
+
 /** Queues a generation, cancelled when the client disconnects. */
 export function startGeneration(ctx: ServerContext, req: EngineRequest, res: ServerResponse): Generation {
   let gen: Generation;
   try {
     gen = ctx.scheduler.submit(req);
   } catch (e) {
-    if (e instanceof QueueFullError) throw new ApiError(429, `${e.message}; retry later`, 'queue_full');
-    if (e instanceof OverloadedError) throw new ApiError(503, e.message, 'overloaded');
+    if (e instanceof QueueFullError) throw retryLater(new ApiError(429, `${e.message}; retry later`, 'queue_full'));
+    if (e instanceof OverloadedError) throw retryLater(new ApiError(503, e.message, 'overloaded'));
     if (e instanceof RangeError) throw new ApiError(422, e.message, 'invalid_prompt', 'prompt');
     throw e;
   }
@@ -81,6 +93,6 @@ export function startGeneration(ctx: ServerContext, req: EngineRequest, res: Ser
 /** A generation failure as an API error (overload → 503, anything else → 500). */
 export function generationError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (e instanceof OverloadedError) return new ApiError(503, e.message, 'overloaded');
+  if (e instanceof OverloadedError) return retryLater(new ApiError(503, e.message, 'overloaded'));
   return new ApiError(500, `generation failed: ${(e as Error)?.message ?? String(e)}`, 'internal_error');
 }

@@ -3,11 +3,11 @@
  * about them — its name, stop tokens, context length, whether it reasons in `<think>` blocks, how it
  * writes tool calls, and whether it can fill in the middle.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { CausalLM } from '../model/causal-lm.ts';
 import type { ModelConfig } from '../io/config.ts';
-import { loadForGeneration } from '../generate/index.ts';
+import { fallbackTemplateFor, isReasoningTemplate, loadForGeneration, type SamplingParams } from '../generate/index.ts';
 import type { QuantScheme } from '../kernels/types.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { UserFacingError } from '../io/errors.ts';
@@ -24,6 +24,11 @@ export interface ServedModel {
   tokenizer: Tokenizer;
   /** Token ids that end an output. */
   eosIds: number[];
+  /**
+   * Sampling for fields a request leaves out: the checkpoint's generation_config.json, else R1's
+   * recommendation for an R1-style template, else none (temperature 1, as OpenAI's API).
+   */
+  sampling: SamplingParams;
   /** Most tokens (prompt + output) of one sequence. */
   maxContext: number;
   /** The chat template reasons in `<think>` blocks (DeepSeek-R1 and its distills). */
@@ -40,14 +45,8 @@ export interface ServedModel {
   tokenBytes(): TokenBytes;
 }
 
-/**
- * For a tokenizer without a chat template (a base model, a freshly trained one): DeepSeek-LLM's
- * plain "User: … Assistant:" layout, so the chat API and the web chat still work.
- */
-export const FALLBACK_CHAT_TEMPLATE =
-  "{{ bos_token }}{% for m in messages %}{% if m.role == 'system' %}{{ m.content }}\n\n{% elif m.role == 'user' %}User: {{ m.content }}\n\n" +
-  "{% elif m.role == 'tool' %}Tool: {{ m.content }}\n\n{% elif m.role == 'assistant' %}Assistant: {{ m.content }}{{ eos_token }}{% endif %}{% endfor %}" +
-  '{% if add_generation_prompt %}Assistant:{% endif %}';
+/** Re-exported: the server's fallback layout is the generation layer's. */
+export { FALLBACK_CHAT_TEMPLATE } from '../generate/chat-layout.ts';
 
 export interface ServedModelOptions {
   /** Name to serve it under (default: the folder's name). */
@@ -58,18 +57,6 @@ export interface ServedModelOptions {
   quantize?: QuantScheme;
 }
 
-/** eos ids of generation_config.json, where the released checkpoints list their extra stop tokens. */
-function generationConfigEos(dir: string): number[] {
-  const path = join(dir, 'generation_config.json');
-  if (!existsSync(path)) return [];
-  try {
-    const e = (JSON.parse(readFileSync(path, 'utf8')) as { eos_token_id?: unknown }).eos_token_id;
-    return (Array.isArray(e) ? e : [e]).filter((x): x is number => Number.isInteger(x));
-  } catch {
-    return [];
-  }
-}
-
 /** Opens a model folder (config.json, safetensors, tokenizer.json, tokenizer_config.json). */
 export function loadServedModel(dir: string, options: ServedModelOptions = {}): ServedModel {
   const path = resolve(dir);
@@ -77,11 +64,9 @@ export function loadServedModel(dir: string, options: ServedModelOptions = {}): 
     throw new UserFacingError(`${path}: no tokenizer.json — the server needs the model's tokenizer (tokenizer.json and tokenizer_config.json) in its folder`);
   }
   // The config's and the tokenizer's eos ids come from the generation layer's loader.
-  const { config, model, tokenizer: loadedTokenizer, generator } = loadForGeneration(path, undefined, { quantize: options.quantize });
+  // generation_config.json's eos ids and sampling defaults too.
+  const { config, model, tokenizer: loadedTokenizer, generator, chatTemplate: template, defaults } = loadForGeneration(path, undefined, { quantize: options.quantize });
   const tokenizer = loadedTokenizer!;
-  const eos = new Set<number>([...generator.eosTokenIds, ...generationConfigEos(path)]);
-  const t = tokenizer.config.chat_template;
-  const template = typeof t === 'string' ? t : Array.isArray(t) ? t.map((x) => x.template).join('\n') : '';
   let bytes: TokenBytes | null = null;
   const vocab = model.vocabSize;
   return {
@@ -90,11 +75,12 @@ export function loadServedModel(dir: string, options: ServedModelOptions = {}): 
     config,
     model,
     tokenizer,
-    eosIds: [...eos].filter((id) => id >= 0 && id < vocab),
+    eosIds: [...generator.eosTokenIds],
+    sampling: defaults.sampling,
     maxContext: Math.min(config.maxPositionEmbeddings, options.maxContext ?? Infinity),
-    reasoning: template.includes('</think>') || template.includes('<think>'),
+    reasoning: isReasoningTemplate(template),
     templateRendersTools: /\btools\b/.test(template),
-    fallbackTemplate: template.length > 0 ? undefined : FALLBACK_CHAT_TEMPLATE,
+    fallbackTemplate: fallbackTemplateFor(template),
     toolDialect: toolDialectFor(tokenizer),
     fim: fimFormatFor(tokenizer),
     created: Math.floor(Date.now() / 1000),

@@ -1,7 +1,8 @@
 /**
- * The HTTP server (plain `node:http`): routes, the API-key check, CORS, request metrics, and one
- * error path — every failure becomes an OpenAI/DeepSeek-shaped error body, and a bug in one request
- * is logged and answered with a 500 while everyone else keeps being served.
+ * The HTTP server (plain `node:http`): routes, the request-source checks (Host, Origin/CORS, JSON
+ * bodies, the API key: http/guard.ts), request metrics, and one error path — every failure becomes an
+ * OpenAI/DeepSeek-shaped error body, and a bug in one request is logged and answered with a 500 while
+ * everyone else keeps being served.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ import type { ServerContext, ServerLimits } from './context.ts';
 import { Scheduler, type SchedulerOptions } from './engine/scheduler.ts';
 import { ApiError } from './http/errors.ts';
 import { readJsonObject } from './http/body.ts';
+import { bearerMatches, checkRequestSource, requireJson, type GuardOptions } from './http/guard.ts';
+import { listen } from './http/listen.ts';
 import { ServerMetrics } from './metrics.ts';
 import { getModel, health, listModels } from './routes/info.ts';
 import { staticFile } from './routes/static.ts';
@@ -34,6 +37,12 @@ export interface ServeOptions {
   defaultMaxTokens?: number;
   /** Largest request body in bytes (default 4 MiB). */
   maxBodyBytes?: number;
+  /** A request body must arrive within this long (default 30 s), else 408. */
+  bodyTimeoutMs?: number;
+  /** Browser origins allowed to call the API (CORS); '*' for any. Default: none (same-origin only). */
+  corsOrigins?: string[];
+  /** Host names accepted besides the bound address and localhost (a proxy's); '*' disables the check. */
+  allowedHosts?: string[];
   /** Stream keep-alive interval in ms (default 10 s; 0 disables). */
   keepAliveMs?: number;
   /** Force `</think>` after this many reasoning tokens (default: no budget). */
@@ -74,8 +83,11 @@ const json = (res: ServerResponse, status: number, payload: unknown) => {
   res.end(JSON.stringify(payload));
 };
 
-function routes(): Route[] {
-  const body = (ctx: ServerContext, req: IncomingMessage) => readJsonObject(req, ctx.limits.maxBodyBytes);
+function routes(bodyTimeoutMs: number): Route[] {
+  const body = (ctx: ServerContext, req: IncomingMessage) => {
+    requireJson(req);
+    return readJsonObject(req, ctx.limits.maxBodyBytes, bodyTimeoutMs);
+  };
   return [
     { method: 'POST', path: /^\/v1\/chat\/completions$/, name: 'chat', auth: true, handler: async (ctx, req, res) => chatCompletions(ctx, await body(ctx, req), res) },
     { method: 'POST', path: /^\/v1\/completions$/, name: 'completions', auth: true, handler: async (ctx, req, res) => completions(ctx, await body(ctx, req), res) },
@@ -141,26 +153,20 @@ function instrument(ctx: ServerContext): void {
   };
 }
 
-function setCors(res: ServerResponse): void {
-  res.setHeader('access-control-allow-origin', '*');
-  res.setHeader('access-control-allow-headers', 'authorization, content-type');
-  res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-}
-
 /** Starts serving `model`; resolves once listening. */
 export async function startServer(model: ServedModel, options: ServeOptions = {}): Promise<RunningServer> {
   const scheduler = new Scheduler(model.model, schedulerOptions(model, options));
   const ctx: ServerContext = { model, scheduler, metrics: new ServerMetrics(), limits: limitsOf(options) };
   instrument(ctx);
-  const table = routes();
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
+  const table = routes(bodyTimeoutMs);
   const webChat = options.webChat ?? true;
+  const host = options.host ?? '127.0.0.1';
+  const guard: GuardOptions = { host, corsOrigins: options.corsOrigins ?? [], allowedHosts: options.allowedHosts ?? [], apiKey: options.apiKey };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, seen: { route: string }): Promise<void> => {
-    setCors(res);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204);
-      res.end();
+    if (checkRequestSource(req, res, guard)) {
       seen.route = 'options';
       return;
     }
@@ -181,7 +187,7 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
       res.setHeader('allow', [...new Set(matches.map((r) => r.method))].join(', '));
       throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}`, 'method_not_allowed');
     }
-    if (route.auth && options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    if (route.auth && options.apiKey !== undefined && !bearerMatches(req.headers.authorization, options.apiKey)) {
       throw new ApiError(401, 'invalid or missing API key (Authorization: Bearer <key>)', 'invalid_api_key');
     }
     await route.handler(ctx, req, res, route.path.exec(url.pathname)!.slice(1));
@@ -195,7 +201,8 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
         if (!(e instanceof ApiError)) console.error('deepseek-ts serve: request failed:', e);
         if (!res.headersSent) {
           // A refused body may still be arriving: close the connection rather than read it all.
-          if (err.status === 413) res.setHeader('connection', 'close');
+          if (err.status === 413 || err.status === 408 || err.status === 415) res.setHeader('connection', 'close');
+          for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
           json(res, err.status, err.body());
         } else if (!res.writableEnded) {
           res.end();
@@ -203,21 +210,21 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
       })
       .finally(() => ctx.metrics.requests.inc({ route: seen.route, status: String(res.statusCode) }));
   });
-  // Slow or idle clients must not hold sockets forever.
+  // Slow or idle clients must not hold sockets forever. Node's requestTimeout covers receiving the
+  // request only (a long streamed answer is not cut); readBody's own timeout answers a 408 first.
   server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // streams may run long; generation has its own limits
+  server.requestTimeout = server.headersTimeout + bodyTimeoutMs + 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(server, host, options.port ?? 8000);
+  } catch (e) {
+    scheduler.close();
+    throw e;
+  }
   const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `http://${shown}:${addr.port}`,
     port: addr.port,
     server,
     context: ctx,

@@ -2,8 +2,8 @@
 // fit its 512-token vocabulary (its R1-style template opens <think>, so replies start as reasoning).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { fixture } from '../helpers/fixtures.ts';
 import { writeTinyTokenizer } from '../generate/tiny-tokenizer.ts';
 import { ReplyPrinter } from '../../src/cli/commands/chat.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
+import { embeddedModelReady } from '../../src/cli/commands/serve.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -78,4 +79,34 @@ test('the reply printer shows reasoning apart: prefixed when piped, dimmed on a 
   n.content('No thinking here.');
   n.end();
   assert.equal(plain.join(''), 'No thinking here.\n');
+});
+
+test('dsts chat takes the embedded model (no chat template: the plain layout, as serve) and survives a full context', { skip: !embeddedModelReady() && 'the embedded model is not trained' }, () => {
+  const lines = ['春', '秋', '夏', '冬', '雪', '月', '風', '花'].join('\n');
+  const r = spawnSync(process.execPath, [join(root, 'bin/dsts.js'), 'chat', '--max-tokens', '120', '--seed', '1'], { cwd: root, input: `${lines}\n`, encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!r.stderr.includes('no chat template'));
+  assert.match(r.stderr, /^\(the conversation outgrew the model's context of 512 tokens: the oldest (exchange was|\d+ exchanges were) dropped; \/reset starts over\)$/m);
+  assert.ok(!/dsts: .*context/.test(r.stderr), `no turn failed: ${r.stderr}`);
+  assert.ok(r.stdout.trim().split('\n').length >= 8, r.stdout);
+});
+
+test('dsts generate samples with the model folder generation_config.json when no flag says otherwise', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsts-genconf-'));
+  try {
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('models', 'deepseek_v3_tiny', f), join(dir, f));
+    const run = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(root, 'bin/dsts.js'), 'generate', '--model', dir, '--ids', '1,2,3', '--max-tokens', '12', '--ignore-eos', '--json', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout).ids as number[];
+    };
+    const greedy = run();
+    const sampled = run('--temperature', '1.5', '--seed', '5');
+    assert.notDeepEqual(sampled, greedy);
+    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ do_sample: true, temperature: 1.5 }));
+    assert.deepEqual(run('--seed', '5'), sampled, 'the checkpoint default temperature is used');
+    assert.deepEqual(run('--seed', '5', '--temperature', '0'), greedy, 'a flag wins');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

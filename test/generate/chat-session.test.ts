@@ -2,7 +2,7 @@
 // without the earlier reasoning, reset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatSession, Generator } from '../../src/generate/index.ts';
+import { ChatSession, FALLBACK_CHAT_TEMPLATE, Generator } from '../../src/generate/index.ts';
 import { tinyTokenizer } from './tiny-tokenizer.ts';
 import { ScriptedModel } from './scripted-model.ts';
 
@@ -67,4 +67,37 @@ test('a reply abandoned midway leaves the history as it was', async () => {
   const chat = new ChatSession(gen, tok, { maxTokens: 64 });
   for await (const _ of chat.send('hi')) break;
   assert.deepEqual(chat.history, []);
+});
+
+test('when the conversation outgrows the context, the oldest exchanges are dropped (system kept), and the turn says so', async () => {
+  const contexts: string[] = [];
+  const gen = new Generator(model(contexts), { tokenizer: tok, eosTokenIds: [EOS], maxContext: 200 });
+  const chat = new ChatSession(gen, tok, { system: 'be brief', maxTokens: 40 });
+  const long = 'a question long enough to fill a small context quickly '; // ~40 tokens of the tiny tokenizer
+  const dropped: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    for await (const d of chat.send(`${long}${i}`)) if (d.dropped) dropped.push(d.dropped);
+  }
+  assert.ok(dropped.length > 0, 'some turns had to drop history');
+  assert.ok(dropped.every((n) => n % 2 === 0), 'whole exchanges are dropped');
+  const h = chat.history;
+  assert.deepEqual(h[0], { role: 'system', content: 'be brief' });
+  assert.equal(h.at(-2)!.content, `${long}5`, 'the newest exchange is kept');
+  assert.ok(!h.some((t) => t.content === `${long}0`), 'the oldest exchange is gone');
+  for (const c of contexts) assert.ok(tok.encode(c).length + 40 <= 200 || c.startsWith('be brief'), 'every prompt left room for the reply');
+});
+
+test('a turn that fails leaves the history as it was; a template-less tokenizer gets the plain layout; R1-style forces <think>', async () => {
+  const gen = new Generator(model([]), { tokenizer: tok, eosTokenIds: [EOS], maxContext: 64 });
+  const chat = new ChatSession(gen, tok, { maxTokens: 8 });
+  await assert.rejects(async () => {
+    for await (const _ of chat.send('x '.repeat(200))) void _;
+  }, RangeError);
+  assert.deepEqual(chat.history, []);
+
+  const plain = new ChatSession(gen, tok, { chatTemplate: FALLBACK_CHAT_TEMPLATE });
+  assert.equal(plain.render('hi'), '<|bos|>User: hi\n\nAssistant:');
+  const noThink = "{% for m in messages %}<|user|>{{ m.content }}{% endfor %}<|assistant|>{# R1's first template: </think> is stripped from answers #}";
+  const r1 = new ChatSession(gen, tok, { chatTemplate: noThink, reasoning: true });
+  assert.equal(r1.render('hi'), '<|user|>hi<|assistant|><think>\n');
 });

@@ -38,12 +38,19 @@ test('streaming with the released DeepSeek-V3 tokenizer: CJK, emoji and special 
   assert.ok(deltas.filter((s) => s === '').length > 0, 'some tokens end inside a character and wait');
 });
 
-test('an output cut inside a character shows U+FFFD at the end, not before', () => {
+test('an output cut inside a character drops the incomplete character, never shows U+FFFD', () => {
   const d = new IncrementalDetokenizer(tok);
   const ids = tok.encode('ok中');
   const parts = ids.slice(0, -1).map((id) => d.push(id));
   assert.equal(parts.join(''), 'ok');
-  assert.equal(d.flush(), '\uFFFD');
+  assert.equal(d.flush(), '');
+  // A stop token arriving in the middle of a character ends the text before that character.
+  const cut = tok.encode('a中');
+  const seq = new Sequence({ prompt: [1], maxTokens: 10, stopTokenIds: [EOS], decoder: tok });
+  for (const id of cut.slice(0, -1)) seq.accept(id);
+  seq.accept(EOS);
+  assert.equal(seq.text, 'a');
+  assert.equal(seq.finishReason, 'stop');
 });
 
 test('special tokens are left out of the text unless asked for', () => {

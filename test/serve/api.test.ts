@@ -75,6 +75,7 @@ test('reasoning models: thinking in reasoning_content, the answer in content, bo
 
   const res = await fetch(`${r1.url}/v1/chat/completions`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 24, seed: 5, ignore_eos: true, stream: true }),
   });
   const { events } = await readSse(res);
@@ -189,6 +190,31 @@ test('tools: a forced call is parsed into tool_calls with JSON arguments', async
   assert.equal(typeof json.choices[0].message.content, 'string');
 });
 
+test('a JSON answer or forced call that cannot fit max_tokens is a 422 up front, and running streams are not disturbed', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+  const stream = fetch(`${v3.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 40, ignore_eos: true, stream: true, seed: 2 }),
+  });
+  const json = await chat(v3, { response_format: { type: 'json_object' }, max_tokens: 1 });
+  assert.equal(json.status, 422, JSON.stringify(json.json));
+  assert.equal(json.json.error.param, 'max_tokens');
+  assert.match(json.json.error.message, /needs at least 2 tokens/);
+  const call = await chat(v3, { tools, tool_choice: 'required', max_tokens: 3 });
+  assert.equal(call.status, 422, JSON.stringify(call.json));
+  assert.match(call.json.error.message, /forced tool call needs at least \d+ tokens/);
+  const { events } = await readSse(await stream);
+  assert.equal(events.at(-1), '[DONE]');
+  assert.equal(events.at(-2).choices[0].finish_reason, 'length');
+  // At a budget that fits, every seed gives a parseable call.
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const ok = await chat(v3, { tools, tool_choice: 'required', max_tokens: 40, seed, temperature: 1 });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.ok(['tool_calls', 'length'].includes(ok.json.choices[0].finish_reason));
+  }
+});
+
 test('logprobs: one entry per token with its top alternatives', async () => {
   const { json } = await chat(v3, { logprobs: true, top_logprobs: 3, max_tokens: 6, seed: 8, ignore_eos: true });
   const lp = json.choices[0].logprobs.content;
@@ -225,7 +251,7 @@ test('/v1/completions: text, echo, stream, logprobs and fill-in-the-middle', asy
   assert.equal(lp.json.usage.prompt_tokens, 3);
   const fim = await postJson(url, { model: 'tiny', prompt: 'def add(a, b):\n    ', suffix: '\n    return c', max_tokens: 4 });
   assert.equal(fim.status, 200);
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ model: 'tiny', prompt: 'def fib(n):', max_tokens: 6, seed: 1, ignore_eos: true, stream: true }) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', prompt: 'def fib(n):', max_tokens: 6, seed: 1, ignore_eos: true, stream: true }) });
   const { events } = await readSse(res);
   assert.equal(events.at(-1), '[DONE]');
   assert.equal(events.slice(0, -1).map((e) => e.choices[0].text).join(''), plain.json.choices[0].text);
@@ -255,9 +281,9 @@ test('a stream that waits in the queue sends keep-alive comments', async () => {
   // ≥ 5 ms a step: the 80-token stream holds the batch ≥ 400 ms, many keep-alive intervals, on any machine.
   const s = await startTinyServer({ template: 'v3', maxBatch: 1, keepAliveMs: 20, minStepMs: 5 });
   const body = (n: number) => JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, ignore_eos: true, stream: true });
-  const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(80) });
+  const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(80) });
   await new Promise((r) => setTimeout(r, 20));
-  const waiting = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(2) });
+  const waiting = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(2) });
   const [{ comments }] = await Promise.all([readSse(waiting), long.then((r) => r.text())]);
   assert.ok(comments.includes(': keep-alive'), `comments: ${comments}`);
 });

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { embeddedModelReady } from '../../src/cli/commands/serve.ts';
 import { tinyModelDir } from './tiny-server.ts';
@@ -32,9 +33,16 @@ async function serving(args: string[], check: (url: string) => Promise<void>): P
 }
 
 test('dsts serve --model <dir> prints its address, serves the API and the chat, and stops on SIGTERM', async () => {
-  await serving(['--model', tinyModelDir('v3'), '--name', 'cli-tiny'], async (url) => {
+  await serving(['--model', tinyModelDir('v3'), '--name', 'cli-tiny', '--prefix-cache-tokens', '0'], async (url) => {
     const health = (await (await fetch(`${url}/health`)).json()) as { model: string };
     assert.equal(health.model, 'cli-tiny');
+    const chat = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cli-tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 }),
+    });
+    assert.equal(chat.status, 200);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^dsts_prefix_cache_tokens 0$/m, '--prefix-cache-tokens 0 keeps nothing');
     assert.match(await (await fetch(`${url}/`)).text(), /<title>deepseek-ts chat<\/title>/);
   });
 });
@@ -60,4 +68,25 @@ test('without --model, dsts serve (npm start) uses the embedded model, or says i
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^dsts: the embedded model is not there \(.*models\/deepseek-ts-nano\): train it first, or pass --model <dir>\n$/);
   }
+});
+
+test('a busy port, a port out of range and an address not on this machine are one line and exit 1, no stack', async () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const range = run('--port', '99999');
+  assert.equal(range.status, 1);
+  assert.equal(range.stderr, 'dsts: port 99999 is out of range: use 0–65535 (0 picks a free one)\n');
+  // Hold a port, as a first `npm start` would.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const busy = spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), '--port', String(port)], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(busy.status, 1);
+    assert.equal(busy.stderr, `dsts: cannot listen on 127.0.0.1:${port}: the port is already in use (is another server running? pick another with --port)\n`);
+  } finally {
+    holder.close();
+  }
+  const host = run('--host', '203.0.113.7', '--port', '0'); // TEST-NET-3: never a local address
+  assert.equal(host.status, 1);
+  assert.equal(host.stderr, 'dsts: cannot listen on 203.0.113.7:0: 203.0.113.7 is not an address of this machine (see --host)\n');
 });

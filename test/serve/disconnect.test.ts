@@ -19,7 +19,7 @@ test('a client that disconnects stops its generation (streaming and not)', async
   const aborted = async () => Number(/dsts_generations_total\{reason="abort"\} (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
 
   const streaming = new AbortController();
-  const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(true), signal: streaming.signal });
+  const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(true), signal: streaming.signal });
   const reader = res.body!.getReader();
   await reader.read(); // the stream has started
   await reader.read();
@@ -27,7 +27,7 @@ test('a client that disconnects stops its generation (streaming and not)', async
   await eventually(async () => (await aborted()) === 1 && s.context.scheduler.runningCount === 0, 'the stream to be cancelled');
 
   const plain = new AbortController();
-  const pending = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: body(false), signal: plain.signal }).catch((e: Error) => e);
+  const pending = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(false), signal: plain.signal }).catch((e: Error) => e);
   await eventually(async () => s.context.scheduler.runningCount === 1, 'the request to start');
   plain.abort();
   assert.equal(((await pending) as Error).name, 'AbortError');

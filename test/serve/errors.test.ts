@@ -101,11 +101,13 @@ test('a full queue is a 429, a request that waits too long a 503, and everyone e
   // Each step takes ≥ 5 ms, so the 200-token holder runs ≥ 1 s: longer than the 300 ms queue timeout on any machine.
   const busy = await startTinyServer({ template: 'v3', maxBatch: 1, maxQueue: 1, queueTimeoutMs: 300, minStepMs: 5 });
   const url = `${busy.url}/v1/chat/completions`;
-  const holder = fetch(url, { method: 'POST', body: JSON.stringify({ ...good, max_tokens: 200, ignore_eos: true, stream: true }) });
+  const holder = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...good, max_tokens: 200, ignore_eos: true, stream: true }) });
   await new Promise((r) => setTimeout(r, 50));
   const waiter = postJson(url, good); // takes the one queue place
   await new Promise((r) => setTimeout(r, 20));
-  assertError(await postJson(url, good), 429, 'queue_full');
+  const full = await postJson(url, good);
+  assertError(full, 429, 'queue_full');
+  assert.equal(full.headers.get('retry-after'), '1');
   assertError(await waiter, 503, 'overloaded');
   const { events } = await readSse(await holder);
   assert.equal(events.at(-1), '[DONE]', 'the running stream was not disturbed');
@@ -122,16 +124,27 @@ test('an API key, when set, is required on the API routes', async () => {
 });
 
 test('bad requests in the middle of a stream do not disturb it', async () => {
-  const res = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...good, max_tokens: 60, ignore_eos: true, seed: 1, stream: true }) });
+  const res = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...good, max_tokens: 60, ignore_eos: true, seed: 1, stream: true }) });
   const junk = await Promise.all([
     postJson(`${s.url}/v1/chat/completions`, '{{{'),
     postJson(`${s.url}/v1/chat/completions`, { ...good, temperature: -1 }),
     postJson(`${s.url}/v1/completions`, { model: 'tiny', prompt: { a: 1 } }),
-    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: new Uint8Array([0xc0, 0xaf]) }).then((r) => r.status),
+    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array([0xc0, 0xaf]) }).then((r) => r.status),
   ]);
   assert.deepEqual(junk.map((j) => (typeof j === 'number' ? j : j.status)), [400, 422, 422, 400]);
   const { events } = await readSse(await res);
   assert.equal(events.at(-1), '[DONE]');
   const usage = events.filter((e) => e !== '[DONE]');
   assert.equal(usage.at(-1).choices[0].finish_reason, 'length');
+});
+
+test('metadata and store are accepted (and checked); max_completion_tokens wins over max_tokens', async () => {
+  const url = `${s.url}/v1/chat/completions`;
+  const ok = await postJson(url, { ...good, store: false, metadata: { user: 'u1', topic: 'tests' } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  assertError(await postJson(url, { ...good, metadata: { n: 5 } }), 422, undefined, 'metadata');
+  assertError(await postJson(url, { ...good, store: 'yes' }), 422, undefined, 'store');
+  const both = await postJson(url, { ...good, max_tokens: 10, max_completion_tokens: 3, ignore_eos: true });
+  assert.equal(both.status, 200, JSON.stringify(both.json));
+  assert.equal(both.json.usage.completion_tokens, 3);
 });

@@ -155,3 +155,16 @@ test('a thinking budget forces the close tag, and a structured answer still fits
   const r = drive(tight, bytes, close.length + 2, 4, false);
   assert.equal(r.text.endsWith('</think>{}'), true, r.text);
 });
+
+test('whitespace runs outside strings are capped, so a weak model cannot pad the output with blanks', () => {
+  assert.ok(accepts('{\n  "a": [\n    1\n  ]\n}'), 'pretty-printed JSON still fits');
+  assert.ok(accepts('{"a": "      many spaces inside a string      "}'));
+  assert.equal(prefixOk('   {'), false, 'at most two blanks before the object');
+  assert.equal(prefixOk(`{${' '.repeat(7)}`), false, 'at most six blanks at depth one');
+  assert.ok(prefixOk(`{${' '.repeat(6)}"a":${' '.repeat(6)}1`));
+  const p = new JsonPrefix(true);
+  assert.ok(p.feedAll(utf8.encode('{"a": [')));
+  const c = p.clone();
+  assert.ok(c.feedAll(utf8.encode(' '.repeat(10))), 'depth two allows ten');
+  assert.equal(c.feedAll(utf8.encode(' ')), false);
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { loadServedModel, type ServedModel } from '../../src/serve/index.ts';
 import { OverloadedError, QueueFullError, Scheduler, type EngineRequest, type SchedulerOptions } from '../../src/serve/engine/scheduler.ts';
 import type { Generation } from '../../src/serve/engine/generation.ts';
+import type { TokenConstraint } from '../../src/serve/constrain/constraint.ts';
 import { tinyModelDir } from './tiny-server.ts';
 
 let served: ServedModel | null = null;
@@ -134,4 +135,46 @@ test('a failing forward ends the requests in that batch, and the scheduler keeps
   }
   broken = false;
   assert.equal((await collect(s.submit(greedy(prompt('Hi'), 3)))).length, 3);
+});
+
+/** A constraint that lets `legal` tokens through for a while, then breaks as a buggy grammar would. */
+function constraint(o: { allows: (id: number) => boolean; acceptThrowsAfter?: number }): TokenConstraint {
+  let accepted = 0;
+  return {
+    done: false,
+    filters: true,
+    forced: () => null,
+    allows: (id) => o.allows(id),
+    accept: () => {
+      if (o.acceptThrowsAfter !== undefined && ++accepted > o.acceptThrowsAfter) throw new Error('token 7 is not valid JSON here');
+    },
+    minTokens: () => 0,
+  };
+}
+
+test('a sequence whose constraint fails ends alone; the others in the batch keep going', async () => {
+  const s = scheduler();
+  const alone = await collect(scheduler().submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] }));
+  const good = s.submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] });
+  const bad = s.submit({ ...greedy(prompt(PROMPTS[0]!), 20), stopTokenIds: [], constraint: constraint({ allows: () => true, acceptThrowsAfter: 3 }) });
+  const silence = console.error;
+  console.error = () => {};
+  try {
+    const [g, b] = await Promise.allSettled([collect(good), collect(bad)]);
+    assert.equal(b.status, 'rejected');
+    assert.match(String((b as PromiseRejectedResult).reason), /not valid JSON/);
+    assert.equal(g.status, 'fulfilled', String((g as PromiseRejectedResult).reason));
+    assert.deepEqual((g as PromiseFulfilledResult<number[]>).value, alone);
+  } finally {
+    console.error = silence;
+  }
+  assert.equal(good.finishReason, 'length');
+  assert.equal(s.runningCount, 0);
+});
+
+test('a constraint that allows no token ends the output with length, not an illegal token', async () => {
+  const s = scheduler();
+  const gen = s.submit({ ...greedy(prompt('Hi'), 20), stopTokenIds: [], constraint: constraint({ allows: () => false }) });
+  assert.deepEqual(await collect(gen), []);
+  assert.equal(gen.finishReason, 'length');
 });

@@ -52,3 +52,27 @@ test('a folder without a tokenizer is refused with a clear message', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sampling defaults come from generation_config.json, else R1 (0.6 / 0.95) for an R1 template; <think> is forced when a template omits it', () => {
+  assert.deepEqual(loadServedModel(tinyModelDir('r1')).sampling, { temperature: 0.6, topP: 0.95 });
+  assert.deepEqual(loadServedModel(tinyModelDir('v3')).sampling, {});
+  const m = buildTinyChatModel({ template: 'r1' });
+  try {
+    writeFileSync(join(m.dir, 'generation_config.json'), JSON.stringify({ do_sample: true, temperature: 0.8, top_p: 0.9, eos_token_id: [1, 3] }));
+    const withConfig = loadServedModel(m.dir);
+    assert.deepEqual(withConfig.sampling, { temperature: 0.8, topP: 0.9 });
+    assert.ok(withConfig.eosIds.includes(3));
+    // R1's first released template: the generation prompt stops at <｜Assistant｜>, without <think>.
+    const configPath = join(m.dir, 'tokenizer_config.json');
+    const tc = JSON.parse(readFileSync(configPath, 'utf8'));
+    tc.chat_template = String(tc.chat_template).replace("{{'<｜Assistant｜><think>\\n'}}", "{{'<｜Assistant｜>'}}");
+    assert.ok(!tc.chat_template.includes("<｜Assistant｜><think>\\n'}}{% endif %}"));
+    writeFileSync(configPath, JSON.stringify(tc));
+    const early = loadServedModel(m.dir);
+    const p = buildChatPrompt(early, [{ role: 'user', content: 'Hi' }], []);
+    assert.ok(p.text.endsWith('<｜Assistant｜><think>\n'), JSON.stringify(p.text.slice(-40)));
+    assert.equal(p.opensThinking, true);
+  } finally {
+    m.dispose();
+  }
+});

@@ -133,6 +133,80 @@ test('answers render as sanitized markdown with code blocks', async () => {
   assert.equal(await page.evaluate(() => window.pwned), undefined);
 });
 
+/** Sends a message and waits until the reply has ended. */
+async function say(p: Page, text: string): Promise<void> {
+  const before = await p.locator('[data-testid=message-assistant]').count();
+  await p.fill('[data-testid=input]', text);
+  await p.press('[data-testid=input]', 'Enter');
+  await p.waitForFunction((n: number) => document.querySelectorAll('[data-testid=message-assistant]').length > n, before);
+  await p.waitForSelector('[data-testid=send]:not([hidden])');
+}
+
+test('max tokens are capped at what the server allows', async () => {
+  await setSettings(page, { maxTokens: 100000 });
+  await page.click('[data-testid=open-settings]');
+  assert.equal(await page.inputValue('[data-testid=setting-max-tokens]'), '512', "capped at the model's context");
+  await page.click('[data-testid=save-settings]');
+  await setSettings(page, { maxTokens: 40 });
+});
+
+test('when the conversation outgrows the context, the oldest turns are left out with a notice; failed turns are not sent again', async () => {
+  await page.click('[data-testid=new-chat]');
+  const long = 'Tell me about the weather in Paris and in Berlin, and what the quick brown fox does. '.repeat(4);
+  for (let i = 0; i < 6 && (await page.locator('[data-testid=context-notice]').count()) === 0; i++) await say(page, `${long}${i}`);
+  assert.equal(await page.locator('[data-testid=context-notice]').count(), 1, 'a notice says turns were left out');
+  assert.equal(await page.locator('[data-testid=error]').count(), 0, 'no turn failed');
+  const trimmed = sent.at(-1).messages;
+  assert.ok(!trimmed.some((m: { content: string }) => m.content === `${long}0`), 'the oldest question was left out');
+
+  await page.click('[data-testid=new-chat]');
+  await say(page, 'word '.repeat(3000)); // longer than the context on its own: the server refuses it
+  assert.equal(await page.locator('[data-testid=error]').count(), 1);
+  await say(page, 'Hello again');
+  assert.deepEqual(sent.at(-1).messages.map((m: { content: string }) => m.content), ['You are terse.', 'Hello again'], 'the failed turn is not sent again');
+});
+
+test('on a phone-width screen the conversations open from a menu button', async () => {
+  const phone = await browser.newPage({ viewport: { width: 390, height: 800 } });
+  try {
+    await phone.goto(server.url);
+    await phone.waitForSelector('body[data-ready="1"]');
+    assert.equal(await phone.isVisible('.sidebar'), false);
+    assert.equal(await phone.isVisible('[data-testid=menu]'), true);
+    await phone.click('[data-testid=menu]');
+    assert.equal(await phone.isVisible('[data-testid=new-chat]'), true);
+    await phone.click('[data-testid=new-chat]');
+    assert.equal(await phone.isVisible('.sidebar'), false, 'choosing closes it');
+  } finally {
+    await phone.close();
+  }
+  assert.equal(await page.isVisible('[data-testid=menu]'), false, 'no menu button on a wide screen');
+});
+
+test('with --api-key, the key entered in the settings is sent as a Bearer token', async () => {
+  const locked = await startTinyServer({ template: 'v3', apiKey: 'sekret' });
+  const p = await browser.newPage();
+  const auth: (string | undefined)[] = [];
+  p.on('request', (r) => {
+    if (r.url().endsWith('/v1/chat/completions')) auth.push(r.headers().authorization);
+  });
+  try {
+    await p.goto(locked.url);
+    await p.waitForSelector('body[data-ready="1"]');
+    assert.match((await p.textContent('[data-testid=model-name]'))!, /API key/);
+    await p.click('[data-testid=open-settings]');
+    await p.fill('[data-testid=setting-api-key]', 'sekret');
+    await p.fill('[data-testid=setting-max-tokens]', '8');
+    await p.click('[data-testid=save-settings]');
+    await p.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'tiny');
+    await say(p, 'Hello!');
+    assert.equal(await p.locator('[data-testid=error]').count(), 0);
+    assert.deepEqual(auth, ['Bearer sekret']);
+  } finally {
+    await p.close();
+  }
+});
+
 test('the page ran without script errors', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -7,24 +7,27 @@ import { createInterface } from 'node:readline';
 import type { Command } from '../command.ts';
 import { parse } from '../args.ts';
 import { UserError } from '../errors.ts';
-import { ChatSession } from '../../generate/index.ts';
+import { ChatSession, R1_SAMPLING, fallbackTemplateFor, isReasoningTemplate } from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
 import { quantizeFlag, quantizeOption, QUANTIZE_USAGE } from '../args.ts';
-import { samplingOptions, samplingFromFlags, maxTokensFlag, openModel, requireTokenizer } from './generate.ts';
+import { samplingOptions, samplingFromFlags, effectiveSampling, maxTokensFlag, openModel, requireTokenizer } from './generate.ts';
+import { EMBEDDED_MODEL, embeddedModelReady } from './serve.ts';
 
-const usage = `usage: dsts chat --model <dir> [--tokenizer <file|dir>] [--system <text>] [options]
+const usage = `usage: dsts chat [--model <dir>] [--tokenizer <file|dir>] [--system <text>] [options]
 
-Chats with the model through its tokenizer's chat template. Type a message and press Enter.
+Chats with the model through its tokenizer's chat template (without one, the plain "User: …
+Assistant:" layout \`dsts serve\` uses too). Type a message and press Enter. When the conversation
+outgrows the model's context, the oldest exchanges are dropped (the system prompt stays) with a note.
   /reset   start a new conversation
   /exit    leave (so do Ctrl-D and, between replies, Ctrl-C; during a reply Ctrl-C stops it)
 
 options:
-  --model <dir>             checkpoint folder
+  --model <dir>             checkpoint folder (default: the embedded model, models/deepseek-ts-nano)
   --tokenizer <file|dir>    tokenizer.json (default: the one in the model folder)
   --system <text>           system message
   --max-tokens <n>          most tokens per reply (default 2048)
-  --temperature <t>         default 0.6 (DeepSeek's recommendation); 0 = greedy
-  --top-p <p>               default 0.95
+  --temperature <t>         default: the model's generation_config.json, else 0.6 (R1's); 0 = greedy
+  --top-p <p>               default: the model's, else 0.95
   --top-k <k>  --min-p <p>  --repetition-penalty <r>  --seed <n>
 ${QUANTIZE_USAGE}`;
 
@@ -84,6 +87,12 @@ export class ReplyPrinter {
   }
 }
 
+/** The embedded model, as `dsts serve` uses it when no --model is given. */
+function embeddedModel(): string {
+  if (!embeddedModelReady()) throw new UserError(`chat: the embedded model is not there (${EMBEDDED_MODEL}): train it first, or pass --model <dir>`);
+  return EMBEDDED_MODEL;
+}
+
 const command: Command = {
   summary: 'chat with a model in the terminal (streaming, thinking shown apart)',
   usage,
@@ -95,12 +104,19 @@ const command: Command = {
       ...samplingOptions,
       ...quantizeOption,
     });
-    const sampling = samplingFromFlags(v, { temperature: 0.6, topP: 0.95 });
+    const flags = samplingFromFlags(v);
     const maxTokens = maxTokensFlag(v['max-tokens'], 2048);
-    const setup = openModel(v.model, v.tokenizer, 'chat', quantizeFlag(v.quantize));
+    const setup = openModel(v.model ?? embeddedModel(), v.tokenizer, 'chat', quantizeFlag(v.quantize));
     const tokenizer = requireTokenizer(setup, 'chat');
-    if (tokenizer.chatTemplateNames.length === 0) throw new UserError('chat: the tokenizer has no chat template (tokenizer_config.json); use dsts generate --prompt');
-    const session = new ChatSession(setup.generator, tokenizer, { system: v.system, maxTokens, sampling });
+    const sampling = effectiveSampling(flags, setup, R1_SAMPLING);
+    // Without a chat template, the same plain "User: … Assistant:" layout `dsts serve` uses.
+    const session = new ChatSession(setup.generator, tokenizer, {
+      system: v.system,
+      maxTokens,
+      sampling,
+      chatTemplate: fallbackTemplateFor(setup.chatTemplate),
+      reasoning: isReasoningTemplate(setup.chatTemplate),
+    });
 
     const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
     const rl = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
@@ -127,6 +143,7 @@ const command: Command = {
         stop = false;
         try {
           for await (const d of session.send(line)) {
+            if (d.dropped) console.error(`(the conversation outgrew the model's context of ${setup.generator.maxContext} tokens: ${d.dropped === 2 ? 'the oldest exchange was' : `the oldest ${d.dropped / 2} exchanges were`} dropped; /reset starts over)`);
             printer.reasoning(d.reasoning);
             printer.content(d.content);
             if (stop) break;

@@ -3,14 +3,15 @@ import type { Command } from '../command.ts';
 import { parse, numberFlag, quantizeFlag, quantizeOption, QUANTIZE_USAGE, type Options } from '../args.ts';
 import type { QuantScheme } from '../../kernels/types.ts';
 import { UserError } from '../errors.ts';
-import { loadForGeneration, splitThinking, promptOpensThinking, type GenerationSetup, type SamplingParams } from '../../generate/index.ts';
+import { loadForGeneration, mergeSampling, fallbackTemplateFor, forceThinkingOpen, isReasoningTemplate, splitThinking, promptOpensThinking, type GenerationSetup, type SamplingParams } from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
 import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
 
 const usage = `usage: dsts generate --model <dir> (--prompt <text> | --ids <list>) [options]
 
 Continues a prompt with the model in <dir> (config.json + safetensors) and streams the text
-(or the ids, without a tokenizer). Greedy unless --temperature is given.
+(or the ids, without a tokenizer). Sampling defaults come from the model's generation_config.json
+when it has one (an R1-style chat template: temperature 0.6, top-p 0.95); otherwise greedy. Flags win.
 
 options:
   --model <dir>             checkpoint folder
@@ -20,7 +21,7 @@ options:
   --chat                    wrap the prompt as a user message with the chat template
   --system <text>           system message (with --chat)
   --max-tokens <n>          most tokens to generate (default 256)
-  --temperature <t>         0 = greedy (default 0)
+  --temperature <t>         0 = greedy (default: the model's, else 0)
   --top-p <p>  --top-k <k>  --min-p <p>
   --repetition-penalty <r>  --frequency-penalty <f>  --presence-penalty <p>
   --seed <n>                seed of the sampler (reproducible runs)
@@ -44,12 +45,12 @@ export const samplingOptions = {
 
 type Values = Partial<Record<keyof typeof samplingOptions, string>>;
 
-/** Sampling parameters from the flags, with a command's own default temperature and top-p. */
-export function samplingFromFlags(v: Values, defaults: { temperature: number; topP?: number }): SamplingParams {
+/** The sampling flags that were given (validated); what is not given is left undefined. */
+export function samplingFromFlags(v: Values): SamplingParams {
   const opt = (name: keyof Values) => (v[name] === undefined ? undefined : numberFlag(v[name], name, 0));
   const p: SamplingParams = {
-    temperature: numberFlag(v.temperature, 'temperature', defaults.temperature),
-    topP: opt('top-p') ?? defaults.topP,
+    temperature: opt('temperature'),
+    topP: opt('top-p'),
     topK: opt('top-k'),
     minP: opt('min-p'),
     repetitionPenalty: opt('repetition-penalty'),
@@ -57,13 +58,21 @@ export function samplingFromFlags(v: Values, defaults: { temperature: number; to
     presencePenalty: opt('presence-penalty'),
     seed: opt('seed'),
   };
-  if (p.temperature! < 0) throw new UserError(`--temperature must be ≥ 0, got ${p.temperature}`);
+  if (p.temperature !== undefined && p.temperature < 0) throw new UserError(`--temperature must be ≥ 0, got ${p.temperature}`);
   if (p.topP !== undefined && !(p.topP > 0 && p.topP <= 1)) throw new UserError(`--top-p must be in (0, 1], got ${p.topP}`);
   if (p.topK !== undefined && !(Number.isInteger(p.topK) && p.topK >= 0)) throw new UserError(`--top-k must be an integer ≥ 0, got ${p.topK}`);
   if (p.minP !== undefined && !(p.minP >= 0 && p.minP <= 1)) throw new UserError(`--min-p must be in [0, 1], got ${p.minP}`);
   if (p.repetitionPenalty !== undefined && !(p.repetitionPenalty > 0)) throw new UserError(`--repetition-penalty must be > 0, got ${p.repetitionPenalty}`);
   if (p.seed !== undefined && !(Number.isInteger(p.seed) && p.seed >= 0)) throw new UserError(`--seed must be an integer ≥ 0, got ${p.seed}`);
   return p;
+}
+
+/**
+ * The sampling a command runs with: the flags, over the checkpoint's defaults (generation_config.json,
+ * or R1's for an R1-style template), over the command's own fallback.
+ */
+export function effectiveSampling(flags: SamplingParams, setup: GenerationSetup, fallback: SamplingParams): SamplingParams {
+  return mergeSampling(mergeSampling(fallback, setup.defaults.sampling), flags);
 }
 
 /** --max-tokens as a positive integer. */
@@ -126,11 +135,12 @@ const command: Command = {
     if ((v.prompt === undefined) === (v.ids === undefined)) throw new UserError('generate: give exactly one of --prompt <text> and --ids <list>');
     if (v.chat && v.prompt === undefined) throw new UserError('generate: --chat needs --prompt');
     if (v.system !== undefined && !v.chat) throw new UserError('generate: --system needs --chat');
-    const sampling = samplingFromFlags(v, { temperature: 0 });
+    const flags = samplingFromFlags(v);
     const maxTokens = maxTokensFlag(v['max-tokens'], 256);
     const ids = v.ids === undefined ? undefined : parseIds(v.ids);
     const setup = openModel(v.model, v.tokenizer, 'generate', quantizeFlag(v.quantize));
     const { generator } = setup;
+    const sampling = effectiveSampling(flags, setup, { temperature: 0 });
 
     let prompt: number[];
     let opensThinking = false;
@@ -141,7 +151,9 @@ const command: Command = {
       let text = v.prompt!;
       if (v.chat) {
         const messages = [...(v.system === undefined ? [] : [{ role: 'system', content: v.system }]), { role: 'user', content: text }];
-        text = userErrors(() => tok.applyChatTemplate(messages, { addGenerationPrompt: true }));
+        // Without a template, the plain layout `dsts serve` and `dsts chat` use.
+        text = userErrors(() => tok.applyChatTemplate(messages, { addGenerationPrompt: true, chatTemplate: fallbackTemplateFor(setup.chatTemplate) }));
+        if (isReasoningTemplate(setup.chatTemplate)) text = forceThinkingOpen(text);
         opensThinking = promptOpensThinking(text);
       }
       // A raw prompt gets the tokenizer's BOS as HF's pipelines add it; a rendered chat template carries its own.

@@ -6,6 +6,8 @@ import type { Command } from '../command.ts';
 import { numberFlag, parse, quantizeFlag, quantizeOption } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { loadServedModel, startServer } from '../../serve/index.ts';
+import { exposureWarning } from '../../serve/http/guard.ts';
+import { checkPort } from '../../serve/http/listen.ts';
 
 /** The model shipped with the project, used when no --model is given. */
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../../../models/deepseek-ts-nano', import.meta.url));
@@ -30,7 +32,13 @@ options:
   --max-tokens <n>       largest max_tokens a request may ask for (default 8192)
   --max-context <n>      cap on prompt + output tokens (default: the model's max_position_embeddings)
   --thinking-budget <n>  force </think> after n reasoning tokens (default: none)
+  --prefix-cache-tokens <n>  tokens of finished prompts kept for reuse (default 65536; 0 disables;
+                         memory: n × the model's cache bytes per token, see docs/serving.md)
   --api-key <key>        require "Authorization: Bearer <key>" on the API routes
+  --cors-origin <url>    let a web page on this origin call the API (repeatable; '*' for any).
+                         Default: only the server's own pages (the web chat)
+  --allowed-host <name>  accept requests addressed to this host name too (a reverse proxy's;
+                         repeatable; '*' turns the check off). Default: the bound address and localhost
   --no-web               API only, no web chat
   --quantize <scheme>    quantise weights while loading: q8, q4 or fp8 (see dsts generate --help)`;
 
@@ -48,7 +56,10 @@ const command: Command = {
       'max-tokens': { type: 'string' },
       'max-context': { type: 'string' },
       'thinking-budget': { type: 'string' },
+      'prefix-cache-tokens': { type: 'string' },
       'api-key': { type: 'string' },
+      'cors-origin': { type: 'string', multiple: true },
+      'allowed-host': { type: 'string', multiple: true },
       'no-web': { type: 'boolean' },
       ...quantizeOption,
     });
@@ -68,9 +79,16 @@ const command: Command = {
       maxQueue: int('max-queue', values['max-queue']),
       maxTokens: int('max-tokens', values['max-tokens']),
       thinkingBudget: int('thinking-budget', values['thinking-budget']),
+      prefixCacheTokens: int('prefix-cache-tokens', values['prefix-cache-tokens']),
       apiKey: values['api-key'],
+      corsOrigins: values['cors-origin'],
+      allowedHosts: values['allowed-host'],
       webChat: values['no-web'] !== true,
     };
+    if (options.port !== undefined) checkPort(options.port);
+    for (const o of options.corsOrigins ?? []) {
+      if (o !== '*' && !/^https?:\/\/[^/]+$/.test(o)) throw new UserError(`--cors-origin expects an origin such as https://example.com (scheme and host, no path), got '${o}'`);
+    }
     const dir = values.model ?? EMBEDDED_MODEL;
     if (values.model === undefined && !embeddedModelReady()) {
       throw new UserError(`the embedded model is not there (${dir}): train it first, or pass --model <dir>`);
@@ -78,6 +96,8 @@ const command: Command = {
     if (!existsSync(dir)) throw new UserError(`no model folder at ${dir}`);
     const model = loadServedModel(dir, { name: values.name, maxContext, quantize });
     const server = await startServer(model, options);
+    const warning = exposureWarning(options.host ?? '127.0.0.1', options.apiKey);
+    if (warning) console.error(`deepseek-ts: ${warning}`);
     console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}) from ${model.dir}`);
     if (values['no-web'] !== true) console.log(`  web chat  ${server.url}/`);
     console.log(`  API       ${server.url}/v1  (POST /v1/chat/completions, /v1/completions; GET /v1/models, /health, /metrics)`);

@@ -5,14 +5,15 @@
  * chunk with `finish_reason`, usage when asked, and `data: [DONE]`).
  */
 import type { ServerResponse } from 'node:http';
-import { checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
+import { requestSampling, checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { SseStream } from '../http/sse.ts';
 import type { Json } from '../http/validate.ts';
 import { SYSTEM_FINGERPRINT, responseId, unixNow } from '../ids.ts';
 import { chatLogprob, type ChatLogprob } from '../logprobs.ts';
 import { ChatOutput, type ChatDelta } from './output.ts';
-import { planChat } from './plan.ts';
+import { planChat, type ChatPlan } from './plan.ts';
+import { ApiError } from '../http/errors.ts';
 import { buildChatPrompt } from './prompt.ts';
 import { parseChatRequest, type ChatRequest } from './request.ts';
 import type { ParsedToolCall } from './tool-dialects.ts';
@@ -53,12 +54,13 @@ export async function chatCompletions(ctx: ServerContext, body: Json, res: Serve
   const prompt = buildChatPrompt(ctx.model, r.messages, r.tools);
   const maxTokens = outputBudget(ctx, prompt.ids.length, r.maxTokens);
   const plan = planChat(ctx.model, r, prompt, ctx.limits.thinkingBudget);
+  checkStructureFits(plan, r, maxTokens);
   const gen = startGeneration(
     ctx,
     {
       prompt: prompt.ids,
       maxTokens,
-      sampling: r.sampling,
+      sampling: requestSampling(ctx, r.sampling),
       stopTokenIds: r.ignoreEos ? [] : ctx.model.eosIds,
       stop: r.stop,
       skipSpecialTokens: plan.skipSpecialTokens,
@@ -72,6 +74,20 @@ export async function chatCompletions(ctx: ServerContext, body: Json, res: Serve
   const meta = { id: responseId('chatcmpl'), created: unixNow(), model: ctx.model.id };
   if (r.stream) await streamChat(ctx, r, gen, out, meta, res);
   else await answerChat(ctx, r, gen, out, meta, res);
+}
+
+/**
+ * A JSON answer or a forced tool call that cannot be completed within the output budget is refused
+ * up front, rather than cut off unparseable after all its tokens were spent.
+ */
+function checkStructureFits(plan: ChatPlan, r: ChatRequest, maxTokens: number): void {
+  const need = plan.constraint?.minTokens() ?? 0;
+  if (need <= maxTokens) return;
+  const what = r.jsonMode ? 'a JSON object' : 'the forced tool call';
+  if (r.maxTokens !== null && r.maxTokens < need) {
+    throw new ApiError(422, `'max_tokens' is ${r.maxTokens}, but ${what} needs at least ${need} tokens here`, 'max_tokens_too_small', 'max_tokens');
+  }
+  throw new ApiError(422, `the context leaves room for ${maxTokens} output tokens, but ${what} needs at least ${need}`, 'context_length_exceeded', 'messages');
 }
 
 interface Meta {

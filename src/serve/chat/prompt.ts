@@ -4,11 +4,12 @@
  *   the start of their content): R1 is meant to see its answers, not its past thinking;
  * - tools go to the template as `tools` when it renders them; otherwise (DeepSeek-V3's template) they
  *   are described in the system prompt, in the layout DeepSeek's own API uses;
+ * - an R1-style model's answer starts inside `<think>\n`, added when its template leaves it out;
  * - chat prefix completion (DeepSeek): a last assistant message with `prefix: true` is not closed —
  *   the prompt ends with its text, and the model continues it.
  */
 import type { ChatMessage } from '../../tokenizer/index.ts';
-import { promptOpensThinking } from '../../generate/index.ts';
+import { forceThinkingOpen, promptOpensThinking } from '../../generate/index.ts';
 import type { ServedModel } from '../served-model.ts';
 import { ApiError } from '../http/errors.ts';
 import type { ChatMessageIn, ToolSpec } from './request.ts';
@@ -72,6 +73,7 @@ export function buildChatPrompt(model: ServedModel, messages: readonly ChatMessa
   } catch (e) {
     throw new ApiError(422, `the chat template cannot render these messages: ${(e as Error).message}`, 'template_error', 'messages');
   }
+  if (model.reasoning && !prefix) text = forceThinkingOpen(text);
   let opensThinking = promptOpensThinking(text);
   if (prefix) {
     const content = prefix.content ?? '';

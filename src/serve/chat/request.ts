@@ -56,7 +56,7 @@ export interface ChatRequest {
 export const CHAT_FIELDS = [
   'model', 'messages', 'stream', 'stream_options', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed',
   'frequency_penalty', 'presence_penalty', 'response_format', 'tools', 'tool_choice', 'logprobs', 'top_logprobs', 'n', 'user',
-  'logit_bias', 'parallel_tool_calls', 'top_k', 'min_p', 'repetition_penalty', 'ignore_eos',
+  'logit_bias', 'parallel_tool_calls', 'top_k', 'min_p', 'repetition_penalty', 'ignore_eos', 'metadata', 'store',
 ] as const;
 
 const MESSAGE_FIELDS = ['role', 'content', 'name', 'tool_calls', 'tool_call_id', 'prefix', 'reasoning_content'];
@@ -64,10 +64,13 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Sampling and output-shape fields shared with /v1/completions. */
 export function samplingFields(f: Fields, maxTokensLimit: number): { sampling: SamplingParams; maxTokens: number | null } {
-  const maxTokens = f.number('max_tokens', 1, maxTokensLimit, { integer: true }) ?? f.number('max_completion_tokens', 1, maxTokensLimit, { integer: true }) ?? null;
+  // Both are checked; `max_completion_tokens` (OpenAI's current name) wins over the deprecated one.
+  const legacy = f.number('max_tokens', 1, maxTokensLimit, { integer: true });
+  const maxTokens = f.number('max_completion_tokens', 1, maxTokensLimit, { integer: true }) ?? legacy ?? null;
   const seed = f.number('seed', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, { integer: true });
   const sampling: SamplingParams = {
-    temperature: f.number('temperature', 0, 2) ?? 1,
+    // Left out: the model's defaults fill it in (context.ts requestSampling), then temperature 1.
+    temperature: f.number('temperature', 0, 2),
     topP: f.number('top_p', 0, 1, { exclusiveMin: true }),
     topK: f.number('top_k', -1, 1_000_000, { integer: true }),
     minP: f.number('min_p', 0, 1),
@@ -79,6 +82,22 @@ export function samplingFields(f: Fields, maxTokensLimit: number): { sampling: S
   if (sampling.topK === -1) sampling.topK = 0;
   f.number('n', 1, 1, { integer: true }); // one choice per request
   return { sampling, maxTokens };
+}
+
+/**
+ * `metadata` and `store`: OpenAI's stored-completions fields. Nothing is stored here, but clients send
+ * them routinely, so they are checked (up to 16 string pairs, as OpenAI allows) and ignored.
+ */
+export function storageFields(f: Fields): void {
+  f.boolean('store');
+  const m = f.object('metadata');
+  if (!m) return;
+  const entries = Object.entries(m);
+  if (entries.length > 16) throw invalidParam('metadata', "'metadata' has more than 16 keys");
+  for (const [k, v] of entries) {
+    if (k.length > 64) throw invalidParam('metadata', `'metadata' key '${k.slice(0, 64)}…' is longer than 64 characters`);
+    if (typeof v !== 'string' || v.length > 512) throw invalidParam('metadata', `'metadata.${k}' must be a string of at most 512 characters`);
+  }
 }
 
 /** `logit_bias`: token id (as a string key) → bias in [−100, 100]. */
@@ -231,6 +250,7 @@ export function parseChatRequest(body: Json, limits: ChatLimits): ChatRequest {
   const toolChoice = parseToolChoice(f, tools);
   f.boolean('parallel_tool_calls');
   f.string('user', { maxLength: 1024 });
+  storageFields(f);
   const logprobs = f.boolean('logprobs') ?? false;
   const topLogprobs = f.number('top_logprobs', 0, 20, { integer: true });
   if (topLogprobs !== undefined && !logprobs) throw invalidParam('top_logprobs', "'top_logprobs' needs 'logprobs': true");

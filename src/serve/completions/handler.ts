@@ -3,7 +3,7 @@
  * middle between prompt and suffix (fill-in-the-middle, when the model has FIM tokens).
  */
 import type { ServerResponse } from 'node:http';
-import { checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
+import { requestSampling, checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { ApiError } from '../http/errors.ts';
 import { SseStream } from '../http/sse.ts';
@@ -43,7 +43,7 @@ export async function completions(ctx: ServerContext, body: Json, res: ServerRes
     {
       prompt: ids,
       maxTokens,
-      sampling: r.sampling,
+      sampling: requestSampling(ctx, r.sampling),
       stopTokenIds: r.ignoreEos ? [] : ctx.model.eosIds,
       stop: r.stop,
       logprobs: r.logprobs,

@@ -14,6 +14,8 @@ export interface TokenConstraint {
   forced(budget: number): number | null;
   allows(id: number, budget: number): boolean;
   accept(id: number): void;
+  /** Fewest tokens that can still complete it: a smaller budget cannot end in a complete structure. */
+  minTokens(): number;
 }
 
 export class ConstraintChain implements TokenConstraint {
@@ -48,6 +50,12 @@ export class ConstraintChain implements TokenConstraint {
 
   allows(id: number, budget: number): boolean {
     return !this.done && this.segments[this.at]!.allows(id, this.own(budget));
+  }
+
+  minTokens(): number {
+    let n = 0;
+    for (let i = this.at; i < this.segments.length; i++) n += this.segments[i]!.minTokens();
+    return n;
   }
 
   accept(id: number): void {

@@ -31,6 +31,13 @@ const N_E = 5;
 const N_ESIGN = 6;
 const N_EXP = 7;
 
+/**
+ * Most whitespace bytes in a row outside strings: a newline and four spaces of indentation per open
+ * container (two at the top). Unlimited whitespace is valid JSON but lets a weak model pad the output
+ * with blanks until the budget runs out.
+ */
+const maxWhitespaceRun = (depth: number) => 2 + 4 * depth;
+
 const isWs = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
 const isHex = (b: number) => isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
@@ -47,6 +54,8 @@ export class JsonPrefix {
   private hi = 0xbf;
   private num = N_INT;
   private literal = '';
+  /** Whitespace bytes in a row just fed (outside strings). */
+  private ws = 0;
 
   /** @param topObject the whole text must be one object (OpenAI's json_object mode) */
   constructor(readonly topObject = true) {}
@@ -63,6 +72,7 @@ export class JsonPrefix {
     c.hi = this.hi;
     c.num = this.num;
     c.literal = this.literal;
+    c.ws = this.ws;
     return c;
   }
 
@@ -106,6 +116,14 @@ export class JsonPrefix {
   }
 
   feed(b: number): boolean {
+    const blank = this.mode !== STRING && isWs(b);
+    if (blank && this.ws >= maxWhitespaceRun(this.stack.length)) return false;
+    const ok = this.step(b);
+    this.ws = blank ? this.ws + 1 : 0;
+    return ok;
+  }
+
+  private step(b: number): boolean {
     switch (this.mode) {
       case VALUE:
       case VALUE_OR_CLOSE:
@@ -295,6 +313,6 @@ export class JsonPrefix {
     }
     if (this.stack.length === 0) return false; // a top-level number has no terminator in our use
     this.valueDone();
-    return this.feed(b);
+    return this.step(b);
   }
 }

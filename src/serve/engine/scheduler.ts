@@ -87,6 +87,8 @@ interface Slot {
   /** Prompt tokens already in the cache. */
   prefilled: number;
   cancelled: boolean;
+  /** Its own step failed (a bug in its constraint, say): it ends alone, its caches are dropped. */
+  failed?: boolean;
   /** When its last token came out (inter-token latency). */
   lastTokenAt?: number;
 }
@@ -284,7 +286,7 @@ export class Scheduler {
     const { logits } = this.model.forward(ids, { caches: slots.map((s) => s.seq!.cache!), logits: 'last' });
     const all = floatData(logits!) as Float32Array;
     const V = all.length / B;
-    slots.forEach((s, b) => this.emit(s, all.subarray(b * V, (b + 1) * V)));
+    slots.forEach((s, b) => this.emitOrFail(s, all.subarray(b * V, (b + 1) * V)));
   }
 
   /** Runs the next chunk of each prefilling prompt (equal chunk lengths in one forward); returns tokens run. */
@@ -310,11 +312,26 @@ export class Scheduler {
       const all = logits ? (floatData(logits) as Float32Array) : null;
       group.forEach((s, b) => {
         s.prefilled += n;
-        if (last[b]) this.emit(s, all!.subarray((b * all!.length) / B, ((b + 1) * all!.length) / B));
+        if (last[b]) this.emitOrFail(s, all!.subarray((b * all!.length) / B, ((b + 1) * all!.length) / B));
       });
       total += B * n;
     }
     return total;
+  }
+
+  /**
+   * `emit`, failing only this sequence when it throws: what goes wrong in one request's sampling or
+   * grammar must not end the other requests of the batch, whose tokens are already computed.
+   */
+  private emitOrFail(s: Slot, logits: Float32Array): void {
+    try {
+      this.emit(s, logits);
+    } catch (e) {
+      console.error(`deepseek-ts serve: generation ${s.gen.id} failed:`, e);
+      s.failed = true;
+      s.gen.fail(e);
+      if (!s.seq!.finished) s.seq!.finish('abort', null);
+    }
   }
 
   /** Chooses the next token of a sequence from its logits and sends the event. */
@@ -327,6 +344,11 @@ export class Scheduler {
       for (const [id, bias] of req.logitBias) if (id < x.length) x[id]! += bias;
     }
     const token = this.choose(s, x);
+    if (token === null) {
+      // The constraint cannot be completed within the tokens left: the output ran out of room.
+      seq.finish('length', null);
+      return;
+    }
     const logprob = req.logprobs === undefined ? undefined : logprobOf(logits, token, req.logprobs);
     const ev = seq.accept(token);
     let text = ev.text;
@@ -345,8 +367,11 @@ export class Scheduler {
     s.gen.push(event);
   }
 
-  /** The sampler's pick, within the constraint: forced tokens first, else sample, masking only if needed. */
-  private choose(s: Slot, logits: Float32Array): number {
+  /**
+   * The sampler's pick, within the constraint: forced tokens first, else sample, masking only if
+   * needed. null when the constraint allows no token at all (its structure no longer fits the budget).
+   */
+  private choose(s: Slot, logits: Float32Array): number | null {
     const seq = s.seq!;
     const c = s.req.constraint;
     const history = { prompt: seq.prompt, generated: seq.generated };
@@ -362,7 +387,7 @@ export class Scheduler {
       if (c.allows(id, budget)) any = true;
       else masked[id] = -Infinity;
     }
-    if (!any) return first; // unreachable for a well-formed grammar; let the sequence run out
+    if (!any) return null;
     const t = seq.sampler.sample(masked, history);
     // Filters such as top-k can mask every allowed token: fall back to the most likely allowed one.
     return c.allows(t, budget) ? t : processors.argmax(masked);
@@ -376,7 +401,7 @@ export class Scheduler {
     this.onFinish?.(s.gen);
     const cache: SequenceCache | null = seq.cache;
     seq.cache = null;
-    if (cache && cache.length > 0) {
+    if (cache && cache.length > 0 && !s.failed) {
       const fed = cache[0]!.length;
       this.prefixCache.insert([...seq.prompt, ...seq.generated].slice(0, fed), cache);
     }

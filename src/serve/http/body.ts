@@ -8,8 +8,11 @@ import { ApiError, malformed } from './errors.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads the raw body, refusing more than `limit` bytes with a 413. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the raw body, refusing more than `limit` bytes with a 413, and a body still incomplete after
+ * `timeoutMs` with a 408: a client trickling bytes must not hold a socket and a buffer forever.
+ */
+export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infinity): Promise<Buffer> {
   const tooLarge = () => new ApiError(413, `the request body is larger than ${limit} bytes`, 'request_too_large');
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -20,19 +23,27 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const fail = (e: ApiError) => {
+      if (failed) return;
+      failed = true;
+      chunks.length = 0;
+      clearTimeout(timer);
+      reject(e);
+    };
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => fail(new ApiError(408, `the request body did not arrive within ${Math.round(timeoutMs / 1000)} s`, 'request_timeout')), timeoutMs)
+      : undefined;
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
+      if (size > limit) return fail(tooLarge());
       chunks.push(c);
     });
-    req.on('end', () => failed || resolve(Buffer.concat(chunks)));
-    req.on('error', (e) => failed || ((failed = true), reject(malformed(`could not read the request body: ${e.message}`))));
+    req.on('end', () => {
+      clearTimeout(timer);
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => fail(malformed(`could not read the request body: ${e.message}`)));
   });
 }
 
@@ -55,6 +66,6 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export async function readJsonObject(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  return parseJsonObject(await readBody(req, limit));
+export async function readJsonObject(req: IncomingMessage, limit: number, timeoutMs?: number): Promise<Record<string, unknown>> {
+  return parseJsonObject(await readBody(req, limit, timeoutMs));
 }

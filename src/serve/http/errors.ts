@@ -1,15 +1,19 @@
 /**
  * API errors in the OpenAI / DeepSeek shape: `{"error": {"message", "type", "param", "code"}}`, with
- * DeepSeek's status codes — 400 malformed request (bad JSON, bad UTF-8), 401 bad API key, 404 no such
- * route or model, 413 body too large, 422 invalid parameters, 429 queue full, 503 overloaded.
+ * DeepSeek's status codes — 400 malformed request (bad JSON, bad UTF-8), 401 bad API key, 403 foreign
+ * Host or Origin, 404 no such route or model, 408 body too slow, 413 body too large, 415 not JSON,
+ * 422 invalid parameters, 429 queue full, 503 overloaded.
  */
 
 const TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
   404: 'invalid_request_error',
+  403: 'permission_error',
   405: 'invalid_request_error',
+  408: 'invalid_request_error',
   413: 'invalid_request_error',
+  415: 'invalid_request_error',
   422: 'invalid_request_error',
   429: 'rate_limit_error',
   500: 'server_error',
@@ -21,6 +25,9 @@ export interface ErrorBody {
 }
 
 export class ApiError extends Error {
+  /** Extra response headers (Retry-After on a 429 or 503). */
+  readonly headers: Record<string, string> = {};
+
   constructor(
     readonly status: number,
     message: string,

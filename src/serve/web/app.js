@@ -19,6 +19,8 @@ const els = {
 };
 
 let model = null;
+/** The server's limits, from /v1/models: context length and largest max_tokens. */
+let limits = { context: Infinity, maxTokens: Infinity };
 let conversations = store.loadConversations();
 let current = conversations.find((c) => c.id === store.loadCurrentId()) ?? null;
 let settings = store.loadSettings();
@@ -26,15 +28,34 @@ let controller = null;
 
 // ---- the model -------------------------------------------------------------------------------
 
+/** Request headers: JSON, and the API key when one is set (servers started with --api-key). */
+function headers() {
+  const h = { 'content-type': 'application/json' };
+  if (settings.apiKey) h.authorization = `Bearer ${settings.apiKey}`;
+  return h;
+}
+
 async function loadModel() {
   try {
-    const res = await fetch('/v1/models');
+    const res = await fetch('/v1/models', { headers: headers() });
+    if (res.status === 401) {
+      model = null;
+      els.model.textContent = 'API key needed: enter it in ⚙ Settings';
+      return;
+    }
     const body = await res.json();
-    model = body.data?.[0]?.id ?? null;
+    const card = body.data?.[0];
+    model = card?.id ?? null;
+    limits = { context: card?.max_model_len ?? Infinity, maxTokens: card?.max_output_tokens ?? Infinity };
     els.model.textContent = model ?? 'no model';
   } catch {
     els.model.textContent = 'server unreachable';
   }
+}
+
+/** The largest max_tokens worth asking for: the server's cap, and never more than its context. */
+function maxTokensCap() {
+  return Math.min(limits.maxTokens, limits.context);
 }
 
 // ---- conversations ---------------------------------------------------------------------------
@@ -82,12 +103,16 @@ function renderHistory() {
 }
 
 function renderConversation() {
-  els.messages.querySelectorAll('.message').forEach((m) => m.remove());
+  els.messages.querySelectorAll('.message, .context-notice').forEach((m) => m.remove());
   els.empty.hidden = (current?.messages.length ?? 0) > 0;
   for (const m of current?.messages ?? []) {
+    if (m.dropped) els.messages.append(contextNotice(m.dropped));
     const view = addMessage(m.role);
     if (m.role === 'user') view.setUser(m.content);
-    else view.update(m.reasoning ?? '', m.content, { done: true, stopped: m.stopped, seconds: m.thinkingSeconds });
+    else {
+      view.update(m.reasoning ?? '', m.content, { done: true, stopped: m.stopped, seconds: m.thinkingSeconds });
+      if (m.error) view.error(m.error);
+    }
   }
   scrollDown(true);
 }
@@ -186,6 +211,49 @@ async function* events(res) {
   }
 }
 
+/** Shows, above a reply, that the oldest messages were left out to fit the context. */
+function contextNotice(dropped) {
+  const n = document.createElement('div');
+  n.className = 'context-notice';
+  n.dataset.testid = 'context-notice';
+  n.textContent = `The conversation is longer than the model's context (${limits.context} tokens): the oldest ${dropped} message${dropped === 1 ? ' was' : 's were'} left out of this reply. Start a new chat to begin afresh.`;
+  return n;
+}
+
+/** Prompt tokens of `messages`, as the server renders them (null when it cannot say). */
+async function countTokens(messages) {
+  try {
+    const res = await fetch('/tokenize', { method: 'POST', headers: headers(), body: JSON.stringify({ model, messages }) });
+    return res.ok ? (await res.json()).count : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The messages to send: the system prompt, then the conversation without failed exchanges, minus
+ * its oldest exchanges while the prompt would leave less than a quarter of the context (at most
+ * max tokens) for the reply. Returns them with how many messages were dropped.
+ */
+async function fitContext(system, history, maxTokens) {
+  const turns = [];
+  for (let i = 0; i < history.length; i++) {
+    const m = history[i];
+    if (m.failed) continue; // a failed turn (and its question) is shown, never sent again
+    if (m.role === 'user' && history[i + 1]?.failed) continue;
+    turns.push({ role: m.role, content: m.content });
+  }
+  const room = Math.max(1, Math.min(maxTokens, Math.floor(limits.context / 4)));
+  let dropped = 0;
+  for (;;) {
+    const messages = [...system, ...turns.slice(dropped)];
+    if (!Number.isFinite(limits.context) || turns.length - dropped <= 1) return { messages, dropped };
+    const count = await countTokens(messages);
+    if (count === null || count + room <= limits.context) return { messages, dropped };
+    dropped += 2; // the oldest question and its answer
+  }
+}
+
 function setBusy(busy) {
   els.send.hidden = busy;
   els.stop.hidden = !busy;
@@ -206,13 +274,14 @@ async function send(text) {
   const reply = { role: 'assistant', content: '', reasoning: '' };
   scrollDown(true);
 
-  const messages = [];
-  if (settings.system.trim()) messages.push({ role: 'system', content: settings.system });
-  // Earlier answers go back without their reasoning (as DeepSeek-R1 expects).
-  for (const m of current.messages) messages.push({ role: m.role, content: m.content });
-
   controller = new AbortController();
   setBusy(true);
+  const system = settings.system.trim() ? [{ role: 'system', content: settings.system }] : [];
+  const maxTokens = Math.min(settings.maxTokens, maxTokensCap());
+  // Earlier answers go back without their reasoning (as DeepSeek-R1 expects); the oldest exchanges
+  // are left out once the conversation outgrows the context.
+  const { messages, dropped } = await fitContext(system, current.messages, maxTokens);
+  if (dropped > 0) view.el.before(contextNotice(dropped));
   const started = performance.now();
   let thinkingSeconds = null;
   let frame = 0;
@@ -223,11 +292,12 @@ async function send(text) {
     else frame = requestAnimationFrame(() => (draw(), scrollDown()));
   };
   let stopped = false;
+  let error = null;
   try {
     const res = await fetch('/v1/chat/completions', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages, stream: true, temperature: settings.temperature, max_tokens: settings.maxTokens }),
+      headers: headers(),
+      body: JSON.stringify({ model, messages, stream: true, temperature: settings.temperature, max_tokens: maxTokens }),
       signal: controller.signal,
     });
     if (!res.ok) {
@@ -246,13 +316,18 @@ async function send(text) {
     }
   } catch (e) {
     if (e.name === 'AbortError') stopped = true;
-    else view.error(e.message);
+    else {
+      error = e.message;
+      view.error(e.message);
+    }
   } finally {
     controller = null;
     setBusy(false);
   }
   paint(true, stopped);
   Object.assign(reply, { stopped, thinkingSeconds });
+  if (dropped > 0) reply.dropped = dropped;
+  if (error !== null) Object.assign(reply, { failed: true, error });
   current.messages.push(reply);
   current.updated = Date.now();
   persist();
@@ -266,18 +341,24 @@ function openSettings() {
   f.temperature.value = String(settings.temperature);
   f.temperatureValue.value = String(settings.temperature);
   f.maxTokens.value = String(settings.maxTokens);
+  // No `max` attribute: a value above it would block the form; saving caps it instead.
+  f.maxTokens.title = Number.isFinite(maxTokensCap()) ? `at most ${maxTokensCap()} on this server` : '';
+  f.apiKey.value = settings.apiKey ?? '';
   els.settings.showModal();
 }
 
 function saveSettingsFromForm() {
   const f = els.settings.querySelector('form');
-  const maxTokens = Math.round(Number(f.maxTokens.value));
+  const maxTokens = Math.min(Math.round(Number(f.maxTokens.value)), maxTokensCap());
+  const keyChanged = f.apiKey.value.trim() !== (settings.apiKey ?? '');
   settings = {
     system: f.system.value,
     temperature: Number(f.temperature.value),
-    maxTokens: Number.isFinite(maxTokens) && maxTokens >= 1 ? maxTokens : store.DEFAULT_SETTINGS.maxTokens,
+    maxTokens: Number.isFinite(maxTokens) && maxTokens >= 1 ? maxTokens : Math.min(store.DEFAULT_SETTINGS.maxTokens, maxTokensCap()),
+    apiKey: f.apiKey.value.trim(),
   };
   store.saveSettings(settings);
+  if (keyChanged) void loadModel();
 }
 
 // ---- wiring ----------------------------------------------------------------------------------
@@ -302,6 +383,16 @@ const autosize = () => {
 };
 els.input.addEventListener('input', autosize);
 els.stop.addEventListener('click', () => controller?.abort());
+const menu = $('[data-testid=menu]');
+const showSidebar = (open) => {
+  document.body.classList.toggle('sidebar-open', open);
+  menu.setAttribute('aria-expanded', String(open));
+};
+menu.addEventListener('click', () => showSidebar(!document.body.classList.contains('sidebar-open')));
+// Choosing a conversation (or a new one) on a phone closes the overlay.
+$('.sidebar').addEventListener('click', (e) => {
+  if (e.target.closest('.open, .new-chat')) showSidebar(false);
+});
 $('[data-testid=new-chat]').addEventListener('click', () => {
   if (controller) return;
   current = null;

@@ -3,7 +3,7 @@ const CONVERSATIONS = 'dsts.conversations';
 const CURRENT = 'dsts.current';
 const SETTINGS = 'dsts.settings';
 
-export const DEFAULT_SETTINGS = { system: '', temperature: 0.7, maxTokens: 1024 };
+export const DEFAULT_SETTINGS = { system: '', temperature: 0.7, maxTokens: 1024, apiKey: '' };
 
 function read(key, fallback) {
   try {
