@@ -29,13 +29,31 @@ export function checkAttention(a: AttentionArgs): void {
   const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
   if (Hkv <= 0 || H % Hkv !== 0) throw new RangeError(`attention: H (${H}) must be a multiple of Hkv (${Hkv})`);
   need('attention q', a.q, B * H * Tq * Dk);
-  need('attention k', a.k, B * Hkv * Tk * Dk);
-  need('attention v', a.v, B * Hkv * Tk * Dv);
+  const ks = a.kHeadStride ?? Tk * Dk;
+  const vs = a.vHeadStride ?? Tk * Dv;
+  if (ks < Tk * Dk || vs < Tk * Dv) throw new RangeError(`attention: head strides (${ks}, ${vs}) smaller than a head (${Tk * Dk}, ${Tk * Dv})`);
+  need('attention k', a.k, B * Hkv === 0 ? 0 : (B * Hkv - 1) * ks + Tk * Dk);
+  need('attention v', a.v, B * Hkv === 0 ? 0 : (B * Hkv - 1) * vs + Tk * Dv);
   need('attention out', a.out, B * H * Tq * Dv);
   need('attention lse', a.lse, B * H * Tq);
 }
 
+/** The same attention with k and v laid out contiguously (copied only when they are strided). */
+export function contiguousKv<A extends AttentionArgs>(a: A): A {
+  const { B, Hkv, Tk, Dk, Dv } = a;
+  const pack = (x: FloatArray, stride: number | undefined, D: number): FloatArray => {
+    if (stride === undefined || stride === Tk * D) return x;
+    const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(B * Hkv * Tk * D);
+    for (let h = 0; h < B * Hkv; h++) out.set(x.subarray(h * stride, h * stride + Tk * D), h * Tk * D);
+    return out;
+  };
+  return { ...a, k: pack(a.k, a.kHeadStride, Dk), v: pack(a.v, a.vHeadStride, Dv), kHeadStride: undefined, vHeadStride: undefined };
+}
+
 export function checkAttentionBackward(a: AttentionBackwardArgs): void {
+  if ((a.kHeadStride ?? a.Tk * a.Dk) !== a.Tk * a.Dk || (a.vHeadStride ?? a.Tk * a.Dv) !== a.Tk * a.Dv) {
+    throw new RangeError('attention backward: k and v must be contiguous');
+  }
   checkAttention(a);
   const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
   need('attention dOut', a.dOut, B * H * Tq * Dv);

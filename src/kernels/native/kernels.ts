@@ -4,10 +4,10 @@
  * heap or a memory-mapped checkpoint — with no copy into a separate kernel memory, so a model is
  * limited by RAM only. The other hot loops come from `base` (the WASM set, or the reference).
  */
-import { QUANT_BLOCK, type FloatWeight, type GemmArgs, type Kernels, type QuantMatmulArgs, type QuantScheme, type QuantWeight } from '../types.ts';
+import { QUANT_BLOCK, type AttentionArgs, type FloatWeight, type GemmArgs, type Kernels, type QuantMatmulArgs, type QuantScheme, type QuantWeight } from '../types.ts';
 import { checkQuantWeight } from '../reference/quant-matmul.ts';
 import { referenceKernels as ref } from '../reference/index.ts';
-import { checkGemm } from '../checks.ts';
+import { checkAttention, checkGemm } from '../checks.ts';
 import { NATIVE_KIND, type NativeAddon } from './addon.ts';
 
 /** Blocks of a quantised weight as the addon takes them: [scales, blockRows, blockCols]. */
@@ -82,5 +82,13 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
     return { kind: 'i4', data, scaleInv };
   }
 
-  return { ...base, name: `native-${opts.isa ?? defaults.isa}+${base.name}`, gemm, quantMatmul, quantize };
+  function attention(a: AttentionArgs): void {
+    const f32 = [a.q, a.k, a.v, a.out, a.lse].every((x) => x instanceof Float32Array);
+    if (!f32) return base.attention(a);
+    checkAttention(a);
+    const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
+    within(() => addon.attention(B, H, Hkv, Tq, Tk, Dk, Dv, a.scale, a.causal, a.q as Float32Array, a.k as Float32Array, a.kHeadStride ?? Tk * Dk, a.v as Float32Array, a.vHeadStride ?? Tk * Dv, a.out as Float32Array, a.lse as Float32Array));
+  }
+
+  return { ...base, name: `native-${opts.isa ?? defaults.isa}+${base.name}`, gemm, quantMatmul, quantize, attention };
 }

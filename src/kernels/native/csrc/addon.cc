@@ -175,6 +175,30 @@ napi_value Quantize(napi_env env, napi_callback_info info) {
   });
 }
 
+// attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, kStride, v, vStride, out, lse)
+napi_value Attention(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 16);
+    const int64_t B = a.i64(0), H = a.i64(1), Hkv = a.i64(2), Tq = a.i64(3), Tk = a.i64(4), Dk = a.i64(5), Dv = a.i64(6);
+    const float scale = float(a.num(7));
+    const bool causal = a.flag(8);
+    const int64_t ks = a.i64(11), vs = a.i64(13);
+    size_t nq, nk, nv, no, nl;
+    const float* q = a.f32(9, &nq);
+    const float* k = a.f32(10, &nk);
+    const float* v = a.f32(12, &nv);
+    float* out = a.f32(14, &no);
+    float* lse = a.f32(15, &nl);
+    need(B >= 0 && H > 0 && Hkv > 0 && H % Hkv == 0 && Tq >= 0 && Tk >= 0 && Dk > 0 && Dv > 0, "bad sizes");
+    need(ks >= Tk * Dk && vs >= Tk * Dv, "head strides smaller than a head");
+    const int64_t heads = B * Hkv;
+    need(int64_t(nq) >= B * H * Tq * Dk && int64_t(no) >= B * H * Tq * Dv && int64_t(nl) >= B * H * Tq, "q/out/lse too small");
+    need(heads == 0 || (int64_t(nk) >= (heads - 1) * ks + Tk * Dk && int64_t(nv) >= (heads - 1) * vs + Tk * Dv), "k/v too small");
+    attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, ks, v, vs, out, lse);
+    return undef(env);
+  });
+}
+
 void finalizeMapping(napi_env, void* data, void*) { release(static_cast<Mapping*>(data)); }
 
 Mapping* mappingOf(const Args& a, size_t i) {
@@ -267,6 +291,7 @@ napi_value UseIsa(napi_env env, napi_callback_info info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"qmatmul", nullptr, Qmatmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"quantize", nullptr, Quantize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"mapFile", nullptr, MapFile, nullptr, nullptr, nullptr, napi_default, nullptr},

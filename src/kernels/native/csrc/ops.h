@@ -15,6 +15,11 @@ void gemmF32(int64_t M, int64_t N, int64_t K, bool transA, bool transB, float al
 // I8 in 1×bc blocks, I4 in 1×32 blocks, E4M3 in br×bc blocks (scale_inv = amax / 448).
 void quantize(int dstKind, int srcKind, const void* src, int64_t N, int64_t K, int64_t br, int64_t bc, void* codes, float* scales);
 
+// Causal (or full) attention forward over [B, H, Tq, D] queries and KV heads [B·Hkv] spaced kStride /
+// vStride elements apart (a cache keeps room to grow between heads): out [B, H, Tq, Dv], lse [B, H, Tq].
+void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_t Dk, int64_t Dv, float scale, bool causal,
+               const float* q, const float* k, int64_t kStride, const float* v, int64_t vStride, float* out, float* lse);
+
 void setThreads(int n);
 int threads();
 const char* isaName();
