@@ -8,14 +8,14 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckpoint, writeCheckpoint, INDEX_FILE, SINGLE_FILE, type StoredTensor } from '../io/safetensors/index.ts';
+import { byteLengthOf, openCheckpoint, writeCheckpoint, INDEX_FILE, SINGLE_FILE, type StoredTensor, type WritableTensor } from '../io/safetensors/index.ts';
 import { loadConfig } from '../io/config.ts';
 import { writeFileAtomic } from '../io/safetensors/atomic.ts';
 import { UserFacingError } from '../io/errors.ts';
 import type { QuantScheme } from '../kernels/types.ts';
 import { quantizable, schemeFor } from './quantize.ts';
 import { quantizeTensor, tensorFromStored } from './load.ts';
-import { dequantize, Tensor } from '../tensor/index.ts';
+import { dequantize, type Tensor } from '../tensor/index.ts';
 
 export interface QuantizeProgress {
   done: number;
@@ -40,39 +40,41 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
     throw new UserFacingError(`${outDir}: exists and is not an empty folder (nothing is overwritten)`);
   }
   const ckpt = openCheckpoint(inDir);
-  const out = new Map<string, StoredTensor>();
   const result: QuantizeResult = { tensors: 0, quantized: 0, bytesIn: 0, bytesOut: 0 };
   try {
+    // Every output tensor is made when the writer reaches it, so neither model is ever held whole.
+    // Codes and scales of one weight are written at different times (the file groups tensors by
+    // dtype), so each quantises the source again rather than keeping the other half in memory.
+    const out = new Map<string, WritableTensor>();
     const names = ckpt.names();
-    names.forEach((name, i) => {
-      onProgress?.({ done: i, total: names.length, name });
+    let done = 0;
+    const progress = (name: string) => onProgress?.({ done: ++done, total: out.size, name });
+    for (const name of names) {
       const info = ckpt.info(name);
       result.tensors++;
       result.bytesIn += info.byteLength;
       if (!quantizable(name, info.shape)) {
-        const s = ckpt.read(name);
-        // Copied: the output must not keep views of the input's mapped pages.
-        const copy = { ...s, data: s.data.slice() } as StoredTensor;
-        out.set(name, copy);
+        out.set(name, { dtype: info.dtype, shape: info.shape, produce: () => (progress(name), ckpt.read(name).data) });
         result.bytesOut += info.byteLength;
-        return;
+        continue;
       }
-      let t = tensorFromStored(ckpt.read(name), name, ckpt.fileOf(name));
-      if (t.dtype !== 'f32' && t.dtype !== 'bf16' && t.dtype !== 'f16') t = dequantize(t);
-      const q = quantizeTensor(t, scheme);
-      ckpt.release(name);
-      for (const [n, s] of storedForm(name, q)) {
-        out.set(n, s);
-        result.bytesOut += s.data.byteLength;
-      }
+      const quantized = (): Tensor => {
+        let t = tensorFromStored(ckpt.read(name), name, ckpt.fileOf(name));
+        if (t.dtype !== 'f32' && t.dtype !== 'bf16' && t.dtype !== 'f16') t = dequantize(t);
+        return quantizeTensor(t, scheme);
+      };
+      const [N, K] = info.shape as [number, number];
+      const [codes, scales] = storedForm(name, N, K, scheme);
+      out.set(name, { ...codes, produce: () => (progress(name), quantized().data as StoredTensor['data']) });
+      out.set(`${name}_scale_inv`, { ...scales, produce: () => (progress(`${name}_scale_inv`), quantized().scale!.scaleInv) });
+      result.bytesOut += byteLengthOf(codes) + byteLengthOf(scales);
       result.quantized++;
-    });
-    onProgress?.({ done: names.length, total: names.length, name: '' });
+    }
+    mkdirSync(outDir, { recursive: true });
+    writeCheckpoint(outDir, out);
   } finally {
     ckpt.close();
   }
-  mkdirSync(outDir, { recursive: true });
-  writeCheckpoint(outDir, out);
   writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(configWith(inDir, scheme), null, 2)}\n`);
   for (const f of readdirSync(inDir)) {
     if (f === 'config.json' || f === INDEX_FILE || f === SINGLE_FILE || CHECKPOINT_FILE.test(f)) continue;
@@ -82,17 +84,12 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
   return result;
 }
 
-/** A quantised Tensor as the tensors written for it: the codes, and `<name>_scale_inv`. */
-function storedForm(name: string, t: Tensor): [string, StoredTensor][] {
-  const [N, K] = t.shape as [number, number];
-  const s = t.scale!;
-  const scaleShape = [Math.ceil(N / s.blockRows), Math.ceil(K / s.blockCols)];
-  const scales: StoredTensor = { dtype: 'F32', shape: scaleShape, data: s.scaleInv } as StoredTensor;
-  let codes: StoredTensor;
-  if (t.dtype === 'e4m3') codes = { dtype: 'F8_E4M3', shape: [N, K], data: t.data } as StoredTensor;
-  else if (t.dtype === 'i8') codes = { dtype: 'I8', shape: [N, K], data: t.data } as StoredTensor;
-  else codes = { dtype: 'U8', shape: [N, K / 2], data: t.data } as StoredTensor;
-  return [[name, codes], [`${name}_scale_inv`, scales]];
+/** The dtypes and shapes written for a quantised weight: its codes, and `<name>_scale_inv`. */
+function storedForm(name: string, N: number, K: number, scheme: QuantScheme): [{ dtype: StoredTensor['dtype']; shape: number[] }, { dtype: 'F32'; shape: number[] }] {
+  const s = schemeFor(scheme, K);
+  if (s === 'fp8') return [{ dtype: 'F8_E4M3', shape: [N, K] }, { dtype: 'F32', shape: [Math.ceil(N / 128), Math.ceil(K / 128)] }];
+  const scales = { dtype: 'F32' as const, shape: [N, Math.ceil(K / 32)] };
+  return s === 'q8' ? [{ dtype: 'I8', shape: [N, K] }, scales] : [{ dtype: 'U8', shape: [N, K / 2] }, scales];
 }
 
 /** The input's config.json with the scheme's quantization_config. */
