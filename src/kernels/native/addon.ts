@@ -26,6 +26,8 @@ export interface NativeAddon {
   mapView(handle: unknown, offset: number, length: number): ArrayBuffer;
   populate(handle: unknown, offset: number, length: number): void;
   dropPages(handle: unknown, offset: number, length: number): void;
+  /** Σ x, read by all threads: a memory-bandwidth probe. */
+  streamSum(x: Float32Array): number;
   setThreads(n: number): void;
   info(): { isa: string; threads: number };
   /** 'avx2' or 'generic' (the portable loops the SIMD ones are held to); false if unavailable. */

@@ -259,6 +259,17 @@ napi_value DropPages(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value StreamSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 1);
+    size_t n;
+    const float* x = a.f32(0, &n);
+    napi_value r;
+    check(env, napi_create_double(env, streamSum(x, int64_t(n)), &r));
+    return r;
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info, 1);
@@ -298,6 +309,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"mapView", nullptr, MapView, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"populate", nullptr, Populate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dropPages", nullptr, DropPages, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"streamSum", nullptr, StreamSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useIsa", nullptr, UseIsa, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,11 +1,11 @@
 // Attention forward with an online softmax (no Tq×Tk matrix): one query row at a time, keys in tiles,
 // reading keys and values where the cache keeps them. Rows are split over threads.
-#include <omp.h>
 #include <algorithm>
 #include <cmath>
 #include <vector>
 #include "isa.h"
 #include "ops.h"
+#include "pool.h"
 
 namespace dsts {
 
@@ -15,12 +15,11 @@ void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_
                const float* q, const float* k, int64_t kStride, const float* v, int64_t vStride, float* out, float* lse) {
   const Isa& isa = pickIsa();
   const int64_t group = H / Hkv, rows = B * H * Tq;
-  const int nt = rows * Tk * (Dk + Dv) < (1 << 16) ? 1 : threads();
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
+  // Blocks of query rows, so each task sets up its scratch once.
+  const int64_t per = 4, tasks = (rows + per - 1) / per;
+  auto block = [&](int64_t task) {
     std::vector<float> s(KEY_TILE), acc(Dv);
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t row = 0; row < rows; row++) {
+    for (int64_t row = task * per; row < std::min(rows, (task + 1) * per); row++) {
       const int64_t i = row % Tq, bh = row / Tq, h = bh % H, b = bh / H;
       const int64_t kvh = b * Hkv + h / group;
       const float* kh = k + kvh * kStride;
@@ -53,6 +52,11 @@ void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_
       for (int64_t d = 0; d < Dv; d++) o[d] = l > 0 ? acc[d] / l : 0.0f;
       lse[row] = l > 0 ? m + std::log(l) : -INFINITY;
     }
+  };
+  if (rows * Tk * (Dk + Dv) < (1 << 16)) {
+    for (int64_t t = 0; t < tasks; t++) block(t);
+  } else {
+    parallelFor(tasks, block);
   }
 }
 

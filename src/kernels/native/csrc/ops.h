@@ -20,6 +20,9 @@ void quantize(int dstKind, int srcKind, const void* src, int64_t N, int64_t K, i
 void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_t Dk, int64_t Dv, float scale, bool causal,
                const float* q, const float* k, int64_t kStride, const float* v, int64_t vStride, float* out, float* lse);
 
+// Σ of n floats read by every thread's share: a memory-bandwidth probe for the benchmarks' roofline.
+double streamSum(const float* x, int64_t n);
+
 void setThreads(int n);
 int threads();
 const char* isaName();
