@@ -75,7 +75,7 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
   } finally {
     ckpt.close();
   }
-  writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(configWith(inDir, scheme), null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'config.json'), withQuantizationConfig(readFileSync(join(inDir, 'config.json'), 'utf8'), scheme));
   for (const f of readdirSync(inDir)) {
     if (f === 'config.json' || f === INDEX_FILE || f === SINGLE_FILE || CHECKPOINT_FILE.test(f)) continue;
     const src = join(inDir, f);
@@ -92,13 +92,22 @@ function storedForm(name: string, N: number, K: number, scheme: QuantScheme): [{
   return s === 'q8' ? [{ dtype: 'I8', shape: [N, K] }, scales] : [{ dtype: 'U8', shape: [N, K / 2] }, scales];
 }
 
-/** The input's config.json with the scheme's quantization_config. */
-function configWith(inDir: string, scheme: QuantScheme): Record<string, unknown> {
-  const json = JSON.parse(readFileSync(join(inDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  json.quantization_config =
-    scheme === 'fp8'
-      ? { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] }
-      : { quant_method: 'dsts', scheme, weight_block_size: [1, 32] };
-  return json;
+/** The `quantization_config` a scheme's checkpoint declares. */
+export function quantizationConfig(scheme: QuantScheme): Record<string, unknown> {
+  return scheme === 'fp8'
+    ? { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] }
+    : { quant_method: 'dsts', scheme, weight_block_size: [1, 32] };
+}
+
+/**
+ * A config.json text with `quantization_config` added and everything else left as written: a JSON
+ * round trip would turn 0.0 into 0, which transformers' strict config classes reject.
+ */
+export function withQuantizationConfig(text: string, scheme: QuantScheme): string {
+  const json = JSON.parse(text) as Record<string, unknown>;
+  if ('quantization_config' in json) throw new UserFacingError('config.json already has a quantization_config');
+  const entry = `"quantization_config": ${JSON.stringify(quantizationConfig(scheme))}`;
+  const body = text.replace(/\}\s*$/, '');
+  return `${body.trimEnd()}${Object.keys(json).length > 0 ? ',' : ''}\n  ${entry}\n}\n`;
 }
 
