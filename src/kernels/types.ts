@@ -92,6 +92,12 @@ export interface AttentionArgs {
    */
   kHeadStride?: number;
   vHeadStride?: number;
+  /**
+   * Elements from one key / value row to the next (default Dk / Dv). MLA's values are the first
+   * kv_lora_rank entries of each cached [latent | rope key] row, read in place with the row's stride.
+   */
+  kRowStride?: number;
+  vRowStride?: number;
   out: FloatArray; // [B, H, Tq, Dv]
   lse: FloatArray; // [B, H, Tq]
 }

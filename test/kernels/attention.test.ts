@@ -116,22 +116,27 @@ describe('attention: fast ≡ reference (f32)', () => {
       }
     });
   }
-  /** k and v spread into heads spaced `gap` elements further apart (a cache with room to grow), filled with NaN between. */
-  function spaced(a: AttentionArgs, gap: number): AttentionArgs {
+  /**
+   * k and v spread out: rows `rowGap` elements apart beyond their width, heads `gap` further apart (a
+   * cache with room to grow; MLA values inside latent rows), NaN in between so a wrong read shows.
+   */
+  function spaced(a: AttentionArgs, gap: number, rowGap = 0): AttentionArgs {
     const { B, Hkv, Tk, Dk, Dv } = a;
     const spread = (x: FloatArray, D: number) => {
-      const out = new Float32Array(B * Hkv * (Tk * D + gap)).fill(NaN);
-      for (let h = 0; h < B * Hkv; h++) out.set(x.subarray(h * Tk * D, (h + 1) * Tk * D), h * (Tk * D + gap));
+      const row = D + rowGap;
+      const head = Tk * row + gap;
+      const out = new Float32Array(B * Hkv * head).fill(NaN);
+      for (let h = 0; h < B * Hkv; h++) for (let t = 0; t < Tk; t++) out.set(x.subarray((h * Tk + t) * D, (h * Tk + t + 1) * D), h * head + t * row);
       return out;
     };
-    return { ...a, k: spread(a.k, Dk), v: spread(a.v, Dv), kHeadStride: Tk * Dk + gap, vHeadStride: Tk * Dv + gap };
+    return { ...a, k: spread(a.k, Dk), v: spread(a.v, Dv), kHeadStride: Tk * (Dk + rowGap) + gap, vHeadStride: Tk * (Dv + rowGap) + gap, kRowStride: Dk + rowGap, vRowStride: Dv + rowGap };
   }
   for (const { name, k } of [{ name: 'reference', k: ref }, ...sets]) {
     it(`${name}: keys and values read in place from heads spaced apart (decoding caches)`, () => {
       for (const [i, s] of shapes.entries()) {
         const a = make(s, 40 + i, Float32Array);
         ref.attention(a);
-        const b = { ...spaced(a, 7 + i), out: a.out.slice().fill(0), lse: a.lse.slice().fill(0) };
+        const b = { ...spaced(a, 7 + i, i % 3), out: a.out.slice().fill(0), lse: a.lse.slice().fill(0) };
         k.attention(b);
         assertClose(b.out, a.out, `${label(s)} out`, 1e-4, 1e-5 * maxAbs(a.out));
         assertClose(b.lse, a.lse, `${label(s)} lse`, 1e-5, 1e-5);

@@ -87,7 +87,9 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
     if (!f32) return base.attention(a);
     checkAttention(a);
     const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
-    within(() => addon.attention(B, H, Hkv, Tq, Tk, Dk, Dv, a.scale, a.causal, a.q as Float32Array, a.k as Float32Array, a.kHeadStride ?? Tk * Dk, a.v as Float32Array, a.vHeadStride ?? Tk * Dv, a.out as Float32Array, a.lse as Float32Array));
+    const kr = a.kRowStride ?? Dk;
+    const vr = a.vRowStride ?? Dv;
+    within(() => addon.attention(B, H, Hkv, Tq, Tk, Dk, Dv, a.scale, a.causal, a.q as Float32Array, a.k as Float32Array, a.kHeadStride ?? Tk * kr, kr, a.v as Float32Array, a.vHeadStride ?? Tk * vr, vr, a.out as Float32Array, a.lse as Float32Array));
   }
 
   return { ...base, name: `native-${opts.isa ?? defaults.isa}+${base.name}`, gemm, quantMatmul, quantize, attention };

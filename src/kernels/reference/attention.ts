@@ -12,8 +12,10 @@ export const KEY_TILE = 32;
 export function attention(a: AttentionArgs): void {
   checkAttention(a);
   const { B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, v, out, lse } = a;
-  const ks = a.kHeadStride ?? Tk * Dk;
-  const vs = a.vHeadStride ?? Tk * Dv;
+  const kr = a.kRowStride ?? Dk;
+  const vr = a.vRowStride ?? Dv;
+  const ks = a.kHeadStride ?? Tk * kr;
+  const vs = a.vHeadStride ?? Tk * vr;
   const group = H / Hkv;
   const s = new Float64Array(KEY_TILE);
   const acc = new Float64Array(Dv);
@@ -33,7 +35,7 @@ export function attention(a: AttentionArgs): void {
           let tileMax = -Infinity;
           for (let j = j0; j < j1; j++) {
             let dot = 0;
-            for (let d = 0; d < Dk; d++) dot += q[row * Dk + d]! * k[kBase + j * Dk + d]!;
+            for (let d = 0; d < Dk; d++) dot += q[row * Dk + d]! * k[kBase + j * kr + d]!;
             s[j - j0] = dot * scale;
             tileMax = Math.max(tileMax, s[j - j0]!);
           }
@@ -45,7 +47,7 @@ export function attention(a: AttentionArgs): void {
           for (let j = j0; j < j1; j++) {
             const p = Math.exp(s[j - j0]! - mNew);
             l += p;
-            for (let d = 0; d < Dv; d++) acc[d]! += p * v[vBase + j * Dv + d]!;
+            for (let d = 0; d < Dv; d++) acc[d]! += p * v[vBase + j * vr + d]!;
           }
           m = mNew;
         }

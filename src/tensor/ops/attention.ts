@@ -20,17 +20,20 @@ export interface AttentionOptions {
 }
 
 /**
- * k or v as the kernel reads it: contiguous data, or — for a view whose heads are spaced further
- * apart than one head (a decoding cache with room to grow) and which needs no gradient — the storage
- * itself with that head stride, so the cache is never copied.
+ * k or v as the kernel reads it: contiguous data, or — for a view that needs no gradient and whose rows
+ * and heads are merely spaced apart (a decoding cache with room to grow; MLA's values, the leading part
+ * of each latent row) — the storage itself with those strides, so the cache is never copied.
  */
-function kvOperand(t: Tensor): { data: FloatStorage; headStride?: number } {
+function kvOperand(t: Tensor): { data: FloatStorage; headStride?: number; rowStride?: number } {
   const [B, Hkv, Tk, D] = t.shape as [number, number, number, number];
   const [s0, s1, s2, s3] = t.strides as [number, number, number, number];
-  const headsSpaced = (s3 === 1 || D === 1) && (s2 === D || Tk === 1) && s1 >= Tk * D && (B === 1 || s0 === Hkv * s1);
-  if (!t.requiresGrad && headsSpaced && s1 !== Tk * D && (t.dtype === 'f32' || t.dtype === 'f64')) {
+  const row = Tk > 1 ? s2 : D;
+  const head = Tk > 0 ? (Tk - 1) * row + D : 0;
+  const inPlace = (s3 === 1 || D === 1) && row >= D && (Hkv === 1 && B === 1 ? true : s1 >= head) && (B === 1 || s0 === Hkv * s1);
+  if (!t.requiresGrad && inPlace && (row !== D || (Hkv * B > 1 && s1 !== Tk * D)) && (t.dtype === 'f32' || t.dtype === 'f64') && Tk > 0) {
+    const hs = Hkv * B > 1 ? s1 : head;
     const data = t.data as FloatStorage;
-    return { data: data.subarray(t.offset, t.offset + (B * Hkv - 1) * s1 + Tk * D), headStride: s1 };
+    return { data: data.subarray(t.offset, t.offset + (B * Hkv - 1) * hs + head), headStride: hs, rowStride: row };
   }
   return { data: floatData(t) };
 }
@@ -52,7 +55,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     B, H, Hkv, Tq, Tk, Dk, Dv,
     scale: opts.scale ?? 1 / Math.sqrt(Dk),
     causal: opts.causal ?? true,
-    q: floatData(qs), k: kOp.data, v: vOp.data, kHeadStride: kOp.headStride, vHeadStride: vOp.headStride,
+    q: floatData(qs), k: kOp.data, v: vOp.data,
+    kHeadStride: kOp.headStride, vHeadStride: vOp.headStride, kRowStride: kOp.rowStride, vRowStride: vOp.rowStride,
     out: allocFloat(dtype, B * H * Tq * Dv),
     lse: allocFloat(dtype, B * H * Tq),
   };

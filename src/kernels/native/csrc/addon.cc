@@ -175,26 +175,28 @@ napi_value Quantize(napi_env env, napi_callback_info info) {
   });
 }
 
-// attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, kStride, v, vStride, out, lse)
+// attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, kStride, kRow, v, vStride, vRow, out, lse)
 napi_value Attention(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args a(env, info, 16);
+    Args a(env, info, 18);
     const int64_t B = a.i64(0), H = a.i64(1), Hkv = a.i64(2), Tq = a.i64(3), Tk = a.i64(4), Dk = a.i64(5), Dv = a.i64(6);
     const float scale = float(a.num(7));
     const bool causal = a.flag(8);
-    const int64_t ks = a.i64(11), vs = a.i64(13);
+    const int64_t ks = a.i64(11), kr = a.i64(12), vs = a.i64(14), vr = a.i64(15);
     size_t nq, nk, nv, no, nl;
     const float* q = a.f32(9, &nq);
     const float* k = a.f32(10, &nk);
-    const float* v = a.f32(12, &nv);
-    float* out = a.f32(14, &no);
-    float* lse = a.f32(15, &nl);
+    const float* v = a.f32(13, &nv);
+    float* out = a.f32(16, &no);
+    float* lse = a.f32(17, &nl);
     need(B >= 0 && H > 0 && Hkv > 0 && H % Hkv == 0 && Tq >= 0 && Tk >= 0 && Dk > 0 && Dv > 0, "bad sizes");
-    need(ks >= Tk * Dk && vs >= Tk * Dv, "head strides smaller than a head");
+    need(kr >= Dk && vr >= Dv, "row strides smaller than a row");
+    const int64_t kHead = Tk == 0 ? 0 : (Tk - 1) * kr + Dk, vHead = Tk == 0 ? 0 : (Tk - 1) * vr + Dv;
+    need(ks >= kHead && vs >= vHead, "head strides smaller than a head");
     const int64_t heads = B * Hkv;
     need(int64_t(nq) >= B * H * Tq * Dk && int64_t(no) >= B * H * Tq * Dv && int64_t(nl) >= B * H * Tq, "q/out/lse too small");
-    need(heads == 0 || (int64_t(nk) >= (heads - 1) * ks + Tk * Dk && int64_t(nv) >= (heads - 1) * vs + Tk * Dv), "k/v too small");
-    attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, ks, v, vs, out, lse);
+    need(heads == 0 || (int64_t(nk) >= (heads - 1) * ks + kHead && int64_t(nv) >= (heads - 1) * vs + vHead), "k/v too small");
+    attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, ks, kr, v, vs, vr, out, lse);
     return undef(env);
   });
 }

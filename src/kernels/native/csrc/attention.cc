@@ -12,7 +12,8 @@ namespace dsts {
 constexpr int64_t KEY_TILE = 64;
 
 void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_t Dk, int64_t Dv, float scale, bool causal,
-               const float* q, const float* k, int64_t kStride, const float* v, int64_t vStride, float* out, float* lse) {
+               const float* q, const float* k, int64_t kStride, int64_t kRow, const float* v, int64_t vStride, int64_t vRow, float* out,
+               float* lse) {
   const Isa& isa = pickIsa();
   const int64_t group = H / Hkv, rows = B * H * Tq;
   // Blocks of query rows, so each task sets up its scratch once.
@@ -32,7 +33,7 @@ void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_
         const int64_t j1 = std::min(j0 + KEY_TILE, last + 1);
         float tileMax = -INFINITY;
         for (int64_t j = j0; j < j1; j++) {
-          s[j - j0] = isa.dot(qr, kh + j * Dk, Dk) * scale;
+          s[j - j0] = isa.dot(qr, kh + j * kRow, Dk) * scale;
           tileMax = std::max(tileMax, s[j - j0]);
         }
         const float mNew = std::max(m, tileMax);
@@ -44,7 +45,7 @@ void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_
         for (int64_t j = j0; j < j1; j++) {
           const float p = std::exp(s[j - j0] - mNew);
           l += p;
-          isa.axpy(p, vh + j * Dv, acc.data(), Dv);
+          isa.axpy(p, vh + j * vRow, acc.data(), Dv);
         }
         m = mNew;
       }

@@ -160,6 +160,28 @@ void gemmF32(int64_t M, int64_t N, int64_t K, bool transA, bool transB, float al
     else if (beta != 1) for (int64_t n = 0; n < N; n++) r[n] *= beta;
   }
   if (K == 0 || alpha == 0) return;
+  if (M <= MATVEC_M && !transA && alpha == 1) {
+    if (transB) {
+      // op(B) = Bᵀ with B [N, K]: the rows are a weight's; the mat-vec streams them once.
+      if (beta == 0) {
+        const Weight w{F32, B, nullptr, 1, 1, N, K, ldb};
+        return matvec(w, A, lda, M, C, ldc);
+      }
+    } else {
+      // B [K, N] row-major: y += x[k] · B[k, :] row by row, columns split over threads.
+      const Isa& isa = pickIsa();
+      const int64_t chunk = std::max<int64_t>(64, (N + 2 * threads() - 1) / (2 * threads()));
+      auto cols = [&](int64_t c) {
+        const int64_t n0 = c * chunk, n1 = std::min(N, n0 + chunk);
+        for (int64_t m = 0; m < M; m++)
+          for (int64_t k = 0; k < K; k++) isa.axpy(A[m * lda + k], B + k * ldb + n0, C + m * ldc + n0, n1 - n0);
+      };
+      const int64_t chunks = (N + chunk - 1) / chunk;
+      if (M * N * K < PARALLEL_ELEMS) for (int64_t c = 0; c < chunks; c++) cols(c);
+      else parallelFor(chunks, cols);
+      return;
+    }
+  }
   if (transB) {
     const Weight w{F32, B, nullptr, 1, 1, N, K, ldb};
     packedGemm(M, N, K, A, lda, transA, alpha, BSource{&w, nullptr, 0}, C, ldc);
