@@ -142,7 +142,9 @@ function runPeer(c: Case): { prefillTokS: number; decodeTokS: number } | string 
   if (!existsSync(bin)) return 'peer not installed (bash ../shared/peers/llamacpp/setup.sh)';
   if (!existsSync(gguf)) return `no ${c.gguf} (bench/peer/make-gguf.sh)`;
   // 2 runs: native_bench drops the first as warm-up.
-  const r = spawnSync(bin, [gguf, flags.prompt!, flags.tokens!, String(cpus().length), '2'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // LLAMA_BINS: the folder of the CPU-variant backends the prebuilt libraries load at run time.
+  const env = { ...process.env, LLAMA_BINS: join(LLAMA, 'node_modules/@node-llama-cpp/linux-x64/bins/linux-x64') };
+  const r = spawnSync(bin, [gguf, flags.prompt!, flags.tokens!, String(cpus().length), '2'], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) return `llama.cpp failed: ${r.stderr.trim().split('\n').pop()}`;
   const j = JSON.parse(line) as { prefill_tok_s: number; decode_tok_s: number };

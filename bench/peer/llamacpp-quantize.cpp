@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include "ggml-backend.h"
 #include "llama.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   }
   p.nthread = argc > 4 ? atoi(argv[4]) : 2;
   p.allow_requantize = true;  // the source may be q8_0
+  if (const char* bins = getenv("LLAMA_BINS")) ggml_backend_load_all_from_path(bins);
+  else ggml_backend_load_all();
   llama_backend_init();
   const uint32_t rc = llama_model_quantize(argv[1], argv[2], &p);
   llama_backend_free();

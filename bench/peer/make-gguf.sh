@@ -12,6 +12,7 @@ B=$H/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 QBIN=$H/llamacpp-quantize
 [ -x "$QBIN" ] || g++ -O2 -std=c++17 "$HERE/llamacpp-quantize.cpp" -I"$H/llama.cpp-src/include" -I"$H/llama.cpp-src/ggml/include" \
   -L"$B" -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so -Wl,-rpath,"$B" -o "$QBIN"
+export LLAMA_BINS=$B
 export LLAMA_CPP_TOKPRE=deepseek-v3   # the checkpoints carry the project's tokenizer (DeepSeek-V3 regexes)
 for t in "$@"; do
   f=$OUT-$t.gguf
