@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadModel, type CheckpointWeights } from '../../src/model/load.ts';
-import { getKernels } from '../../src/kernels/index.ts';
+import { getKernels, setKernels, type Kernels } from '../../src/kernels/index.ts';
 import { Tensor, floatData, noGrad } from '../../src/tensor/index.ts';
 import { isMoeLayer, type ModelConfig } from '../../src/io/config.ts';
 import type { QuantScheme } from '../../src/kernels/types.ts';
@@ -44,7 +44,25 @@ function bytesPerToken(c: ModelConfig, tensors: ReadonlyMap<string, Tensor>): nu
   return total;
 }
 
-getKernels();
+/** Milliseconds spent in each kernel during the timed decode steps (the profile of a step). */
+const spent: Record<string, number> = {};
+let timing = false;
+function timed(k: Kernels): Kernels {
+  const wrap = <F extends (...a: never[]) => unknown>(name: string, f: F): F =>
+    ((...a: Parameters<F>) => {
+      if (!timing) return f(...a);
+      const t = performance.now();
+      try {
+        return f(...a);
+      } finally {
+        spent[name] = (spent[name] ?? 0) + performance.now() - t;
+      }
+    }) as F;
+  const out: Record<string, unknown> = { name: k.name };
+  for (const [key, f] of Object.entries(k)) if (typeof f === 'function') out[key] = wrap(key, f.bind(k));
+  return out as unknown as Kernels;
+}
+setKernels(timed(getKernels()));
 const t0 = performance.now();
 const { config, model, weights } = loadModel(v.model!, { quantize: v.quantize as QuantScheme | undefined });
 const loadS = (performance.now() - t0) / 1000;
@@ -69,12 +87,14 @@ const result = noGrad(() => {
   let next = argmax();
   ({ logits } = model.forward(Tensor.from([next], [1, 1], 'i32'), { caches: [cache], logits: 'last' })); // warm-up step
   next = argmax();
+  timing = true;
   const td = performance.now();
   for (let i = 0; i < G; i++) {
     ({ logits } = model.forward(Tensor.from([next], [1, 1], 'i32'), { caches: [cache], logits: 'last' }));
     next = argmax();
   }
   const decodeS = (performance.now() - td) / 1000;
+  timing = false;
   return { prefillTokS: P / prefillS, decodeTokS: G / decodeS };
 });
 console.log(JSON.stringify({
@@ -86,4 +106,9 @@ console.log(JSON.stringify({
   prompt: P,
   tokens: G,
   ...result,
+  // Per decoded token, in ms: each kernel's share; "other" is JS (tensor ops, allocation, GC).
+  profileMsPerToken: Object.fromEntries([
+    ...Object.entries(spent).map(([k, ms]) => [k, ms / G]),
+    ['other', (1000 / result.decodeTokS) - Object.values(spent).reduce((a, b) => a + b, 0) / G],
+  ]),
 }));

@@ -26,6 +26,9 @@ export interface NativeAddon {
   mapView(handle: unknown, offset: number, length: number): ArrayBuffer;
   populate(handle: unknown, offset: number, length: number): void;
   dropPages(handle: unknown, offset: number, length: number): void;
+  rmsNorm(x: Float32Array, w: Float32Array, out: Float32Array, rows: number, dim: number, eps: number, rstd: Float32Array | null): void;
+  siluMul(gate: Float32Array, up: Float32Array, out: Float32Array, n: number): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** Σ x, read by all threads: a memory-bandwidth probe. */
   streamSum(x: Float32Array): number;
   setThreads(n: number): void;

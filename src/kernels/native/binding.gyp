@@ -16,7 +16,7 @@
     },
     {
       "target_name": "dsts_native",
-      "sources": ["csrc/addon.cc", "csrc/ops.cc", "csrc/generic.cc", "csrc/decode.cc", "csrc/quantize.cc", "csrc/mapping.cc", "csrc/attention.cc", "csrc/pool.cc"],
+      "sources": ["csrc/addon.cc", "csrc/ops.cc", "csrc/generic.cc", "csrc/decode.cc", "csrc/quantize.cc", "csrc/mapping.cc", "csrc/attention.cc", "csrc/pool.cc", "csrc/rows.cc"],
       "dependencies": ["kernels_avx2"]
     }
   ]

@@ -261,6 +261,49 @@ napi_value DropPages(napi_env env, napi_callback_info info) {
   });
 }
 
+// rmsNorm(x, w, out, rows, dim, eps, rstd|null)
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 7);
+    size_t nx, nw, no, nr = 0;
+    const float* x = a.f32(0, &nx);
+    const float* w = a.f32(1, &nw);
+    float* out = a.f32(2, &no);
+    const int64_t rows = a.i64(3), dim = a.i64(4);
+    float* rstd = a.isNull(6) ? nullptr : a.f32(6, &nr);
+    need(rows >= 0 && dim >= 0 && int64_t(nx) >= rows * dim && int64_t(no) >= rows * dim && int64_t(nw) >= dim && (!rstd || int64_t(nr) >= rows), "rmsNorm: buffers too small");
+    rmsNorm(x, w, out, rows, dim, float(a.num(5)), rstd);
+    return undef(env);
+  });
+}
+
+napi_value SiluMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 4);
+    size_t ng, nu, no;
+    const float* g = a.f32(0, &ng);
+    const float* u = a.f32(1, &nu);
+    float* out = a.f32(2, &no);
+    const int64_t n = a.i64(3);
+    need(n >= 0 && int64_t(ng) >= n && int64_t(nu) >= n && int64_t(no) >= n, "siluMul: buffers too small");
+    siluMul(g, u, out, n);
+    return undef(env);
+  });
+}
+
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 4);
+    size_t nx, no;
+    const float* x = a.f32(0, &nx);
+    float* out = a.f32(1, &no);
+    const int64_t rows = a.i64(2), cols = a.i64(3);
+    need(rows >= 0 && cols >= 0 && int64_t(nx) >= rows * cols && int64_t(no) >= rows * cols, "softmax: buffers too small");
+    softmax(x, out, rows, cols);
+    return undef(env);
+  });
+}
+
 napi_value StreamSum(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info, 1);
@@ -311,6 +354,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"mapView", nullptr, MapView, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"populate", nullptr, Populate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dropPages", nullptr, DropPages, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"streamSum", nullptr, StreamSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

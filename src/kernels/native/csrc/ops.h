@@ -25,6 +25,11 @@ void attention(int64_t B, int64_t H, int64_t Hkv, int64_t Tq, int64_t Tk, int64_
 // Σ of n floats read by every thread's share: a memory-bandwidth probe for the benchmarks' roofline.
 double streamSum(const float* x, int64_t n);
 
+// Row kernels (f32): RMSNorm (rstd optional), out = silu(gate)·up, row-wise softmax.
+void rmsNorm(const float* x, const float* w, float* out, int64_t rows, int64_t dim, float eps, float* rstd);
+void siluMul(const float* gate, const float* up, float* out, int64_t n);
+void softmax(const float* x, float* out, int64_t rows, int64_t cols);
+
 void setThreads(int n);
 int threads();
 const char* isaName();
