@@ -61,7 +61,9 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
       const quantized = (): Tensor => {
         let t = tensorFromStored(ckpt.read(name), name, ckpt.fileOf(name));
         if (t.dtype !== 'f32' && t.dtype !== 'bf16' && t.dtype !== 'f16') t = dequantize(t);
-        return quantizeTensor(t, scheme);
+        const q = quantizeTensor(t, scheme);
+        ckpt.release(name); // the source pages go back to the page cache, out of this process
+        return q;
       };
       const [N, K] = info.shape as [number, number];
       const [codes, scales] = storedForm(name, N, K, scheme);
