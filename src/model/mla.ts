@@ -11,6 +11,10 @@
  * - `absorbed`: fold kv_b_proj's key half into the query and its value half into the output, so
  *   attention runs directly over the cached latents — what decoding uses, with a cache of only
  *   (kv_lora_rank + qk_rope_head_dim) values per token per layer.
+ * With a cache, a long chunk of new tokens (a prompt) attends in the expanded form over the cached
+ * latents instead: per query-key pair it costs nope + rope + v multiply-adds per head against the
+ * absorbed form's 2·kv_lora_rank + rope (DeepSeek-V2-Lite: 320 vs 1088), which outweighs expanding
+ * the cache once. Decoding steps (one token) stay absorbed.
  */
 import * as T from '../tensor/index.ts';
 import { Tensor, noGrad, type RopeLayout } from '../tensor/index.ts';
@@ -19,6 +23,9 @@ import { bias, matrix, norm, readGroup, type ParamDecl } from './declare.ts';
 import { projection } from './linear.ts';
 import type { AttentionContext } from './attention.ts';
 import { LatentCache } from './cache.ts';
+
+/** New tokens from which a cached forward attends in the expanded form (see the header). */
+export const EXPANDED_PREFILL_MIN = 16;
 
 export interface MlaDims {
   hiddenSize: number;
@@ -140,7 +147,33 @@ export class MultiHeadLatentAttention {
   }
 
   forward(x: Tensor, ctx: AttentionContext): Tensor {
-    return ctx.caches ? this.absorbed(x, ctx) : this.naive(x, ctx);
+    if (!ctx.caches) return this.naive(x, ctx);
+    return x.shape[1]! >= EXPANDED_PREFILL_MIN ? this.expandedOverCache(x, ctx) : this.absorbed(x, ctx);
+  }
+
+  /** New tokens appended to the latent cache, then attention in the expanded form over all cached rows. */
+  expandedOverCache(x: Tensor, ctx: AttentionContext): Tensor {
+    const [B, Tn] = x.shape as [number, number];
+    const { numAttentionHeads: H, kvLoraRank: r, qkNopeHeadDim: nope, qkRopeHeadDim: rope, vHeadDim: vd } = this.dims;
+    const caches = ctx.caches as LatentCache[];
+    const { qNope, qPe } = this.queries(x, ctx);
+    const { cKv, kPe } = this.latents(x, ctx);
+    const rows = T.concat([cKv, T.reshape(kPe, [B, Tn, rope])], -1);
+    const q = T.concat([qNope, qPe], -1); // [B, T, H, nope + rope]
+    const outs: Tensor[] = [];
+    for (let b = 0; b < B; b++) {
+      const cache = caches[b]!;
+      cache.append(T.floatData(T.slice(rows, 0, b, b + 1)) as Float32Array, Tn);
+      const all = cache.view(); // [1, 1, L, r + rope]
+      const L = all.shape[2]!;
+      const kv = T.reshape(projection(T.reshape(T.slice(all, 3, 0, r), [1, L, r]), this.kvB), [1, L, H, nope + vd]);
+      const [kNope, v] = T.split(kv, [nope, vd], -1) as [Tensor, Tensor];
+      const k = T.concat([kNope, T.expand(T.reshape(T.slice(all, 3, r, r + rope), [1, L, 1, rope]), [1, L, H, rope])], -1);
+      const qb = T.slice(q, 0, b, b + 1);
+      outs.push(T.attention(T.transpose(qb, 1, 2), T.transpose(k, 1, 2), T.transpose(v, 1, 2), { scale: this.softmaxScale }));
+    }
+    const out = outs.length === 1 ? outs[0]! : T.concat(outs, 0); // [B, H, T, vd]
+    return projection(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
   }
 
   /** Per-head keys and values expanded from the latent, then ordinary causal attention. */

@@ -77,3 +77,23 @@ for (const [name, cacheKind] of cases) {
     assert.ok(worst < TOL);
   });
 }
+
+// A long chunk (a prompt, after a short one) takes MLA's expanded form over the cached latents; a
+// second long chunk then attends to the first: both equal the uncached logits.
+for (const name of ['deepseek_v3_tiny', 'deepseek_v2_tiny', 'deepseek_v3_tiny_fp8'] as const) {
+  test(`${name}: long chunks (expanded MLA over the latent cache) equal uncached logits within ${TOL}`, () => {
+    const golden = readGolden(name);
+    const a = rowsOf(golden.get('input_ids')!, 0);
+    const ids = [...a, ...a.slice(0, 20).reverse(), ...a].slice(0, 60); // past EXPANDED_PREFILL_MIN twice
+    const { model } = loadModel(fixture('models', name));
+    const ref = fullLogits(model, ids);
+    const V = model.vocabSize;
+    const cache = model.newCache(8);
+    const step = (from: number, to: number) =>
+      floatData(noGrad(() => model.forward(Tensor.from(ids.slice(from, to), [1, to - from], 'i32'), { caches: [cache] }).logits!)) as Float32Array;
+    for (const [from, to] of [[0, 3], [3, 27], [27, 28], [28, 60]] as const) {
+      const d = maxAbsDiff(step(from, to), ref.subarray(from * V, to * V));
+      assert.ok(d < TOL, `tokens ${from}–${to}: max |diff| ${d}`);
+    }
+  });
+}
