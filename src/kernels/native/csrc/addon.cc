@@ -201,7 +201,10 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   });
 }
 
+// The handle's finalizer gets the Mapping as its data; a view's gets the view's bytes as data and the
+// Mapping as its hint.
 void finalizeMapping(napi_env, void* data, void*) { release(static_cast<Mapping*>(data)); }
+void finalizeView(napi_env, void*, void* hint) { release(static_cast<Mapping*>(hint)); }
 
 Mapping* mappingOf(const Args& a, size_t i) {
   void* p;
@@ -234,7 +237,7 @@ napi_value MapView(napi_env env, napi_callback_info info) {
     need(off >= 0 && len >= 0 && size_t(off + len) <= m->size, "view outside the file");
     m->refs++;
     napi_value ab;
-    const napi_status s = napi_create_external_arraybuffer(env, static_cast<char*>(m->base) + off, size_t(len), finalizeMapping, m, &ab);
+    const napi_status s = napi_create_external_arraybuffer(env, static_cast<char*>(m->base) + off, size_t(len), finalizeView, m, &ab);
     if (s != napi_ok) {
       release(m);
       throw Fail("native: cannot create an external ArrayBuffer in this runtime");
