@@ -15,20 +15,20 @@ test('one forward per step over all running sequences; finished ones drop out; n
   const d = new BatchDecoder(model);
   const a = d.add({ prompt: [1, 2, 3], maxTokens: 4 });
   const b = d.add({ prompt: [10], maxTokens: 2 });
-  let ev = d.step(); // prefill a and b (one forward each, different lengths)
+  let ev = d.step().events; // prefill a and b (one forward each, different lengths)
   assert.deepEqual(model.calls, [{ B: 1, T: 3 }, { B: 1, T: 1 }]);
   assert.deepEqual(ev.map((e) => e.token), [4, 11]);
-  ev = d.step(); // a and b decode together; b reaches its 2 tokens
+  ev = d.step().events; // a and b decode together; b reaches its 2 tokens
   assert.deepEqual(model.calls.at(-1), { B: 2, T: 1 });
   assert.deepEqual(ev.map((e) => [e.token, e.finishReason]), [[5, null], [12, 'length']]);
   const c = d.add({ prompt: [40, 41], maxTokens: 3, stopTokenIds: [44] });
-  ev = d.step(); // a decodes alone (b left), c is prefilled
+  ev = d.step().events; // a decodes alone (b left), c is prefilled
   assert.deepEqual(model.calls.slice(-2), [{ B: 1, T: 1 }, { B: 1, T: 2 }]);
   assert.deepEqual(ev.map((e) => e.token), [6, 42]);
-  ev = d.step(); // a and c together
+  ev = d.step().events; // a and c together
   assert.deepEqual(model.calls.at(-1), { B: 2, T: 1 });
   assert.deepEqual(ev.map((e) => [e.token, e.finishReason]), [[7, 'length'], [43, null]]);
-  ev = d.step();
+  ev = d.step().events;
   assert.deepEqual(ev.map((e) => [e.token, e.finishReason]), [[44, 'stop']]);
   assert.ok(d.idle);
   assert.deepEqual(a.generated, [4, 5, 6, 7]);
@@ -43,7 +43,7 @@ test('a cancelled sequence leaves at the next step; the context limit ends a seq
   const b = d.add({ prompt: [9], maxTokens: 100 });
   d.step();
   d.cancel(b);
-  const ev = d.step();
+  const ev = d.step().events;
   assert.deepEqual(ev.map((e) => e.sequence), [a]);
   assert.equal(a.finishReason, 'length'); // 4 prompt + 2 generated = the context of 6
   assert.equal(b.finishReason, 'abort');
