@@ -82,13 +82,16 @@ test('chunked prefill gives the same output as one forward', async () => {
 });
 
 test('cancel stops a generation; a full queue refuses; a long wait is an overload', async () => {
-  const s = scheduler({ maxBatch: 1, maxQueue: 1, queueTimeoutMs: 50 });
+  // The queue timeout runs on a clock the test moves: no outcome depends on how fast the machine is.
+  let skipped = 0;
+  const s = scheduler({ maxBatch: 1, maxQueue: 1, queueTimeoutMs: 60_000, now: () => performance.now() + skipped });
   const running = s.submit({ ...greedy(prompt('Hi'), 400), stopTokenIds: [] });
   const waiting = s.submit(greedy(prompt('Hello')));
   assert.throws(() => s.submit(greedy(prompt('Hey'))), QueueFullError);
   const it = running[Symbol.asyncIterator]();
   await it.next();
   // The waiting request times out while the first one holds the only slot.
+  skipped = 120_000;
   await assert.rejects(collect(waiting), OverloadedError);
   running.cancel();
   let n = 1;
@@ -177,4 +180,43 @@ test('a constraint that allows no token ends the output with length, not an ille
   const gen = s.submit({ ...greedy(prompt('Hi'), 20), stopTokenIds: [], constraint: constraint({ allows: () => false }) });
   assert.deepEqual(await collect(gen), []);
   assert.equal(gen.finishReason, 'length');
+});
+
+test('cancelling one generation mid-flight leaves the others of the batch untouched', async () => {
+  const alone = await collect(scheduler().submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] }));
+  const s = scheduler();
+  const keep = s.submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] });
+  const drop = s.submit({ ...greedy(prompt(PROMPTS[2]!), 200), stopTokenIds: [] });
+  const it = drop[Symbol.asyncIterator]();
+  await it.next();
+  await it.next();
+  drop.cancel();
+  let n = 2;
+  while (!(await it.next()).done) n++;
+  assert.equal(drop.finishReason, 'abort');
+  assert.ok(n < 200, `${n} events`);
+  assert.deepEqual(await collect(keep), alone);
+  assert.equal(s.runningCount, 0);
+  assert.ok(s.prefixCache.size > 0, "the cancelled sequence's caches were still good and were kept");
+});
+
+test('close aborts queued and running generations and refuses new ones', async () => {
+  const s = scheduler({ maxBatch: 1 });
+  const running = s.submit({ ...greedy(prompt('Hi'), 300), stopTokenIds: [] });
+  const queued = s.submit(greedy(prompt('Hello')));
+  const it = running[Symbol.asyncIterator]();
+  await it.next();
+  s.close();
+  assert.throws(() => s.submit(greedy(prompt('Hey'))), OverloadedError);
+  assert.deepEqual(await collect(queued), []);
+  assert.equal(queued.finishReason, 'abort');
+  while (!(await it.next()).done);
+  assert.equal(running.finishReason, 'abort');
+  assert.equal(s.runningCount + s.queueDepth, 0);
+});
+
+test('a request that cannot sample is refused at submit, before it takes a slot', () => {
+  const s = scheduler();
+  assert.throws(() => s.submit({ ...greedy(prompt('Hi')), sampling: { temperature: -1 } }), RangeError);
+  assert.equal(s.queueDepth, 0);
 });
