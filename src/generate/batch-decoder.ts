@@ -71,12 +71,18 @@ export class BatchDecoder {
   readonly prefillChunk: number;
   private readonly prefixes: CacheReuse | undefined;
 
-  constructor(readonly model: DecodingModel, options: BatchDecoderOptions = {}) {
+  constructor(
+    readonly model: DecodingModel,
+    options: BatchDecoderOptions = {},
+  ) {
     this.maxContext = options.maxContext ?? Infinity;
     this.maxBatch = options.maxBatch ?? Infinity;
     this.prefillChunk = options.prefillChunk ?? Infinity;
     this.prefixes = options.prefixes;
-    for (const [name, v] of [['max batch', this.maxBatch], ['prefill chunk', this.prefillChunk]] as const) {
+    for (const [name, v] of [
+      ['max batch', this.maxBatch],
+      ['prefill chunk', this.prefillChunk],
+    ] as const) {
       if (!(v >= 1)) throw new RangeError(`${name} must be ≥ 1, got ${v}`);
     }
   }
@@ -94,7 +100,8 @@ export class BatchDecoder {
   check(seq: Sequence): void {
     const V = this.model.vocabSize;
     for (const id of seq.prompt) {
-      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new RangeError(`prompt token id ${id} is outside the model's vocabulary (0..${V - 1})`);
+      if (!(Number.isInteger(id) && id >= 0 && id < V))
+        throw new RangeError(`prompt token id ${id} is outside the model's vocabulary (0..${V - 1})`);
     }
     if (seq.prompt.length >= this.maxContext) {
       throw new RangeError(`prompt of ${seq.prompt.length} tokens leaves no room in a context of ${this.maxContext}`);
@@ -141,7 +148,10 @@ export class BatchDecoder {
         this.batch = this.batch.filter((s) => !this.leave(s, r)); // cancelled since the last step
         const decoding = this.batch.filter((s) => s.prefillDone);
         if (decoding.length > 0) this.decode(decoding, r);
-        this.prefill(this.batch.filter((s) => !s.prefillDone && !s.finished), r);
+        this.prefill(
+          this.batch.filter((s) => !s.prefillDone && !s.finished),
+          r,
+        );
       });
     } catch (e) {
       // A bug in the loop itself: no sequence's state can be trusted, so the batch fails together.
@@ -195,7 +205,11 @@ export class BatchDecoder {
     const B = seqs.length;
     let all: Float32Array;
     try {
-      const ids = Tensor.from(seqs.map((s) => s.lastToken), [B, 1], 'i32');
+      const ids = Tensor.from(
+        seqs.map((s) => s.lastToken),
+        [B, 1],
+        'i32',
+      );
       const { logits } = this.model.forward(ids, { caches: seqs.map((s) => s.cache!), logits: 'last' });
       all = floatData(logits!) as Float32Array;
     } catch (e) {

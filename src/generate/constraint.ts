@@ -25,7 +25,13 @@ export interface TokenConstraint {
  * the free pick is not allowed (a full mask costs V calls to `allows`). null when the constraint
  * allows no token at all (its structure no longer fits the budget).
  */
-export function chooseToken(sampler: Sampler, logits: Float32Array, history: TokenHistory, c: TokenConstraint | undefined, budget: number): number | null {
+export function chooseToken(
+  sampler: Sampler,
+  logits: Float32Array,
+  history: TokenHistory,
+  c: TokenConstraint | undefined,
+  budget: number,
+): number | null {
   if (!c || c.done) return sampler.sample(logits, history);
   const forced = c.forced(budget);
   if (forced !== null) return forced;

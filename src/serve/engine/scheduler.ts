@@ -8,7 +8,14 @@
  * - metrics hooks, and stepping between socket events (the event loop runs after every step).
  * Constrained decoding, logprobs and logit bias are fields of the request, applied by the loop.
  */
-import { BatchDecoder, Sequence, type FinishReason, type GenerationRequest, type TokenDecoder, type DecodingModel } from '../../generate/index.ts';
+import {
+  BatchDecoder,
+  Sequence,
+  type FinishReason,
+  type GenerationRequest,
+  type TokenDecoder,
+  type DecodingModel,
+} from '../../generate/index.ts';
 import { Generation, type EngineEvent } from './generation.ts';
 import { PrefixCache, type PrefixCacheOptions } from './prefix-cache.ts';
 
@@ -88,7 +95,10 @@ export class Scheduler {
   private readonly decoder: TokenDecoder;
   private readonly now: () => number;
 
-  constructor(readonly model: DecodingModel, options: SchedulerOptions) {
+  constructor(
+    readonly model: DecodingModel,
+    options: SchedulerOptions,
+  ) {
     this.maxQueue = options.maxQueue ?? 256;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 120_000;
     this.prefixCache = new PrefixCache(options.prefixCache);
