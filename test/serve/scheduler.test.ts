@@ -5,6 +5,7 @@ import { OverloadedError, QueueFullError, Scheduler, type EngineRequest, type Sc
 import type { Generation } from '../../src/serve/engine/generation.ts';
 import type { TokenConstraint } from '../../src/serve/constrain/constraint.ts';
 import { tinyModelDir } from './tiny-server.ts';
+import { Generator } from '../../src/generate/index.ts';
 
 let served: ServedModel | null = null;
 const model = () => (served ??= loadServedModel(tinyModelDir('v3')));
@@ -219,4 +220,14 @@ test('a request that cannot sample is refused at submit, before it takes a slot'
   const s = scheduler();
   assert.throws(() => s.submit({ ...greedy(prompt('Hi')), sampling: { temperature: -1 } }), RangeError);
   assert.equal(s.queueDepth, 0);
+});
+
+test('the server and the library decode through the same loop: the same tokens, greedy and seeded', async () => {
+  const gen = new Generator(model().model, { tokenizer: model().tokenizer, maxContext: 512 });
+  const ids = prompt(PROMPTS[2]!);
+  for (const sampling of [{ temperature: 0 }, { temperature: 1, topP: 0.9, seed: 7 }]) {
+    const lib = gen.generate([ids], { maxTokens: 10, sampling, stopTokenIds: [] })[0]!.ids;
+    const served = await collect(scheduler().submit({ prompt: ids, maxTokens: 10, sampling, stopTokenIds: [] }));
+    assert.deepEqual(served, lib, JSON.stringify(sampling));
+  }
 });
