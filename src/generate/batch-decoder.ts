@@ -4,9 +4,9 @@
  * adds what only a server needs around it (queue limits and timeouts, a handle per request, metrics).
  *
  * A sequence added with `add()` waits; each `step()`:
- * 1. admits waiting sequences while the batch has room (`maxBatch`), each with a fresh cache or one
+ * 1. drops sequences that were cancelled since the last step;
+ * 2. admits waiting sequences while the batch has room (`maxBatch`), each with a fresh cache or one
  *    reused from an earlier sequence (the `prefixes` hook: the server's prefix cache);
- * 2. drops sequences that were cancelled since the last step;
  * 3. advances every sequence whose prompt is in its cache by one token, in a single `[B, 1]` forward
  *    (rows at different positions, each continuing from its own cache);
  * 4. prefills newcomers, at most `prefillChunk` prompt tokens in all per step (so a long prompt does
@@ -144,8 +144,9 @@ export class BatchDecoder {
     const r: StepResult = { events: [], admitted: [], finished: [], decoded: 0, prefilled: 0 };
     try {
       noGrad(() => {
+        // Sequences cancelled since the last step leave first, so their slots go to newcomers now.
+        this.batch = this.batch.filter((s) => !this.leave(s, r));
         this.admit(r);
-        this.batch = this.batch.filter((s) => !this.leave(s, r)); // cancelled since the last step
         const decoding = this.batch.filter((s) => s.prefillDone);
         if (decoding.length > 0) this.decode(decoding, r);
         this.prefill(

@@ -224,3 +224,15 @@ test('cache reuse hook: caches come from it at admission and go back when a sequ
   assert.deepEqual(inserted, [[5], [1, 2, 3]]);
   assert.equal(done.cache, null);
 });
+
+test('a cancelled sequence frees its slot for a waiting one in the same step', () => {
+  const d = new BatchDecoder(echo(), { maxBatch: 1 });
+  const a = d.add({ prompt: [1], maxTokens: 50 });
+  const b = d.add({ prompt: [10], maxTokens: 2 });
+  d.step();
+  assert.equal(d.cancel(a), false, 'a running sequence leaves at the next step');
+  const r = d.step();
+  assert.deepEqual([r.finished, r.admitted], [[a], [b]]);
+  assert.deepEqual(r.events.map((e) => [e.sequence, e.token]), [[b, 11]]);
+  assert.equal(d.cancel(d.add({ prompt: [3] })), true, 'a waiting one leaves at once');
+});
