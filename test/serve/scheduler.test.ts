@@ -231,3 +231,10 @@ test('the server and the library decode through the same loop: the same tokens, 
     assert.deepEqual(served, lib, JSON.stringify(sampling));
   }
 });
+
+test('requests arriving together take the free slots; only those beyond them count against the queue', async () => {
+  const s = scheduler({ maxBatch: 3, maxQueue: 1 });
+  const gens = [0, 1, 2, 3].map(() => s.submit(greedy(prompt('Hi'), 2)));
+  assert.throws(() => s.submit(greedy(prompt('Hi'), 2)), QueueFullError);
+  await Promise.all(gens.map(collect));
+});

@@ -143,7 +143,9 @@ export class Scheduler {
     if (this.closed) throw new OverloadedError('the server is shutting down');
     const seq = new Sequence({ ...req, decoder: this.decoder });
     this.engine.check(seq);
-    if (this.engine.waiting.length >= this.maxQueue) throw new QueueFullError(this.engine.waiting.length);
+    // Requests that will take a free slot at the next step are not queued behind the batch.
+    const queued = this.engine.waiting.length - Math.max(0, this.maxBatch - this.engine.running.length);
+    if (queued >= this.maxQueue) throw new QueueFullError(queued);
     const gen = new Generation(this.nextId++, req.prompt.length, (g) => this.cancel(g));
     this.engine.add(seq);
     this.handles.set(seq, { gen, queuedAt: this.now() });
