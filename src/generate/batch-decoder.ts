@@ -1,12 +1,20 @@
 /**
- * Continuous batching: a set of live sequences decoded together, one token each per `step()`.
+ * Continuous batching — the one decoding loop of the project. `Generator` (CLI, chat, library)
+ * steps it until idle; the server's scheduler (src/serve/engine) steps it between socket events and
+ * adds what only a server needs around it (queue limits and timeouts, a handle per request, metrics).
  *
- * A sequence added with `add()` waits until the next step, where its prompt is prefilled into its own
- * cache (one forward of the whole prompt; prompts of different lengths are not padded together).
- * Every sequence that was already running then advances by one token in a single `model.forward`
- * over a [B, 1] batch, each row continuing from its own cache length. Finished sequences drop out
- * at the end of the step, so requests can join and leave between any two steps — what an HTTP
- * server needs — while the CLI simply steps until the decoder is idle.
+ * A sequence added with `add()` waits; each `step()`:
+ * 1. drops sequences that were cancelled since the last step;
+ * 2. admits waiting sequences while the batch has room (`maxBatch`), each with a fresh cache or one
+ *    reused from an earlier sequence (the `prefixes` hook: the server's prefix cache);
+ * 3. advances every sequence whose prompt is in its cache by one token, in a single `[B, 1]` forward
+ *    (rows at different positions, each continuing from its own cache);
+ * 4. prefills newcomers, at most `prefillChunk` prompt tokens in all per step (so a long prompt does
+ *    not stall everyone's next token for long), newcomers with equal chunk lengths in one forward;
+ * 5. removes finished sequences, handing their caches to the `prefixes` hook.
+ *
+ * What goes wrong in one sequence (its constraint throws, say) fails that sequence alone; a forward
+ * that throws fails the sequences it carried. `step()` reports both in its result; it does not throw.
  */
 import { Tensor, noGrad, floatData } from '../tensor/index.ts';
 import type { ForwardOptions, ForwardResult, SequenceCache } from '../model/causal-lm.ts';
@@ -19,88 +27,256 @@ export interface DecodingModel {
   forward(ids: Tensor, opts: ForwardOptions): ForwardResult;
 }
 
+/** Caches kept from earlier sequences, for prompts that start the same way (a prefix cache). */
+export interface CacheReuse {
+  /** Caches holding the longest known prefix of `ids` shorter than `maxLength`, with room for `capacity`. */
+  lookup(ids: readonly number[], maxLength: number, capacity: number): { length: number; cache: SequenceCache } | null;
+  /** Takes over the caches of a sequence that left; they hold exactly `ids`. */
+  insert(ids: readonly number[], cache: SequenceCache): void;
+}
+
 export interface BatchDecoderOptions {
   /** Most tokens (prompt + output) a sequence may hold: the model's context length. */
   maxContext?: number;
+  /** Most sequences decoded together; more wait (default: no limit). */
+  maxBatch?: number;
+  /** Prompt tokens prefilled per step over all newcomers (default: no limit, whole prompts). */
+  prefillChunk?: number;
+  /** Where sequences' caches come from and go to (default: fresh caches, dropped at the end). */
+  prefixes?: CacheReuse;
 }
 
-export class BatchDecoder {
-  private waiting: Sequence[] = [];
-  private running: Sequence[] = [];
-  readonly maxContext: number;
+/** What one step did. */
+export interface StepResult {
+  /** One per token produced, decoding sequences first, then those whose prefill completed. */
+  events: TokenEvent[];
+  /** Sequences that joined the batch in this step. */
+  admitted: Sequence[];
+  /** Sequences that left: finished, cancelled, or failed (`error` set); in the order they left. */
+  finished: Sequence[];
+  /** Sequences advanced by the batched decode forward. */
+  decoded: number;
+  /** Prompt tokens run through the model. */
+  prefilled: number;
+}
 
-  constructor(readonly model: DecodingModel, options: BatchDecoderOptions = {}) {
+/** Output tokens a cache has room for up front; caches grow by doubling past it. */
+const FIRST_STRETCH = 256;
+
+export class BatchDecoder {
+  private queue: Sequence[] = [];
+  private batch: Sequence[] = [];
+  readonly maxContext: number;
+  readonly maxBatch: number;
+  readonly prefillChunk: number;
+  private readonly prefixes: CacheReuse | undefined;
+
+  constructor(
+    readonly model: DecodingModel,
+    options: BatchDecoderOptions = {},
+  ) {
     this.maxContext = options.maxContext ?? Infinity;
+    this.maxBatch = options.maxBatch ?? Infinity;
+    this.prefillChunk = options.prefillChunk ?? Infinity;
+    this.prefixes = options.prefixes;
+    for (const [name, v] of [
+      ['max batch', this.maxBatch],
+      ['prefill chunk', this.prefillChunk],
+    ] as const) {
+      if (!(v >= 1)) throw new RangeError(`${name} must be ≥ 1, got ${v}`);
+    }
   }
 
-  /** Queues a request (or a prepared Sequence); it starts at the next step. Throws RangeError for a bad prompt. */
+  /** Queues a request (or a prepared Sequence); it joins at a step with room. Throws RangeError for a bad prompt. */
   add(request: GenerationRequest | Sequence): Sequence {
     const seq = request instanceof Sequence ? request : new Sequence(request);
+    this.check(seq);
+    if (seq.finished || seq.cache !== null) throw new Error(`sequence ${seq.id} has already run`);
+    this.queue.push(seq);
+    return seq;
+  }
+
+  /** Throws RangeError when a sequence's prompt cannot run here (ids outside the vocabulary, no room in the context). */
+  check(seq: Sequence): void {
     const V = this.model.vocabSize;
     for (const id of seq.prompt) {
-      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new RangeError(`prompt token id ${id} is outside the model's vocabulary (0..${V - 1})`);
+      if (!(Number.isInteger(id) && id >= 0 && id < V))
+        throw new RangeError(`prompt token id ${id} is outside the model's vocabulary (0..${V - 1})`);
     }
     if (seq.prompt.length >= this.maxContext) {
       throw new RangeError(`prompt of ${seq.prompt.length} tokens leaves no room in a context of ${this.maxContext}`);
     }
-    this.waiting.push(seq);
-    return seq;
+  }
+
+  /** Sequences waiting for room in the batch, in arrival order. */
+  get waiting(): readonly Sequence[] {
+    return this.queue;
+  }
+
+  /** Sequences in the batch (prefilling or decoding). */
+  get running(): readonly Sequence[] {
+    return this.batch;
   }
 
   /** Sequences waiting or running. */
   get size(): number {
-    return this.waiting.length + this.running.length;
+    return this.queue.length + this.batch.length;
   }
 
   get idle(): boolean {
     return this.size === 0;
   }
 
-  /** Stops a sequence; it leaves the batch at the next step without producing more tokens. */
-  cancel(seq: Sequence): void {
+  /**
+   * Stops a sequence (finish reason 'abort'). A waiting one leaves now and true is returned; a
+   * running one leaves at the next step, without producing more tokens, and is reported there.
+   */
+  cancel(seq: Sequence): boolean {
     if (!seq.finished) seq.finish('abort', null);
-    this.waiting = this.waiting.filter((s) => s !== seq);
+    const at = this.queue.indexOf(seq);
+    if (at < 0) return false;
+    this.queue.splice(at, 1);
+    return true;
   }
 
-  /** Prefills newcomers, advances every running sequence by one token; returns this step's events. */
-  step(): TokenEvent[] {
-    return noGrad(() => {
-      const events: TokenEvent[] = [];
-      const decoding = this.running.filter((s) => !s.finished);
-      const joining = this.waiting;
-      this.waiting = [];
-      if (decoding.length > 0) this.decode(decoding, events);
-      for (const s of joining) this.prefill(s, events);
-      this.running = [...decoding, ...joining].filter((s) => !s.finished);
-      return events;
-    });
+  /** Admits, prefills and decodes as described above; returns what happened. */
+  step(): StepResult {
+    const r: StepResult = { events: [], admitted: [], finished: [], decoded: 0, prefilled: 0 };
+    try {
+      noGrad(() => {
+        // Sequences cancelled since the last step leave first, so their slots go to newcomers now.
+        this.batch = this.batch.filter((s) => !this.leave(s, r));
+        this.admit(r);
+        const decoding = this.batch.filter((s) => s.prefillDone);
+        if (decoding.length > 0) this.decode(decoding, r);
+        this.prefill(
+          this.batch.filter((s) => !s.prefillDone && !s.finished),
+          r,
+        );
+      });
+    } catch (e) {
+      // A bug in the loop itself: no sequence's state can be trusted, so the batch fails together.
+      for (const s of this.batch) s.fail(e);
+    }
+    this.batch = this.batch.filter((s) => !this.leave(s, r));
+    return r;
   }
 
-  /** Runs the prompt through the model into a fresh cache and picks the first token. */
-  private prefill(s: Sequence, events: TokenEvent[]): void {
-    const capacity = Math.min(s.prompt.length + s.maxTokens, this.maxContext);
-    s.cache = this.model.newCache(capacity);
-    const ids = Tensor.from(s.prompt, [1, s.prompt.length], 'i32');
-    const { logits } = this.model.forward(ids, { caches: [s.cache], logits: 'last' });
-    events.push(this.after(s, s.sampleNext(floatData(logits!) as Float32Array)));
+  /** Moves waiting sequences into the batch while there is room, each with its caches. */
+  private admit(r: StepResult): void {
+    while (this.batch.length < this.maxBatch && this.queue.length > 0) {
+      const s = this.queue.shift()!;
+      try {
+        this.start(s);
+        this.batch.push(s);
+        r.admitted.push(s);
+      } catch (e) {
+        s.fail(e);
+        r.finished.push(s);
+      }
+    }
+  }
+
+  /** Gives a sequence its caches: reused for a known prefix, else fresh. */
+  private start(s: Sequence): void {
+    // Room for the prompt and a first stretch of output rather than the whole budget: caches grow,
+    // and 32 sequences × a 4k-token budget would reserve gigabytes up front.
+    const capacity = Math.min(s.prompt.length + Math.min(s.maxTokens, FIRST_STRETCH), this.maxContext);
+    const hit = this.prefixes?.lookup(s.prompt, s.prompt.length - 1, capacity) ?? null;
+    s.cache = hit ? hit.cache : this.model.newCache(capacity);
+    s.prefilled = s.reusedTokens = hit ? hit.length : 0;
+  }
+
+  /** Removes a finished sequence (true), reporting it and handing its caches on; false while it runs. */
+  private leave(s: Sequence, r: StepResult): boolean {
+    if (!s.finished) return false;
+    r.finished.push(s);
+    const cache = s.cache;
+    s.cache = null;
+    // A failed sequence's caches may be half-written: never reuse them.
+    if (cache && cache.length > 0 && !s.failed && this.prefixes) {
+      const fed = cache[0]!.length;
+      this.prefixes.insert([...s.prompt, ...s.generated].slice(0, fed), cache);
+    }
+    return true;
   }
 
   /** One token for each of `seqs`, from a single [B, 1] forward. */
-  private decode(seqs: Sequence[], events: TokenEvent[]): void {
+  private decode(seqs: Sequence[], r: StepResult): void {
     const B = seqs.length;
-    const ids = Tensor.from(seqs.map((s) => s.lastToken), [B, 1], 'i32');
-    const { logits } = this.model.forward(ids, { caches: seqs.map((s) => s.cache!), logits: 'last' });
-    const all = floatData(logits!) as Float32Array;
+    let all: Float32Array;
+    try {
+      const ids = Tensor.from(
+        seqs.map((s) => s.lastToken),
+        [B, 1],
+        'i32',
+      );
+      const { logits } = this.model.forward(ids, { caches: seqs.map((s) => s.cache!), logits: 'last' });
+      all = floatData(logits!) as Float32Array;
+    } catch (e) {
+      for (const s of seqs) s.fail(e); // they shared the forward
+      return;
+    }
+    r.decoded = B;
     const V = all.length / B;
-    seqs.forEach((s, b) => events.push(this.after(s, s.sampleNext(all.subarray(b * V, (b + 1) * V)))));
+    seqs.forEach((s, b) => this.sample(s, all.subarray(b * V, (b + 1) * V), r));
   }
 
-  /** Ends a sequence whose context is full. */
-  private after(s: Sequence, e: TokenEvent): TokenEvent {
-    if (!s.finished && s.length >= this.maxContext) {
-      const tail = s.close('length');
-      return { ...e, text: e.text + tail, finishReason: s.finishReason };
+  /** Runs the next chunk of each prefilling prompt (equal chunk lengths in one forward). */
+  private prefill(seqs: Sequence[], r: StepResult): void {
+    let budget = this.prefillChunk;
+    const groups = new Map<number, Sequence[]>();
+    for (const s of seqs) {
+      if (budget <= 0) break;
+      const n = Math.min(s.prompt.length - s.prefilled, budget);
+      budget -= n;
+      groups.set(n, [...(groups.get(n) ?? []), s]);
     }
-    return e;
+    // Logits of the prompts that completed, sampled afterwards in batch order (not group order).
+    const ready = new Map<Sequence, Float32Array>();
+    for (const [n, group] of groups) {
+      const B = group.length;
+      const last = group.map((s) => s.prefilled + n === s.prompt.length);
+      let all: Float32Array | null;
+      try {
+        const ids = new Int32Array(B * n);
+        group.forEach((s, b) => ids.set(s.prompt.slice(s.prefilled, s.prefilled + n), b * n));
+        const { logits } = this.model.forward(Tensor.from(ids, [B, n], 'i32'), {
+          caches: group.map((s) => s.cache!),
+          logits: last.some(Boolean) ? 'last' : 'none',
+        });
+        all = logits ? (floatData(logits) as Float32Array) : null;
+      } catch (e) {
+        for (const s of group) s.fail(e);
+        continue;
+      }
+      r.prefilled += B * n;
+      group.forEach((s, b) => {
+        s.prefilled += n;
+        if (last[b]) ready.set(s, all!.subarray((b * all!.length) / B, ((b + 1) * all!.length) / B));
+      });
+    }
+    for (const s of seqs) {
+      const logits = ready.get(s);
+      if (logits) this.sample(s, logits, r);
+    }
+  }
+
+  /**
+   * The next token of one sequence, and the event. What throws here (its constraint, its sampler)
+   * fails this sequence alone: the others' tokens are already computed.
+   */
+  private sample(s: Sequence, logits: Float32Array, r: StepResult): void {
+    try {
+      const e = s.sampleNext(logits);
+      if (e === null) return; // no legal token: it ended with 'length' and leaves at the end of the step
+      if (!s.finished && s.length >= this.maxContext) {
+        e.text += s.close('length');
+        e.finishReason = s.finishReason;
+      }
+      r.events.push(e);
+    } catch (e) {
+      s.fail(e);
+    }
   }
 }

@@ -1,10 +1,11 @@
 /**
- * The generation API the CLI (and later the HTTP server) calls: `Generator` binds a model, its
- * tokenizer and its stop tokens; `stream()` yields tokens and text deltas as an async iterator,
- * `generate()` collects them. Several prompts given together are decoded as one batch.
+ * The generation API the CLI and library users call: `Generator` binds a model, its tokenizer and
+ * its stop tokens; `stream()` yields tokens and text deltas as an async iterator, `generate()`
+ * collects them. Several prompts given together are decoded as one batch (the `BatchDecoder` loop,
+ * which the HTTP server drives too).
  */
 import type { ModelConfig } from '../io/config.ts';
-import { BatchDecoder, type DecodingModel } from './batch-decoder.ts';
+import { BatchDecoder, type DecodingModel, type StepResult } from './batch-decoder.ts';
 import type { TokenDecoder } from './detokenizer.ts';
 import type { FinishReason, GenerationRequest } from './sequence.ts';
 import type { SamplingParams } from './sampler.ts';
@@ -63,6 +64,13 @@ export function eosTokenIds(config: ModelConfig): number[] {
 /** Lets other work (an HTTP server's sockets) run between decode steps. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A step's events; a sequence that failed makes the call fail, as a library call should. */
+function eventsOf(r: StepResult): StepResult['events'] {
+  const failed = r.finished.find((s) => s.failed);
+  if (failed) throw failed.error;
+  return r.events;
+}
+
 export class Generator {
   readonly tokenizer?: TextTokenizer;
   readonly eosTokenIds: readonly number[];
@@ -116,7 +124,7 @@ export class Generator {
     const decoder = this.decoder();
     const index = new Map(prompts.map((p, i) => [decoder.add(this.request(p, options)), i]));
     while (!decoder.idle) {
-      for (const e of decoder.step()) yield { index: index.get(e.sequence)!, token: e.token, text: e.text, finishReason: e.finishReason };
+      for (const e of eventsOf(decoder.step())) yield { index: index.get(e.sequence)!, token: e.token, text: e.text, finishReason: e.finishReason };
       await yieldToEventLoop();
     }
   }
@@ -125,7 +133,7 @@ export class Generator {
   generate(prompts: readonly (readonly number[] | string)[], options: GenerateOptions = {}): GenerationResult[] {
     const decoder = this.decoder();
     const seqs = prompts.map((p) => decoder.add(this.request(p, options)));
-    while (!decoder.idle) decoder.step();
+    while (!decoder.idle) eventsOf(decoder.step());
     return seqs.map((s) => ({ ids: [...s.generated], text: s.text, finishReason: s.finishReason!, stoppedBy: s.stoppedBy }));
   }
 }

@@ -5,7 +5,9 @@ export { StopStringMatcher, type StopPush } from './stop-strings.ts';
 export { IncrementalDetokenizer, type TokenDecoder, type DetokenizerOptions } from './detokenizer.ts';
 export { ThinkingSplitter, splitThinking, promptOpensThinking, forceThinkingOpen, type ThinkingDelta, type ThinkingOptions } from './thinking.ts';
 export { Sequence, DEFAULT_MAX_TOKENS, type FinishReason, type GenerationRequest, type TokenEvent } from './sequence.ts';
-export { BatchDecoder, type DecodingModel, type BatchDecoderOptions } from './batch-decoder.ts';
+export { BatchDecoder, type DecodingModel, type BatchDecoderOptions, type CacheReuse, type StepResult } from './batch-decoder.ts';
+export { chooseToken, type TokenConstraint } from './constraint.ts';
+export { logprobOf, type TokenLogprob } from './token-logprob.ts';
 export {
   Generator,
   eosTokenIds,

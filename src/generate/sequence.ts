@@ -1,10 +1,13 @@
 /**
  * One generation request in flight: its prompt, its cache, the tokens chosen so far, and the rules
- * that end it (stop tokens, stop strings, max tokens). The batch decoder owns the model calls; a
- * Sequence only decides, token by token, what the output is and when it is finished.
+ * that end it (stop tokens, stop strings, max tokens, a constraint that completes). The batch decoder
+ * owns the model calls; a Sequence only decides, token by token, what the output is and when it is
+ * finished.
  */
 import type { SequenceCache } from '../model/causal-lm.ts';
 import { Sampler, type SamplingParams } from './sampler.ts';
+import { chooseToken, type TokenConstraint } from './constraint.ts';
+import { logprobOf, type TokenLogprob } from './token-logprob.ts';
 import { StopStringMatcher } from './stop-strings.ts';
 import { IncrementalDetokenizer, type TokenDecoder } from './detokenizer.ts';
 
@@ -30,6 +33,12 @@ export interface GenerationRequest {
   skipSpecialTokens?: boolean;
   /** Caller's tag, carried through to events (e.g. the request id of an HTTP call). */
   tag?: unknown;
+  /** Restricts which tokens may come next (JSON, tool-call syntax, thinking budget); owned by this sequence. */
+  constraint?: TokenConstraint;
+  /** Report log-probabilities on each event, with this many alternatives per token (0–20). */
+  logprobs?: number;
+  /** Added to the logits of these ids before sampling (OpenAI's logit_bias). */
+  logitBias?: ReadonlyMap<number, number>;
 }
 
 /** One step's news for one sequence: the token it produced and the text that token released. */
@@ -41,6 +50,8 @@ export interface TokenEvent {
   text: string;
   /** Set on the last event of a sequence. */
   finishReason: FinishReason | null;
+  /** When the request asked for log-probabilities. */
+  logprob?: TokenLogprob;
 }
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -60,8 +71,17 @@ export class Sequence {
   finishReason: FinishReason | null = null;
   /** What stopped it: the stop token id or the matched stop string. */
   stoppedBy: number | string | null = null;
-  /** Its per-layer caches, created when it is prefilled. */
+  /** Its per-layer caches, created when it joins the batch. */
   cache: SequenceCache | null = null;
+  /** Prompt tokens already in its cache (chunked prefill; a reused prefix counts from the start). */
+  prefilled = 0;
+  /** Prompt tokens whose cache was reused from an earlier sequence rather than computed. */
+  reusedTokens = 0;
+  /** Why it failed, when its own step threw (its finish reason is then 'abort'). */
+  error: unknown = undefined;
+  private readonly constraint: TokenConstraint | undefined;
+  private readonly logprobs: number | undefined;
+  private readonly logitBias: ReadonlyMap<number, number> | undefined;
   private readonly stopIds: ReadonlySet<number>;
   private readonly detok: IncrementalDetokenizer | null;
   private readonly stops: StopStringMatcher;
@@ -78,6 +98,9 @@ export class Sequence {
     this.stopIds = new Set(req.stopTokenIds ?? []);
     this.detok = req.decoder ? new IncrementalDetokenizer(req.decoder, { skipSpecialTokens: req.skipSpecialTokens }) : null;
     this.stops = new StopStringMatcher(req.stop ?? []);
+    this.constraint = req.constraint;
+    this.logprobs = req.logprobs;
+    this.logitBias = req.logitBias;
   }
 
   get finished(): boolean {
@@ -94,9 +117,43 @@ export class Sequence {
     return this.generated[this.generated.length - 1] ?? this.prompt[this.prompt.length - 1]!;
   }
 
-  /** Chooses the next token from next-token logits [V] and records it. */
-  sampleNext(logits: Float32Array): TokenEvent {
-    return this.accept(this.sampler.sample(logits, { prompt: this.prompt, generated: this.generated }));
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  /** Whether all of its prompt is in its cache (it decodes now rather than prefills). */
+  get prefillDone(): boolean {
+    return this.prefilled >= this.prompt.length;
+  }
+
+  /**
+   * Chooses the next token from next-token logits [V] (bias, constraint, sampler) and records it.
+   * null when the constraint allows no token at all: the sequence ends with 'length' (its structure
+   * no longer fits the budget) without an illegal token.
+   */
+  sampleNext(logits: Float32Array): TokenEvent | null {
+    let x = logits;
+    if (this.logitBias && this.logitBias.size > 0) {
+      x = logits.slice();
+      for (const [id, bias] of this.logitBias) if (id < x.length) x[id]! += bias;
+    }
+    const history = { prompt: this.prompt, generated: this.generated };
+    const token = chooseToken(this.sampler, x, history, this.constraint, this.maxTokens - this.generated.length);
+    if (token === null) {
+      this.finish('length', null);
+      return null;
+    }
+    const logprob = this.logprobs === undefined ? undefined : logprobOf(logits, token, this.logprobs);
+    const ev = this.accept(token);
+    const c = this.constraint;
+    if (c && !c.done) {
+      c.accept(token);
+      // A finished structure ends the output, even when it filled the budget exactly.
+      if (c.done && !this.finished) ev.text += this.close('stop');
+      else if (c.done && this.finishReason === 'length') this.finish('stop', null);
+      ev.finishReason = this.finishReason;
+    }
+    return logprob === undefined ? ev : { ...ev, logprob };
   }
 
   /** Records a chosen token, applying the stop rules. */
@@ -119,6 +176,12 @@ export class Sequence {
     }
     this.text += text;
     return { sequence: this, token, text, finishReason: this.finishReason };
+  }
+
+  /** Ends the sequence because its own step threw (a broken constraint, a failed forward). */
+  fail(error: unknown): void {
+    this.error = error ?? new Error('generation failed');
+    if (!this.finished) this.finish('abort', null);
   }
 
   /** Ends the sequence now (a caller cancelled it, or the context is full). */

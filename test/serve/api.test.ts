@@ -2,6 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '../../src/serve/index.ts';
 import { postJson, readSse, startTinyServer } from './tiny-server.ts';
+import { until } from '../helpers/patience.ts';
 
 // One reasoning server (R1 template, thinking budget 6) and one plain one (V3 template).
 let r1: RunningServer;
@@ -278,11 +279,11 @@ test('/v1/models, /tokenize, /detokenize, /health, /metrics', async () => {
 });
 
 test('a stream that waits in the queue sends keep-alive comments', async () => {
-  // ≥ 5 ms a step: the 80-token stream holds the batch ≥ 400 ms, many keep-alive intervals, on any machine.
+  // ≥ 5 ms a step: the 200-token stream holds the batch ≥ 1 s, many keep-alive intervals, on any machine.
   const s = await startTinyServer({ template: 'v3', maxBatch: 1, keepAliveMs: 20, minStepMs: 5 });
   const body = (n: number) => JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, ignore_eos: true, stream: true });
-  const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(80) });
-  await new Promise((r) => setTimeout(r, 20));
+  const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(200) });
+  await until(() => s.context.scheduler.runningCount === 1, 'the long stream to hold the batch');
   const waiting = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(2) });
   const [{ comments }] = await Promise.all([readSse(waiting), long.then((r) => r.text())]);
   assert.ok(comments.includes(': keep-alive'), `comments: ${comments}`);

@@ -6,6 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { embeddedModelReady } from '../../src/cli/commands/serve.ts';
 import { tinyModelDir } from './tiny-server.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const DSTS = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
 
@@ -16,7 +17,7 @@ async function serving(args: string[], check: (url: string) => Promise<void>): P
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
-    const end = Date.now() + 60_000;
+    const end = Date.now() + PATIENCE_MS;
     let url: string | undefined;
     while (!url && Date.now() < end && child.exitCode === null) {
       url = /web chat\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
@@ -48,7 +49,7 @@ test('dsts serve --model <dir> prints its address, serves the API and the chat, 
 });
 
 test('dsts serve explains bad flags and a missing model in one line', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', ...args], { encoding: 'utf8', timeout: 30_000 });
+  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', ...args], { encoding: 'utf8', timeout: PATIENCE_MS });
   const missing = run('--model', '/nonexistent/model', '--port', '0');
   assert.equal(missing.status, 1);
   assert.equal(missing.stderr.trim(), 'dsts: no model folder at /nonexistent/model');
@@ -64,14 +65,14 @@ test('without --model, dsts serve (npm start) uses the embedded model, or says i
       assert.equal(models.data[0]!.id, 'deepseek-ts-nano');
     });
   } else {
-    const r = spawnSync(process.execPath, [DSTS, 'serve', '--port', '0'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [DSTS, 'serve', '--port', '0'], { encoding: 'utf8', timeout: PATIENCE_MS });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^dsts: the embedded model is not there \(.*models\/deepseek-ts-nano\): train it first, or pass --model <dir>\n$/);
   }
 });
 
 test('a busy port, a port out of range and an address not on this machine are one line and exit 1, no stack', async () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), ...args], { encoding: 'utf8', timeout: PATIENCE_MS });
   const range = run('--port', '99999');
   assert.equal(range.status, 1);
   assert.equal(range.stderr, 'dsts: port 99999 is out of range: use 0–65535 (0 picks a free one)\n');
@@ -80,7 +81,7 @@ test('a busy port, a port out of range and an address not on this machine are on
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   const port = (holder.address() as AddressInfo).port;
   try {
-    const busy = spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), '--port', String(port)], { encoding: 'utf8', timeout: 120_000 });
+    const busy = spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), '--port', String(port)], { encoding: 'utf8', timeout: PATIENCE_MS });
     assert.equal(busy.status, 1);
     assert.equal(busy.stderr, `dsts: cannot listen on 127.0.0.1:${port}: the port is already in use (is another server running? pick another with --port)\n`);
   } finally {

@@ -2,6 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '../../src/serve/index.ts';
 import { postJson, readSse, startTinyServer } from './tiny-server.ts';
+import { until } from '../helpers/patience.ts';
 
 let s: RunningServer;
 before(async () => {
@@ -98,13 +99,16 @@ test('unknown routes are 404, wrong methods 405', async () => {
 });
 
 test('a full queue is a 429, a request that waits too long a 503, and everyone else is still served', async () => {
-  // Each step takes ≥ 5 ms, so the 200-token holder runs ≥ 1 s: longer than the 300 ms queue timeout on any machine.
-  const busy = await startTinyServer({ template: 'v3', maxBatch: 1, maxQueue: 1, queueTimeoutMs: 300, minStepMs: 5 });
+  // Each step takes ≥ 8 ms, so the 300-token holder runs ≥ 2.4 s on any machine: longer than the
+  // 1.5 s queue timeout, which leaves the 429 below the time of one local request. The test waits on
+  // the scheduler's state (holder running, waiter queued), not on sleeps.
+  const busy = await startTinyServer({ template: 'v3', maxBatch: 1, maxQueue: 1, queueTimeoutMs: 1500, minStepMs: 8 });
   const url = `${busy.url}/v1/chat/completions`;
-  const holder = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...good, max_tokens: 200, ignore_eos: true, stream: true }) });
-  await new Promise((r) => setTimeout(r, 50));
+  const sched = busy.context.scheduler;
+  const holder = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...good, max_tokens: 300, ignore_eos: true, stream: true }) });
+  await until(() => sched.runningCount === 1, 'the holder to start');
   const waiter = postJson(url, good); // takes the one queue place
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => sched.queueDepth === 1, 'the waiter to queue');
   const full = await postJson(url, good);
   assertError(full, 429, 'queue_full');
   assert.equal(full.headers.get('retry-after'), '1');

@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import type { RunningServer } from '../../src/serve/index.ts';
 import { startTinyServer } from './tiny-server.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 
 let server: RunningServer;
 let client: OpenAI;
 before(async () => {
   server = await startTinyServer({ template: 'r1', thinkingBudget: 4 });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 30_000 });
+  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: PATIENCE_MS });
 });
 
 test('models.list and a non-streaming chat completion', async () => {

@@ -5,6 +5,7 @@ import { OverloadedError, QueueFullError, Scheduler, type EngineRequest, type Sc
 import type { Generation } from '../../src/serve/engine/generation.ts';
 import type { TokenConstraint } from '../../src/serve/constrain/constraint.ts';
 import { tinyModelDir } from './tiny-server.ts';
+import { Generator } from '../../src/generate/index.ts';
 
 let served: ServedModel | null = null;
 const model = () => (served ??= loadServedModel(tinyModelDir('v3')));
@@ -82,13 +83,16 @@ test('chunked prefill gives the same output as one forward', async () => {
 });
 
 test('cancel stops a generation; a full queue refuses; a long wait is an overload', async () => {
-  const s = scheduler({ maxBatch: 1, maxQueue: 1, queueTimeoutMs: 50 });
+  // The queue timeout runs on a clock the test moves: no outcome depends on how fast the machine is.
+  let skipped = 0;
+  const s = scheduler({ maxBatch: 1, maxQueue: 1, queueTimeoutMs: 60_000, now: () => performance.now() + skipped });
   const running = s.submit({ ...greedy(prompt('Hi'), 400), stopTokenIds: [] });
   const waiting = s.submit(greedy(prompt('Hello')));
   assert.throws(() => s.submit(greedy(prompt('Hey'))), QueueFullError);
   const it = running[Symbol.asyncIterator]();
   await it.next();
   // The waiting request times out while the first one holds the only slot.
+  skipped = 120_000;
   await assert.rejects(collect(waiting), OverloadedError);
   running.cancel();
   let n = 1;
@@ -177,4 +181,60 @@ test('a constraint that allows no token ends the output with length, not an ille
   const gen = s.submit({ ...greedy(prompt('Hi'), 20), stopTokenIds: [], constraint: constraint({ allows: () => false }) });
   assert.deepEqual(await collect(gen), []);
   assert.equal(gen.finishReason, 'length');
+});
+
+test('cancelling one generation mid-flight leaves the others of the batch untouched', async () => {
+  const alone = await collect(scheduler().submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] }));
+  const s = scheduler();
+  const keep = s.submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] });
+  const drop = s.submit({ ...greedy(prompt(PROMPTS[2]!), 200), stopTokenIds: [] });
+  const it = drop[Symbol.asyncIterator]();
+  await it.next();
+  await it.next();
+  drop.cancel();
+  let n = 2;
+  while (!(await it.next()).done) n++;
+  assert.equal(drop.finishReason, 'abort');
+  assert.ok(n < 200, `${n} events`);
+  assert.deepEqual(await collect(keep), alone);
+  assert.equal(s.runningCount, 0);
+  assert.ok(s.prefixCache.size > 0, "the cancelled sequence's caches were still good and were kept");
+});
+
+test('close aborts queued and running generations and refuses new ones', async () => {
+  const s = scheduler({ maxBatch: 1 });
+  const running = s.submit({ ...greedy(prompt('Hi'), 300), stopTokenIds: [] });
+  const queued = s.submit(greedy(prompt('Hello')));
+  const it = running[Symbol.asyncIterator]();
+  await it.next();
+  s.close();
+  assert.throws(() => s.submit(greedy(prompt('Hey'))), OverloadedError);
+  assert.deepEqual(await collect(queued), []);
+  assert.equal(queued.finishReason, 'abort');
+  while (!(await it.next()).done);
+  assert.equal(running.finishReason, 'abort');
+  assert.equal(s.runningCount + s.queueDepth, 0);
+});
+
+test('a request that cannot sample is refused at submit, before it takes a slot', () => {
+  const s = scheduler();
+  assert.throws(() => s.submit({ ...greedy(prompt('Hi')), sampling: { temperature: -1 } }), RangeError);
+  assert.equal(s.queueDepth, 0);
+});
+
+test('the server and the library decode through the same loop: the same tokens, greedy and seeded', async () => {
+  const gen = new Generator(model().model, { tokenizer: model().tokenizer, maxContext: 512 });
+  const ids = prompt(PROMPTS[2]!);
+  for (const sampling of [{ temperature: 0 }, { temperature: 1, topP: 0.9, seed: 7 }]) {
+    const lib = gen.generate([ids], { maxTokens: 10, sampling, stopTokenIds: [] })[0]!.ids;
+    const served = await collect(scheduler().submit({ prompt: ids, maxTokens: 10, sampling, stopTokenIds: [] }));
+    assert.deepEqual(served, lib, JSON.stringify(sampling));
+  }
+});
+
+test('requests arriving together take the free slots; only those beyond them count against the queue', async () => {
+  const s = scheduler({ maxBatch: 3, maxQueue: 1 });
+  const gens = [0, 1, 2, 3].map(() => s.submit(greedy(prompt('Hi'), 2)));
+  assert.throws(() => s.submit(greedy(prompt('Hi'), 2)), QueueFullError);
+  await Promise.all(gens.map(collect));
 });

@@ -5,6 +5,7 @@
  */
 import { after } from 'node:test';
 import { loadServedModel, startServer, type RunningServer, type ServeOptions } from '../../src/serve/index.ts';
+import { PATIENCE_MS } from '../helpers/patience.ts';
 import { buildTinyChatModel, type TinyChatModel, type TinyChatModelOptions } from '../helpers/tiny-chat-model.ts';
 
 const built = new Map<string, TinyChatModel>();
@@ -37,22 +38,33 @@ export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
   minStepMs?: number;
 }
 
+/** Each server's minimum step time, changeable while it runs (`pace`). */
+const minStep = new WeakMap<RunningServer, { ms: number }>();
+
 /** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
 export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
   const { template, name, minStepMs, ...serve } = options;
   const model = loadServedModel(tinyModelDir(template), { name: name ?? 'tiny' });
-  if (minStepMs) {
-    const lm = model.model;
-    const forward = lm.forward.bind(lm);
-    lm.forward = (ids, opts) => {
-      const until = performance.now() + minStepMs;
-      while (performance.now() < until);
-      return forward(ids, opts);
-    };
-  }
+  const step = { ms: minStepMs ?? 0 };
+  const lm = model.model;
+  const forward = lm.forward.bind(lm);
+  lm.forward = (ids, opts) => {
+    const until = performance.now() + step.ms;
+    while (performance.now() < until);
+    return forward(ids, opts);
+  };
   const server = await startServer(model, { host: '127.0.0.1', port: 0, keepAliveMs: 0, ...serve });
+  minStep.set(server, step);
   servers.push(server);
   return server;
+}
+
+/**
+ * Sets the minimum time of each model step of a running server (see `minStepMs`): a test that must
+ * act while a generation is still running slows it down for its own duration only.
+ */
+export function pace(server: RunningServer, ms: number): void {
+  minStep.get(server)!.ms = ms;
 }
 
 /** POSTs JSON (or a raw body) and returns the status and parsed JSON response. */
@@ -61,7 +73,7 @@ export async function postJson(url: string, body: unknown, init: RequestInit = {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(PATIENCE_MS), // a hang guard only
     ...init,
   });
   const text = await res.text();

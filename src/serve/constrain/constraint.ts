@@ -1,22 +1,14 @@
 /**
  * A token constraint for one sequence: grammar segments (segments.ts) run in order, each given the
  * token budget left after reserving what the later segments need at least. The scheduler asks it,
- * step by step, for a forced token or which tokens are allowed, and ends the sequence when it is done.
+ * step by step (through the decoding loop's constraint hook), for a forced token or which tokens are
+ * allowed, and ends the sequence when it is done.
  */
+import type { TokenConstraint } from '../../generate/index.ts';
 import type { Segment } from './segments.ts';
 
-export interface TokenConstraint {
-  /** All segments finished: the output is complete. */
-  readonly done: boolean;
-  /** Whether the current step may need a mask (false: sample freely). */
-  readonly filters: boolean;
-  /** The only token allowed now, if any; `budget` counts the tokens left, this one included. */
-  forced(budget: number): number | null;
-  allows(id: number, budget: number): boolean;
-  accept(id: number): void;
-  /** Fewest tokens that can still complete it: a smaller budget cannot end in a complete structure. */
-  minTokens(): number;
-}
+/** The hook a constraint plugs into the decoding loop (defined by src/generate). */
+export type { TokenConstraint };
 
 export class ConstraintChain implements TokenConstraint {
   private at = 0;

@@ -2,13 +2,9 @@
  * The handle of one request in the scheduler: an async iterator of its token events, its timings
  * and token counts (for `usage` and the metrics), and `cancel()`.
  */
-import type { FinishReason } from '../../generate/index.ts';
+import type { FinishReason, TokenLogprob } from '../../generate/index.ts';
 
-/** Log-probability of a chosen token, with the most likely alternatives at that step. */
-export interface TokenLogprob {
-  logprob: number;
-  top: { id: number; logprob: number }[];
-}
+export type { TokenLogprob };
 
 export interface EngineEvent {
   token: number;
