@@ -78,7 +78,7 @@ export function writeRandomCheckpoint(configPath: string, dir: string, scheme: B
       else tensors.set(name, bf16(shape, (a) => a.fill(e.init === 'ones' ? 0x3f80 : 0)));
       continue;
     }
-    if (scheme === 'bf16' || !quantizable(name, shape)) {
+    if (scheme === 'bf16' || !quantizable(name, shape, scheme)) {
       tensors.set(name, bf16(shape, (a) => fillFromPool(a, pool)));
       continue;
     }

@@ -72,7 +72,7 @@ export class CheckpointWeights implements Weights {
     const scheme = this.opts.quantize;
     if (!this.checkpoint.has(name)) {
       // A tied head, quantised: a converted copy of the embedding (which itself stays as stored).
-      if (scheme && name === 'lm_head.weight' && this.config.tieWordEmbeddings && this.checkpoint.has('model.embed_tokens.weight')) {
+      if (scheme && name === 'lm_head.weight' && quantizable(name, [1, 1], scheme) && this.config.tieWordEmbeddings && this.checkpoint.has('model.embed_tokens.weight')) {
         const head = quantizeTensor(this.read('model.embed_tokens.weight'), scheme);
         this.cache.set(name, head);
         return head;
@@ -82,7 +82,7 @@ export class CheckpointWeights implements Weights {
     let t = this.read(name);
     if (this.opts.dtype === 'f32' && t.dtype !== 'f32' && t.dtype !== 'i32') {
       t = t.scale ? dequantize(t) : cast(t, 'f32');
-    } else if (scheme && quantizable(name, t.shape) && !alreadyIn(t, scheme)) {
+    } else if (scheme && quantizable(name, t.shape, scheme) && !alreadyIn(t, scheme)) {
       t = quantizeTensor(t, scheme);
       // The stored bytes are no longer needed: hand their pages back to the page cache.
       this.checkpoint.release(name);

@@ -32,7 +32,7 @@ export function weightBytes(ckpt: Checkpoint, config: ModelConfig, scheme?: Quan
     if (scheme && name.endsWith('_scale_inv')) continue; // replaced by the scheme's own scales
     const info = ckpt.info(name);
     const n = info.shape.reduce((a, b) => a * b, 1);
-    if (scheme && !name.endsWith('_scale_inv') && quantizable(name, info.shape)) {
+    if (scheme && !name.endsWith('_scale_inv') && quantizable(name, info.shape, scheme)) {
       total += quantizedBytes(scheme, info.shape[0]!, info.shape[1]!);
     } else if (asF32 && (info.dtype === 'BF16' || info.dtype === 'F16' || info.dtype.startsWith('F8'))) {
       total += n * 4;
@@ -41,7 +41,7 @@ export function weightBytes(ckpt: Checkpoint, config: ModelConfig, scheme?: Quan
     }
   }
   // A tied head is quantised into a copy of its own; the embedding stays as stored.
-  if (scheme && config.tieWordEmbeddings && ckpt.has('model.embed_tokens.weight') && !ckpt.has('lm_head.weight')) {
+  if (scheme && quantizable('lm_head.weight', [1, 1], scheme) && config.tieWordEmbeddings && ckpt.has('model.embed_tokens.weight') && !ckpt.has('lm_head.weight')) {
     const [V, H] = ckpt.info('model.embed_tokens.weight').shape as [number, number];
     total += quantizedBytes(scheme, V, H);
   }

@@ -53,7 +53,7 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
       const info = ckpt.info(name);
       result.tensors++;
       result.bytesIn += info.byteLength;
-      if (!quantizable(name, info.shape)) {
+      if (!quantizable(name, info.shape, scheme)) {
         out.set(name, { dtype: info.dtype, shape: info.shape, produce: () => (progress(name), ckpt.read(name).data) });
         result.bytesOut += info.byteLength;
         continue;

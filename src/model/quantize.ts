@@ -1,8 +1,10 @@
 /**
  * Which weights a `--quantize` scheme converts, and what they then cost. The block projections
- * (attention, MLP, experts) and the output head are quantised; the embedding table, norms, biases and
- * the MoE router (`mlp.gate.weight`, whose scores pick experts) stay as stored — the split llama.cpp
- * and DeepSeek-V3's FP8 release make too. A tied head gets its own quantised copy of the embedding.
+ * (attention, MLP, experts) are quantised; the embedding table, norms, biases and the MoE router
+ * (`mlp.gate.weight`, whose scores pick experts) stay as stored — the split llama.cpp and DeepSeek-V3's
+ * FP8 release make too. The output head is quantised by q8 / q4 (as llama.cpp does; a tied head gets
+ * its own quantised copy of the embedding) but stays as stored in fp8, as in the V3 release — which is
+ * also what transformers expects of an fp8 checkpoint.
  */
 import type { QuantScheme } from '../kernels/types.ts';
 import { QUANT_BLOCK } from '../kernels/types.ts';
@@ -21,8 +23,9 @@ export function isQuantScheme(s: string): s is QuantScheme {
 }
 
 /** True for the tensors a scheme converts (by name and shape, before reading any data). */
-export function quantizable(name: string, shape: readonly number[]): boolean {
+export function quantizable(name: string, shape: readonly number[], scheme: QuantScheme): boolean {
   if (shape.length !== 2 || !name.endsWith('.weight')) return false;
+  if (name === 'lm_head.weight' && scheme === 'fp8') return false;
   if (name === 'model.embed_tokens.weight' || name.endsWith('.embed_tokens.weight')) return false;
   if (/\.mlp\.gate\.weight$/.test(name)) return false; // the MoE router (not Llama's gate_proj)
   if (/norm\.weight$/.test(name)) return false;
