@@ -4,7 +4,7 @@
  *
  *   "data": {"train": "chats.jsonl" | [...], "validation": [...]}   JSONL (sft/render.ts for formats)
  *   "template": "chat" | "plain"      chat: the model's chat template (default); plain: raw text
- *   "seqLen": 1024                    tokens per row (longer examples are cut)
+ *   "seqLen": 1024                    tokens per row (longer examples are cut; default min(1024, context))
  *   "packing": true                   several examples per row, never attending to each other
  *   "batchSize": 8, "gradAccum": 1    rows per micro-batch, micro-batches per step
  *   "eval": {"interval": 0, "batches": 4}
@@ -19,7 +19,8 @@ export interface SftConfig extends CommonConfig {
   kind: 'sft';
   data: { train: string[]; validation: string[] };
   template: SftTemplate;
-  seqLen: number;
+  /** Tokens per row; null: min(1024, the model's max_position_embeddings). */
+  seqLen: number | null;
   packing: boolean;
   batchSize: number;
   gradAccum: number;
@@ -43,7 +44,7 @@ export function parseSftConfig(json: JsonObject, source: string, baseDir: string
     kind: 'sft',
     data,
     template: r.oneOf('template', ['chat', 'plain'] as const, 'chat'),
-    seqLen: r.int('seqLen', 1024, 2),
+    seqLen: r.has('seqLen') ? r.int('seqLen', 1024, 2) : (r.raw('seqLen'), null),
     packing: r.bool('packing', true),
     batchSize: r.int('batchSize', 8, 1),
     gradAccum: r.int('gradAccum', 1, 1),

@@ -26,7 +26,7 @@ import { openRun } from '../run/setup.ts';
 import { PolicyUpdater } from '../run/updates.ts';
 import { sftConfigJson, type SftConfig } from './config.ts';
 import { SftStream, type SftBatch, type StreamPosition } from './pack.ts';
-import { renderSft, type SftSequence } from './render.ts';
+import { renderSft } from './render.ts';
 
 export interface SftOptions {
   config: SftConfig;
@@ -59,24 +59,25 @@ function eosId(tok: Parameters<typeof renderSft>[1]): number {
   }
 }
 
-function sequencesOf(files: string[], render: (ex: Parameters<typeof renderSft>[0]) => SftSequence[]): SftSequence[] {
-  return readJsonl(files).flatMap(render);
-}
-
 export async function sft(opts: SftOptions): Promise<SftResult> {
   const cfg = opts.config;
   const log = opts.log ?? (() => {});
+  // Read the data before touching the output folder, so a typo leaves no debris.
+  const trainExamples = readJsonl(cfg.data.train);
+  const evalExamples = cfg.eval.interval > 0 && cfg.data.validation.length > 0 ? readJsonl(cfg.data.validation) : [];
   const { policy, resumed } = openRun(cfg, 'sft', opts);
   const tok = policy.tokenizer.tokenizer;
-  if (cfg.seqLen > policy.config.maxPositionEmbeddings) throw new PosttrainError(`seqLen ${cfg.seqLen} exceeds the model's max_position_embeddings (${policy.config.maxPositionEmbeddings})`);
+  const maxPos = policy.config.maxPositionEmbeddings;
+  const seqLen = cfg.seqLen ?? Math.min(1024, maxPos);
+  if (seqLen > maxPos) throw new PosttrainError(`seqLen ${seqLen} exceeds the model's max_position_embeddings (${maxPos})`);
   const render = (ex: Parameters<typeof renderSft>[0]) => renderSft(ex, tok, cfg.template);
-  const train = sequencesOf(cfg.data.train, render);
-  const cut = train.filter((s) => s.ids.length > cfg.seqLen).length;
-  if (cut > 0) log(`warning: ${cut} of ${train.length} sequences are longer than seqLen ${cfg.seqLen} and are cut to it`);
+  const train = trainExamples.flatMap(render);
+  const cut = train.filter((s) => s.ids.length > seqLen).length;
+  if (cut > 0) log(`warning: ${cut} of ${train.length} sequences are longer than seqLen ${seqLen} and are cut to it`);
   const padId = eosId(tok);
   const position = resumed ? (resumed.state.loader as unknown as StreamPosition) : undefined;
-  const stream = new SftStream(train, { seqLen: cfg.seqLen, packing: cfg.packing, seed: cfg.seed, padId }, position);
-  const evalSeqs = cfg.eval.interval > 0 && cfg.data.validation.length > 0 ? sequencesOf(cfg.data.validation, render) : [];
+  const stream = new SftStream(train, { seqLen, packing: cfg.packing, seed: cfg.seed, padId }, position);
+  const evalSeqs = evalExamples.flatMap(render);
 
   const updater = new PolicyUpdater(policy.params, cfg.optimizer, cfg.schedule, cfg.steps);
   if (resumed) restoreUpdater(updater, resumed);
@@ -89,12 +90,12 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   const n = policy.params.reduce((a, p) => a + p.tensor.size, 0);
   log(
     `${resumed ? `resuming ${resumed.checkpoint} at step ${step}` : `sft from ${cfg.model}`}: ${policy.config.modelType}, ${(n / 1e6).toFixed(2)}M parameters, ` +
-      `${train.length} sequences, ${cfg.batchSize}×${cfg.gradAccum} rows of ${cfg.packing ? `${cfg.seqLen} packed` : `up to ${cfg.seqLen}`} tokens per step → ${cfg.out}`,
+      `${train.length} sequences, ${cfg.batchSize}×${cfg.gradAccum} rows of ${cfg.packing ? `${seqLen} packed` : `up to ${seqLen}`} tokens per step → ${cfg.out}`,
   );
 
   const evaluate = (): EvalMetrics | null => {
     if (evalSeqs.length === 0) return null;
-    const s = new SftStream(evalSeqs, { seqLen: cfg.seqLen, packing: cfg.packing, seed: cfg.seed, padId });
+    const s = new SftStream(evalSeqs, { seqLen, packing: cfg.packing, seed: cfg.seed, padId });
     let sum = 0;
     let count = 0;
     T.noGrad(() => {
