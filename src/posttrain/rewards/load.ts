@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { isObject, ObjectReader } from '../../train/config/reader.ts';
 import { PosttrainError } from '../errors.ts';
 import { accuracyReward, formatReward } from './builtin.ts';
@@ -62,12 +63,17 @@ export function readRewardSpecs(r: ObjectReader, baseDir: string): RewardSpec[] 
 /** Imports a user reward module and returns its function, with one clear error for each way it can be wrong. */
 async function importReward(spec: Extract<RewardSpec, { type: 'module' }>): Promise<UserRewardFn> {
   if (!existsSync(spec.module)) throw new PosttrainError(`reward module ${spec.module}: no such file`);
-  let mod: Record<string, unknown>;
+  let ns: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
+    // Through tsx, so a .ts module loads whatever its package's module type (as the CLI loads itself).
+    ns = (await tsImport(pathToFileURL(spec.module).href, import.meta.url)) as Record<string, unknown>;
   } catch (e) {
     throw new PosttrainError(`reward module ${spec.module} failed to load: ${(e as Error).message}`, { cause: e });
   }
+  // A module compiled as CommonJS arrives as { default: module.exports }.
+  const inner = typeof ns.default === 'object' && ns.default !== null ? (ns.default as Record<string, unknown>) : {};
+  const mod: Record<string, unknown> = { ...inner, ...ns };
+  if (typeof mod[spec.export] !== 'function' && typeof inner[spec.export] === 'function') mod[spec.export] = inner[spec.export];
   const fn = mod[spec.export];
   if (typeof fn !== 'function') {
     const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');

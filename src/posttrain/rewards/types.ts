@@ -26,3 +26,13 @@ export interface Reward {
   source?: string;
   score(ctx: RewardContext): number | null | Promise<number | null>;
 }
+
+/**
+ * The context for scoring a completion of `prompt`: when the prompt ends by opening the reasoning
+ * (`<think>` and whatever whitespace followed it, as R1's template does), that opening is put back
+ * in front of the completion for `fullCompletion`.
+ */
+export function rewardContext(prompt: string, completion: string, example: Record<string, unknown>): RewardContext {
+  const open = /<think>\s*$/.exec(prompt);
+  return { prompt, completion, fullCompletion: open ? open[0] + completion : completion, example };
+}
