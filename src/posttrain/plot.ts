@@ -5,7 +5,7 @@
  */
 import { downsample } from '../train/plot/metrics-plot.ts';
 import { PALETTE, renderSvg, type Panel, type Series } from '../train/plot/svg.ts';
-import type { GrpoMetrics } from './grpo/trainer.ts';
+import type { GrpoMetrics } from './grpo/metrics.ts';
 
 /** The GRPO records of a metrics log (a resumed run may have re-logged steps: the last one wins). */
 export function grpoRecords(records: readonly { type: string; step: number }[]): GrpoMetrics[] {

@@ -15,7 +15,7 @@ import { parseGrpoConfig } from '../../src/posttrain/grpo/config.ts';
 import { grpo, type GrpoMetrics } from '../../src/posttrain/grpo/trainer.ts';
 import { weightsChanged } from '../../src/posttrain/run/weights-changed.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
-import { tempDir, tinyModel, writeJsonl } from './helpers.ts';
+import { FAMILIES, tempDir, tinyModel, writeJsonl } from './helpers.ts';
 
 const dsts = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
 const run = (args: string[], cwd: string) => spawnSync(process.execPath, [dsts, ...args], { encoding: 'utf8', cwd, timeout: PATIENCE_MS });
@@ -82,6 +82,7 @@ test('dsts grpo: every metric logged, checkpoints, and an exact resume', (t) => 
   assert.equal(again.status, 0, again.stderr);
   const split = grpoSteps(join(dir, 'split'));
   assert.equal(split.length, 3);
+  assert.equal(readFileSync(join(dir, 'split', 'samples.jsonl'), 'utf8').trim().split('\n').length, 3);
   split.forEach((m, i) => {
     assert.equal(m.reward, full[i]!.reward, `step ${i + 1} reward`);
     assert.ok(Math.abs(m.loss - full[i]!.loss) < 1e-6, `step ${i + 1} loss ${m.loss} vs ${full[i]!.loss}`);
@@ -142,3 +143,17 @@ test('decoding (MLA\'s absorbed cache path) follows the weights after an in-plac
   weightsChanged(model);
   assert.equal(decodeLogits(), fullArgmax());
 });
+
+for (const family of FAMILIES) {
+  test(`grpo runs on ${family}`, async (t) => {
+    const dir = tempDir(t, `dsts-grpo-${family}-`);
+    const path = setup(dir, tinyModel(t, family, 'r1'));
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    const config = parseGrpoConfig({ ...json, steps: 1, grpo: { num_generations: 2, max_completion_length: 6, beta: 0.1 } }, path, dir);
+    const seen: GrpoMetrics[] = [];
+    const r = await grpo({ config, onStep: (m) => seen.push(m) });
+    assert.equal(r.step, 1);
+    assert.ok(Number.isFinite(seen[0]!.loss) && Number.isFinite(seen[0]!.gradNorm));
+    assert.equal(loadModel(r.checkpoint!).config.modelType, family.replace('_tiny', ''));
+  });
+}

@@ -17,7 +17,7 @@
  * and training tokens/s. One sampled completion per step goes to samples.jsonl, to watch the
  * reasoning change.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../../tensor/index.ts';
 import { Tensor } from '../../tensor/index.ts';
@@ -40,6 +40,9 @@ import { PolicyUpdater } from '../run/updates.ts';
 import { weightsChanged } from '../run/weights-changed.ts';
 import { grpoConfigJson, type GrpoConfig } from './config.ts';
 import { groupAdvantages, grpoLoss } from './objective.ts';
+import { meanStd, type GrpoMetrics } from './metrics.ts';
+
+export type { GrpoMetrics } from './metrics.ts';
 
 export interface GrpoRunOptions {
   config: GrpoConfig;
@@ -56,41 +59,22 @@ export interface GrpoResult extends LoopResult {
   runDir: string;
 }
 
-/** What one GRPO step logs. */
-export interface GrpoMetrics {
-  type: 'grpo';
-  step: number;
-  loss: number;
-  lr: number;
-  gradNorm: number;
-  reward: number;
-  rewardStd: number;
-  /** Mean and std of each reward function (NaN scores — "no opinion" — left out). */
-  rewards: Record<string, { mean: number; std: number }>;
-  /** Mean of the 'accuracy' reward, when the run has one. */
-  accuracy?: number;
-  completionLength: { mean: number; min: number; max: number };
-  /** Share of completions cut by max_completion_length. */
-  truncated: number;
-  /** Share of groups whose rewards were all equal (no learning signal). */
-  zeroStdGroups: number;
-  kl: number;
-  clip: { low: number; high: number; region: number };
-  entropy: number;
-  rolloutTokensPerSec: number;
-  trainTokensPerSec: number;
-  /** Completion tokens trained so far. */
-  tokens: number;
-  elapsed: number;
-  epoch: number;
-}
-
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const v = xs.filter((x) => Number.isFinite(x));
-  if (v.length === 0) return { mean: NaN, std: NaN };
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
-  return { mean, std };
+/**
+ * samples.jsonl, opened for appending: a new run starts it empty; a resumed one keeps the samples of
+ * the steps its checkpoint covers (those logged after it are about to be redone).
+ */
+function openSamples(path: string, keepUpTo: number): number {
+  const kept = keepUpTo > 0 && existsSync(path)
+    ? readFileSync(path, 'utf8').split('\n').filter((l) => {
+        try {
+          return l !== '' && (JSON.parse(l) as { step: number }).step <= keepUpTo;
+        } catch {
+          return false;
+        }
+      })
+    : [];
+  writeFileSync(path, kept.map((l) => l + '\n').join(''));
+  return openSync(path, 'a');
 }
 
 /** Log-probs of `batch` rows [from, to) without a graph, as a tensor [rows, C]. */
@@ -136,7 +120,7 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     });
 
   const metrics = new MetricsLog(join(cfg.out, METRICS_FILE), resumed ? step : undefined);
-  const samples = openSync(join(cfg.out, 'samples.jsonl'), 'a');
+  const samples = openSamples(join(cfg.out, 'samples.jsonl'), resumed ? step : 0);
   const runJson = grpoConfigJson(cfg);
   writeRunJson(cfg.out, runJson);
   log(
