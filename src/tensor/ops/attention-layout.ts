@@ -13,6 +13,8 @@
  * under a layout is an error (it would silently ignore it otherwise). RoPE needs no change: the
  * scores depend only on position differences inside a block.
  */
+import type { Tensor } from '../tensor.ts';
+import { concat, slice } from './view.ts';
 
 export interface AttentionBlock {
   /** Queries [qStart, qEnd) of the row... */
@@ -78,4 +80,28 @@ export function paddedBlocks(real: number, length: number): AttentionBlock[] {
   const blocks: AttentionBlock[] = [{ qStart: 0, qEnd: real, kStart: 0, kEnd: real, causal: true }];
   if (real < length) blocks.push({ qStart: real, qEnd: length, kStart: 0, kEnd: real, causal: false });
   return blocks;
+}
+
+type Attend<O> = (q: Tensor, k: Tensor, v: Tensor, opts: O) => Tensor;
+
+/**
+ * Attention under `layout`: each row's blocks attend separately through `attend` (the plain kernel
+ * op) and are joined back; a layout of whole causal rows is one ordinary call.
+ */
+export function attendByBlocks<O extends { causal?: boolean }>(q: Tensor, k: Tensor, v: Tensor, opts: O, layout: AttentionLayout, attend: Attend<O>): Tensor {
+  const [B, , Tq] = q.shape as [number, number, number];
+  const Tk = k.shape[2]!;
+  if (Tq !== layout.length || Tk !== layout.length || B !== layout.rows.length) {
+    throw new Error(`attention layout for ${layout.rows.length} rows of ${layout.length} tokens used on q [${q.shape}], k [${k.shape}]`);
+  }
+  const whole = (blocks: AttentionBlock[]) => blocks.length === 1 && blocks[0]!.causal && blocks[0]!.kStart === 0;
+  if (layout.rows.every(whole)) return attend(q, k, v, opts);
+  const rows = layout.rows.map((blocks, b) => {
+    const [qb, kb, vb] = [q, k, v].map((t) => slice(t, 0, b, b + 1)) as [Tensor, Tensor, Tensor];
+    const parts = blocks.map((blk) =>
+      attend(slice(qb, 2, blk.qStart, blk.qEnd), slice(kb, 2, blk.kStart, blk.kEnd), slice(vb, 2, blk.kStart, blk.kEnd), { ...opts, causal: blk.causal }),
+    );
+    return parts.length === 1 ? parts[0]! : concat(parts, 2);
+  });
+  return rows.length === 1 ? rows[0]! : concat(rows, 0);
 }

@@ -10,8 +10,7 @@ import { formatShape } from '../shape.ts';
 import { getKernels } from '../../kernels/index.ts';
 import { allocFloat, floatData } from './strided.ts';
 import { cast } from './cast.ts';
-import { concat, slice } from './view.ts';
-import { activeAttentionLayout, type AttentionLayout } from './attention-layout.ts';
+import { activeAttentionLayout, attendByBlocks, withAttentionLayout } from './attention-layout.ts';
 
 export interface AttentionOptions {
   /** Defaults to 1/√Dk. */
@@ -20,34 +19,11 @@ export interface AttentionOptions {
   causal?: boolean;
 }
 
-/**
- * q [B, H, Tq, Dk], k [B, Hkv, Tk, Dk], v [B, Hkv, Tk, Dv] → [B, H, Tq, Dv]; under an attention
- * layout (attention-layout.ts: packing, padding masks) each row attends block by block.
- */
+/** q [B, H, Tq, Dk], k [B, Hkv, Tk, Dk], v [B, Hkv, Tk, Dv] → [B, H, Tq, Dv]. */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  // Under an attention layout (packing, padding masks: attention-layout.ts) each row attends block by block.
   const layout = activeAttentionLayout();
-  return layout ? laidOut(q, k, v, opts, layout) : plainAttention(q, k, v, opts);
-}
-
-function laidOut(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions, layout: AttentionLayout): Tensor {
-  const [B, , Tq] = q.shape as [number, number, number];
-  const Tk = k.shape[2]!;
-  if (Tq !== layout.length || Tk !== layout.length || B !== layout.rows.length) {
-    throw new Error(`attention layout for ${layout.rows.length} rows of ${layout.length} tokens used on q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
-  }
-  const whole = (blocks: AttentionLayout['rows'][number]) => blocks.length === 1 && blocks[0]!.causal && blocks[0]!.kStart === 0;
-  if (layout.rows.every(whole)) return plainAttention(q, k, v, opts);
-  const rows = layout.rows.map((blocks, b) => {
-    const [qb, kb, vb] = [q, k, v].map((t) => slice(t, 0, b, b + 1)) as [Tensor, Tensor, Tensor];
-    const parts = blocks.map((blk) =>
-      plainAttention(slice(qb, 2, blk.qStart, blk.qEnd), slice(kb, 2, blk.kStart, blk.kEnd), slice(vb, 2, blk.kStart, blk.kEnd), { ...opts, causal: blk.causal }),
-    );
-    return parts.length === 1 ? parts[0]! : concat(parts, 2);
-  });
-  return rows.length === 1 ? rows[0]! : concat(rows, 0);
-}
-
-function plainAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
+  if (layout) return withAttentionLayout(null, () => attendByBlocks(q, k, v, opts, layout, attention));
   const [B, H, Tq, Dk] = q.shape as [number, number, number, number];
   const [Bk, Hkv, Tk, Dk2] = k.shape as [number, number, number, number];
   const Dv = v.shape[3]!;
