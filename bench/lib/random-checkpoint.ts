@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/io/config.ts';
 import { writeCheckpoint, type DeferredTensor } from '../../src/io/safetensors/index.ts';
 import { declareModel } from '../../src/model/registry.ts';
 import { quantizable } from '../../src/model/quantize.ts';
+import { withQuantizationConfig } from '../../src/model/quantize-checkpoint.ts';
 import { Rng } from '../../src/tensor/index.ts';
 import { encodeBf16, f32FromE4m3 } from '../../src/tensor/codecs.ts';
 
@@ -96,10 +97,11 @@ export function writeRandomCheckpoint(configPath: string, dir: string, scheme: B
       tensors.set(`${name}_scale_inv`, { dtype: 'F32', shape: s, produce: () => new Float32Array(s[0]! * s[1]!).fill(scale) });
     }
   }
-  if (scheme === 'fp8') json.quantization_config = { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] };
-  if (scheme === 'q8' || scheme === 'q4') json.quantization_config = { quant_method: 'dsts', scheme, weight_block_size: [1, 32] };
   writeCheckpoint(dir, tensors);
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(json, null, 2)}\n`);
+  // The config as written (a JSON round trip would turn 0.0 into 0, which the llama.cpp converter's
+  // transformers config classes reject), with the scheme's quantization_config.
+  const text = readFileSync(configPath, 'utf8');
+  writeFileSync(join(dir, 'config.json'), scheme === 'bf16' ? text : withQuantizationConfig(text, scheme));
   if (tokenizerDir) for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(tokenizerDir, f), join(dir, f));
   writeFileSync(marker, '');
   return dir;

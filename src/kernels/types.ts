@@ -85,6 +85,19 @@ export interface AttentionArgs {
   q: FloatArray; // [B, H, Tq, Dk]
   k: FloatArray; // [B, Hkv, Tk, Dk]
   v: FloatArray; // [B, Hkv, Tk, Dv]
+  /**
+   * Elements from one KV head's keys / values to the next (default Tk·Dk / Tk·Dv, contiguous). A
+   * decoding cache keeps room to grow after each head, so its keys are read in place with a larger stride.
+   * The backward pass takes contiguous k, v only.
+   */
+  kHeadStride?: number;
+  vHeadStride?: number;
+  /**
+   * Elements from one key / value row to the next (default Dk / Dv). MLA's values are the first
+   * kv_lora_rank entries of each cached [latent | rope key] row, read in place with the row's stride.
+   */
+  kRowStride?: number;
+  vRowStride?: number;
   out: FloatArray; // [B, H, Tq, Dv]
   lse: FloatArray; // [B, H, Tq]
 }

@@ -6,7 +6,10 @@
 import { Tensor } from '../tensor/index.ts';
 
 export class KVCache {
-  /** Stored [capacity, Hkv, D]: appending a token writes one contiguous row. */
+  /**
+   * Stored heads first, [Hkv, capacity, D]: a step appends one row per head, and attention reads each
+   * head's first `length` rows in place (a strided view, no copy), the room to grow left between heads.
+   */
   private k: Float32Array;
   private v: Float32Array;
   length = 0;
@@ -24,26 +27,26 @@ export class KVCache {
   private ensure(n: number): void {
     if (n <= this.capacity) return;
     const cap = Math.max(n, this.capacity * 2);
-    const k = new Float32Array(cap * this.kvHeads * this.keyDim);
-    const v = new Float32Array(cap * this.kvHeads * this.valueDim);
-    k.set(this.k);
-    v.set(this.v);
-    this.k = k;
-    this.v = v;
+    this.k = regrow(this.k, this.kvHeads, this.capacity, cap, this.keyDim, this.length);
+    this.v = regrow(this.v, this.kvHeads, this.capacity, cap, this.valueDim, this.length);
     this.capacity = cap;
   }
 
-  /** Appends keys [T, Hkv, Dk] and values [T, Hkv, Dv] (row-major f32). */
+  /** Appends keys [T, Hkv, Dk] and values [T, Hkv, Dv] (row-major f32, as the projections give them). */
   append(keys: Float32Array, values: Float32Array, T: number): void {
     this.ensure(this.length + T);
-    this.k.set(keys, this.length * this.kvHeads * this.keyDim);
-    this.v.set(values, this.length * this.kvHeads * this.valueDim);
+    scatterHeads(keys, this.k, T, this.kvHeads, this.keyDim, this.capacity, this.length);
+    scatterHeads(values, this.v, T, this.kvHeads, this.valueDim, this.capacity, this.length);
     this.length += T;
   }
 
-  /** All cached keys and values as [1, Hkv, L, D] tensors for the attention op. */
+  /** All cached keys and values as [1, Hkv, L, D] views for the attention op (no copy). */
   view(): { k: Tensor; v: Tensor } {
-    return { k: headsFirst(this.k, this.length, this.kvHeads, this.keyDim), v: headsFirst(this.v, this.length, this.kvHeads, this.valueDim) };
+    const { kvHeads: H, length: L, capacity: C } = this;
+    return {
+      k: new Tensor(this.k, [1, H, L, this.keyDim], 'f32', [H * C * this.keyDim, C * this.keyDim, this.keyDim, 1], 0),
+      v: new Tensor(this.v, [1, H, L, this.valueDim], 'f32', [H * C * this.valueDim, C * this.valueDim, this.valueDim, 1], 0),
+    };
   }
 
   /** Forgets tokens past `n` (prefix reuse, speculative rollback). */
@@ -55,17 +58,27 @@ export class KVCache {
   clone(n = this.length, capacity = n): KVCache {
     const len = Math.min(n, this.length);
     const c = new KVCache(this.kvHeads, this.keyDim, this.valueDim, Math.max(capacity, len));
-    c.append(this.k.subarray(0, len * this.kvHeads * this.keyDim), this.v.subarray(0, len * this.kvHeads * this.valueDim), len);
+    for (let h = 0; h < this.kvHeads; h++) {
+      c.k.set(this.k.subarray(h * this.capacity * this.keyDim, (h * this.capacity + len) * this.keyDim), h * c.capacity * this.keyDim);
+      c.v.set(this.v.subarray(h * this.capacity * this.valueDim, (h * this.capacity + len) * this.valueDim), h * c.capacity * this.valueDim);
+    }
+    c.length = len;
     return c;
   }
 }
 
-function headsFirst(src: Float32Array, L: number, H: number, D: number): Tensor {
-  const out = new Float32Array(H * L * D);
-  for (let t = 0; t < L; t++) {
-    for (let h = 0; h < H; h++) out.set(src.subarray((t * H + h) * D, (t * H + h + 1) * D), (h * L + t) * D);
+/** Writes rows [T, H, D] into heads-first storage [H, cap, D] at position `at`. */
+function scatterHeads(src: Float32Array, dst: Float32Array, T: number, H: number, D: number, cap: number, at: number): void {
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) dst.set(src.subarray((t * H + h) * D, (t * H + h + 1) * D), (h * cap + at + t) * D);
   }
-  return new Tensor(out, [1, H, L, D], 'f32');
+}
+
+/** Heads-first storage moved to a larger capacity (the first `len` rows of each head kept). */
+function regrow(src: Float32Array, H: number, cap: number, newCap: number, D: number, len: number): Float32Array {
+  const out = new Float32Array(H * newCap * D);
+  for (let h = 0; h < H; h++) out.set(src.subarray(h * cap * D, (h * cap + len) * D), h * newCap * D);
+  return out;
 }
 
 export class LatentCache {

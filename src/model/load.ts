@@ -61,6 +61,11 @@ export class CheckpointWeights implements Weights {
     return this.checkpoint.names().filter((n) => !n.endsWith('_scale_inv'));
   }
 
+  /** The tensors read so far, as held (quantised ones in their quantised form). */
+  loaded(): ReadonlyMap<string, Tensor> {
+    return this.cache;
+  }
+
   maybe(name: string): Tensor | undefined {
     const hit = this.cache.get(name);
     if (hit) return hit;

@@ -18,6 +18,11 @@ export class ModelTooLargeError extends UserFacingError {
 }
 
 const GB = 1e9;
+
+/** Room to run besides the weights: activations, caches, the runtime — 10% of the weights plus 128 MiB. */
+export function runMargin(weights: number): number {
+  return weights * 0.1 + 128 * 2 ** 20;
+}
 const fmt = (b: number) => `${(b / GB).toFixed(1)} GB`;
 
 /** Bytes the model's weights take once loaded: stored size, or the scheme's for the tensors it converts. */
@@ -43,8 +48,13 @@ export function weightBytes(ckpt: Checkpoint, config: ModelConfig, scheme?: Quan
   return total;
 }
 
-/** Memory this process may still take: the OS's available memory, within a cgroup limit if one is set. */
+/**
+ * Memory this process may still take: the OS's available memory, within a cgroup limit if one is set,
+ * or DSTS_MEMORY_LIMIT_MB when given (to keep room for other work, or to try a limit).
+ */
 export function availableMemory(): number {
+  const cap = Number(process.env.DSTS_MEMORY_LIMIT_MB);
+  if (Number.isFinite(cap) && cap > 0) return cap * 2 ** 20;
   const free = freemem();
   const limit = process.constrainedMemory?.() ?? 0;
   return limit > 0 && limit < Number.MAX_SAFE_INTEGER ? Math.min(free, limit - process.memoryUsage().rss) : free;
@@ -54,14 +64,15 @@ export function availableMemory(): number {
  * Throws ModelTooLargeError when the weights (plus a working margin) exceed the available memory.
  * DSTS_SKIP_MEMORY_CHECK=1 skips the check (the OS may then swap or kill the process).
  */
-export function checkFits(dir: string, ckpt: Checkpoint, config: ModelConfig, scheme: QuantScheme | undefined, asF32: boolean): void {
+export function checkFits(dir: string, ckpt: Checkpoint, config: ModelConfig, scheme: QuantScheme | undefined, asF32: boolean, have = availableMemory()): void {
   if (process.env.DSTS_SKIP_MEMORY_CHECK === '1') return;
   const need = weightBytes(ckpt, config, scheme, asF32);
-  // Activations, caches and the runtime: 10% of the weights plus 0.5 GB.
-  const margin = need * 0.1 + 0.5 * GB;
-  const have = availableMemory();
+  const margin = runMargin(need);
   if (need + margin <= have) return;
-  const fits = QUANT_SCHEMES.filter((s) => s !== scheme).map((s) => ({ s, b: weightBytes(ckpt, config, s) })).filter((x) => x.b * 1.1 + 0.5 * GB <= have);
+  const fits = QUANT_SCHEMES.filter((s) => s !== scheme)
+    .map((s) => ({ s, b: weightBytes(ckpt, config, s) }))
+    .filter((x) => x.b + runMargin(x.b) <= have)
+    .sort((a, b) => b.b - a.b); // the largest (most faithful) scheme that fits first
   const as = scheme ? `quantised with ${scheme}` : asF32 ? 'in f32' : 'as stored';
   const hint = fits.length > 0
     ? ` --quantize ${fits[0]!.s} would need ${fmt(fits[0]!.b)}${fits.length > 1 ? `, ${fits.slice(1).map((x) => `${x.s} ${fmt(x.b)}`).join(', ')}` : ''}.`

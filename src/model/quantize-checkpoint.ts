@@ -8,14 +8,14 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckpoint, writeCheckpoint, INDEX_FILE, SINGLE_FILE, type StoredTensor } from '../io/safetensors/index.ts';
+import { byteLengthOf, openCheckpoint, writeCheckpoint, INDEX_FILE, SINGLE_FILE, type StoredTensor, type WritableTensor } from '../io/safetensors/index.ts';
 import { loadConfig } from '../io/config.ts';
 import { writeFileAtomic } from '../io/safetensors/atomic.ts';
 import { UserFacingError } from '../io/errors.ts';
 import type { QuantScheme } from '../kernels/types.ts';
 import { quantizable, schemeFor } from './quantize.ts';
 import { quantizeTensor, tensorFromStored } from './load.ts';
-import { dequantize, Tensor } from '../tensor/index.ts';
+import { dequantize, type Tensor } from '../tensor/index.ts';
 
 export interface QuantizeProgress {
   done: number;
@@ -40,40 +40,44 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
     throw new UserFacingError(`${outDir}: exists and is not an empty folder (nothing is overwritten)`);
   }
   const ckpt = openCheckpoint(inDir);
-  const out = new Map<string, StoredTensor>();
   const result: QuantizeResult = { tensors: 0, quantized: 0, bytesIn: 0, bytesOut: 0 };
   try {
+    // Every output tensor is made when the writer reaches it, so neither model is ever held whole.
+    // Codes and scales of one weight are written at different times (the file groups tensors by
+    // dtype), so each quantises the source again rather than keeping the other half in memory.
+    const out = new Map<string, WritableTensor>();
     const names = ckpt.names();
-    names.forEach((name, i) => {
-      onProgress?.({ done: i, total: names.length, name });
+    let done = 0;
+    const progress = (name: string) => onProgress?.({ done: ++done, total: out.size, name });
+    for (const name of names) {
       const info = ckpt.info(name);
       result.tensors++;
       result.bytesIn += info.byteLength;
       if (!quantizable(name, info.shape)) {
-        const s = ckpt.read(name);
-        // Copied: the output must not keep views of the input's mapped pages.
-        const copy = { ...s, data: s.data.slice() } as StoredTensor;
-        out.set(name, copy);
+        out.set(name, { dtype: info.dtype, shape: info.shape, produce: () => (progress(name), ckpt.read(name).data) });
         result.bytesOut += info.byteLength;
-        return;
+        continue;
       }
-      let t = tensorFromStored(ckpt.read(name), name, ckpt.fileOf(name));
-      if (t.dtype !== 'f32' && t.dtype !== 'bf16' && t.dtype !== 'f16') t = dequantize(t);
-      const q = quantizeTensor(t, scheme);
-      ckpt.release(name);
-      for (const [n, s] of storedForm(name, q)) {
-        out.set(n, s);
-        result.bytesOut += s.data.byteLength;
-      }
+      const quantized = (): Tensor => {
+        let t = tensorFromStored(ckpt.read(name), name, ckpt.fileOf(name));
+        if (t.dtype !== 'f32' && t.dtype !== 'bf16' && t.dtype !== 'f16') t = dequantize(t);
+        const q = quantizeTensor(t, scheme);
+        ckpt.release(name); // the source pages go back to the page cache, out of this process
+        return q;
+      };
+      const [N, K] = info.shape as [number, number];
+      const [codes, scales] = storedForm(name, N, K, scheme);
+      out.set(name, { ...codes, produce: () => (progress(name), quantized().data as StoredTensor['data']) });
+      out.set(`${name}_scale_inv`, { ...scales, produce: () => (progress(`${name}_scale_inv`), quantized().scale!.scaleInv) });
+      result.bytesOut += byteLengthOf(codes) + byteLengthOf(scales);
       result.quantized++;
-    });
-    onProgress?.({ done: names.length, total: names.length, name: '' });
+    }
+    mkdirSync(outDir, { recursive: true });
+    writeCheckpoint(outDir, out);
   } finally {
     ckpt.close();
   }
-  mkdirSync(outDir, { recursive: true });
-  writeCheckpoint(outDir, out);
-  writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(configWith(inDir, scheme), null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'config.json'), withQuantizationConfig(readFileSync(join(inDir, 'config.json'), 'utf8'), scheme));
   for (const f of readdirSync(inDir)) {
     if (f === 'config.json' || f === INDEX_FILE || f === SINGLE_FILE || CHECKPOINT_FILE.test(f)) continue;
     const src = join(inDir, f);
@@ -82,26 +86,30 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
   return result;
 }
 
-/** A quantised Tensor as the tensors written for it: the codes, and `<name>_scale_inv`. */
-function storedForm(name: string, t: Tensor): [string, StoredTensor][] {
-  const [N, K] = t.shape as [number, number];
-  const s = t.scale!;
-  const scaleShape = [Math.ceil(N / s.blockRows), Math.ceil(K / s.blockCols)];
-  const scales: StoredTensor = { dtype: 'F32', shape: scaleShape, data: s.scaleInv } as StoredTensor;
-  let codes: StoredTensor;
-  if (t.dtype === 'e4m3') codes = { dtype: 'F8_E4M3', shape: [N, K], data: t.data } as StoredTensor;
-  else if (t.dtype === 'i8') codes = { dtype: 'I8', shape: [N, K], data: t.data } as StoredTensor;
-  else codes = { dtype: 'U8', shape: [N, K / 2], data: t.data } as StoredTensor;
-  return [[name, codes], [`${name}_scale_inv`, scales]];
+/** The dtypes and shapes written for a quantised weight: its codes, and `<name>_scale_inv`. */
+function storedForm(name: string, N: number, K: number, scheme: QuantScheme): [{ dtype: StoredTensor['dtype']; shape: number[] }, { dtype: 'F32'; shape: number[] }] {
+  const s = schemeFor(scheme, K);
+  if (s === 'fp8') return [{ dtype: 'F8_E4M3', shape: [N, K] }, { dtype: 'F32', shape: [Math.ceil(N / 128), Math.ceil(K / 128)] }];
+  const scales = { dtype: 'F32' as const, shape: [N, Math.ceil(K / 32)] };
+  return s === 'q8' ? [{ dtype: 'I8', shape: [N, K] }, scales] : [{ dtype: 'U8', shape: [N, K / 2] }, scales];
 }
 
-/** The input's config.json with the scheme's quantization_config. */
-function configWith(inDir: string, scheme: QuantScheme): Record<string, unknown> {
-  const json = JSON.parse(readFileSync(join(inDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  json.quantization_config =
-    scheme === 'fp8'
-      ? { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] }
-      : { quant_method: 'dsts', scheme, weight_block_size: [1, 32] };
-  return json;
+/** The `quantization_config` a scheme's checkpoint declares. */
+export function quantizationConfig(scheme: QuantScheme): Record<string, unknown> {
+  return scheme === 'fp8'
+    ? { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] }
+    : { quant_method: 'dsts', scheme, weight_block_size: [1, 32] };
+}
+
+/**
+ * A config.json text with `quantization_config` added and everything else left as written: a JSON
+ * round trip would turn 0.0 into 0, which transformers' strict config classes reject.
+ */
+export function withQuantizationConfig(text: string, scheme: QuantScheme): string {
+  const json = JSON.parse(text) as Record<string, unknown>;
+  if ('quantization_config' in json) throw new UserFacingError('config.json already has a quantization_config');
+  const entry = `"quantization_config": ${JSON.stringify(quantizationConfig(scheme))}`;
+  const body = text.replace(/\}\s*$/, '');
+  return `${body.trimEnd()}${Object.keys(json).length > 0 ? ',' : ''}\n  ${entry}\n}\n`;
 }
 

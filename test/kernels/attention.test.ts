@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { referenceKernels as ref } from '../../src/kernels/reference/index.ts';
 import type { AttentionArgs, AttentionBackwardArgs, FloatArray } from '../../src/kernels/types.ts';
-import { assertClose, maxAbs, rng, randArray, wasmSets } from './helpers.ts';
+import { assertClose, maxAbs, rng, randArray, wasmSets, nativeSets } from './helpers.ts';
+import { contiguousKv } from '../../src/kernels/checks.ts';
 import { naiveAttention, naiveAttentionBackward } from './attention-naive.ts';
 
-const sets = wasmSets();
+const sets = [...wasmSets(), ...nativeSets()];
 
 type Shape = Pick<AttentionArgs, 'B' | 'H' | 'Hkv' | 'Tq' | 'Tk' | 'Dk' | 'Dv' | 'causal'>;
 
@@ -112,6 +113,34 @@ describe('attention: fast ≡ reference (f32)', () => {
         ref.attentionBackward(a);
         k.attentionBackward(b);
         for (const g of ['dq', 'dk', 'dv'] as const) assertClose(b[g], a[g], `${label(s)} ${g}`, 1e-4, 1e-5 * maxAbs(a[g]));
+      }
+    });
+  }
+  /**
+   * k and v spread out: rows `rowGap` elements apart beyond their width, heads `gap` further apart (a
+   * cache with room to grow; MLA values inside latent rows), NaN in between so a wrong read shows.
+   */
+  function spaced(a: AttentionArgs, gap: number, rowGap = 0): AttentionArgs {
+    const { B, Hkv, Tk, Dk, Dv } = a;
+    const spread = (x: FloatArray, D: number) => {
+      const row = D + rowGap;
+      const head = Tk * row + gap;
+      const out = new Float32Array(B * Hkv * head).fill(NaN);
+      for (let h = 0; h < B * Hkv; h++) for (let t = 0; t < Tk; t++) out.set(x.subarray((h * Tk + t) * D, (h * Tk + t + 1) * D), h * head + t * row);
+      return out;
+    };
+    return { ...a, k: spread(a.k, Dk), v: spread(a.v, Dv), kHeadStride: Tk * (Dk + rowGap) + gap, vHeadStride: Tk * (Dv + rowGap) + gap, kRowStride: Dk + rowGap, vRowStride: Dv + rowGap };
+  }
+  for (const { name, k } of [{ name: 'reference', k: ref }, ...sets]) {
+    it(`${name}: keys and values read in place from heads spaced apart (decoding caches)`, () => {
+      for (const [i, s] of shapes.entries()) {
+        const a = make(s, 40 + i, Float32Array);
+        ref.attention(a);
+        const b = { ...spaced(a, 7 + i, i % 3), out: a.out.slice().fill(0), lse: a.lse.slice().fill(0) };
+        k.attention(b);
+        assertClose(b.out, a.out, `${label(s)} out`, 1e-4, 1e-5 * maxAbs(a.out));
+        assertClose(b.lse, a.lse, `${label(s)} lse`, 1e-5, 1e-5);
+        assert.deepEqual(contiguousKv(b).k, a.k, 'contiguousKv packs the heads back');
       }
     });
   }

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { referenceKernels as ref } from '../../src/kernels/reference/index.ts';
-import { assertClose, rng, randArray, wasmSets } from './helpers.ts';
+import { assertClose, rng, randArray, wasmSets, nativeSets } from './helpers.ts';
 
-const sets = wasmSets();
+const sets = [...wasmSets(), ...nativeSets()];
 const dims = [1, 3, 17, 33, 130, 4099];
 
 describe('elementwise references follow their formulas', () => {

@@ -26,7 +26,7 @@ export type WritableTensor = StoredTensor | DeferredTensor;
 export type TensorMap = Readonly<Record<string, WritableTensor>> | ReadonlyMap<string, WritableTensor>;
 
 /** Bytes a tensor takes in the file. */
-export function byteLengthOf(t: WritableTensor): number {
+export function byteLengthOf(t: { dtype: StoredTensor['dtype']; shape: readonly number[] }): number {
   return numel(t.shape) * dtypeSize(t.dtype);
 }
 

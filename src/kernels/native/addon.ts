@@ -18,6 +18,7 @@ export interface MappedFile {
 
 export interface NativeAddon {
   qmatmul(kind: number, M: number, N: number, K: number, X: Float32Array, xOff: number, W: ArrayBufferView, S: Float32Array | null, blockRows: number, blockCols: number, Y: Float32Array, yOff: number): void;
+  attention(B: number, H: number, Hkv: number, Tq: number, Tk: number, Dk: number, Dv: number, scale: number, causal: boolean, q: Float32Array, k: Float32Array, kStride: number, kRow: number, v: Float32Array, vStride: number, vRow: number, out: Float32Array, lse: Float32Array): void;
   gemm(M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number, beta: number, A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number, C: Float32Array, cOff: number, ldc: number): void;
   quantize(dstKind: number, srcKind: number, src: ArrayBufferView, N: number, K: number, blockRows: number, blockCols: number, codes: ArrayBufferView, scales: Float32Array): void;
   mapFile(path: string): MappedFile;
@@ -25,6 +26,11 @@ export interface NativeAddon {
   mapView(handle: unknown, offset: number, length: number): ArrayBuffer;
   populate(handle: unknown, offset: number, length: number): void;
   dropPages(handle: unknown, offset: number, length: number): void;
+  rmsNorm(x: Float32Array, w: Float32Array, out: Float32Array, rows: number, dim: number, eps: number, rstd: Float32Array | null): void;
+  siluMul(gate: Float32Array, up: Float32Array, out: Float32Array, n: number): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** Σ x, read by all threads: a memory-bandwidth probe. */
+  streamSum(x: Float32Array): number;
   setThreads(n: number): void;
   info(): { isa: string; threads: number };
   /** 'avx2' or 'generic' (the portable loops the SIMD ones are held to); false if unavailable. */

@@ -4,10 +4,10 @@
  * heap or a memory-mapped checkpoint — with no copy into a separate kernel memory, so a model is
  * limited by RAM only. The other hot loops come from `base` (the WASM set, or the reference).
  */
-import { QUANT_BLOCK, type FloatWeight, type GemmArgs, type Kernels, type QuantMatmulArgs, type QuantScheme, type QuantWeight } from '../types.ts';
+import { QUANT_BLOCK, type AttentionArgs, type FloatArray, type FloatWeight, type GemmArgs, type Kernels, type QuantMatmulArgs, type QuantScheme, type QuantWeight } from '../types.ts';
 import { checkQuantWeight } from '../reference/quant-matmul.ts';
 import { referenceKernels as ref } from '../reference/index.ts';
-import { checkGemm } from '../checks.ts';
+import { checkAttention, checkGemm } from '../checks.ts';
 import { NATIVE_KIND, type NativeAddon } from './addon.ts';
 
 /** Blocks of a quantised weight as the addon takes them: [scales, blockRows, blockCols]. */
@@ -82,5 +82,29 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
     return { kind: 'i4', data, scaleInv };
   }
 
-  return { ...base, name: `native-${opts.isa ?? defaults.isa}+${base.name}`, gemm, quantMatmul, quantize };
+  function attention(a: AttentionArgs): void {
+    const f32 = [a.q, a.k, a.v, a.out, a.lse].every((x) => x instanceof Float32Array);
+    if (!f32) return base.attention(a);
+    checkAttention(a);
+    const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
+    const kr = a.kRowStride ?? Dk;
+    const vr = a.vRowStride ?? Dv;
+    within(() => addon.attention(B, H, Hkv, Tq, Tk, Dk, Dv, a.scale, a.causal, a.q as Float32Array, a.k as Float32Array, a.kHeadStride ?? Tk * kr, kr, a.v as Float32Array, a.vHeadStride ?? Tk * vr, vr, a.out as Float32Array, a.lse as Float32Array));
+  }
+
+  const f32 = (...xs: (FloatArray | undefined)[]) => xs.every((x) => x === undefined || x instanceof Float32Array);
+  const rmsNorm: Kernels['rmsNorm'] = (x, w, out, rows, dim, eps, rstd) => {
+    if (!f32(x, w, out, rstd)) return base.rmsNorm(x, w, out, rows, dim, eps, rstd);
+    within(() => addon.rmsNorm(x as Float32Array, w as Float32Array, out as Float32Array, rows, dim, eps, (rstd as Float32Array | undefined) ?? null));
+  };
+  const siluMul: Kernels['siluMul'] = (gate, up, out, n) => {
+    if (!f32(gate, up, out)) return base.siluMul(gate, up, out, n);
+    within(() => addon.siluMul(gate as Float32Array, up as Float32Array, out as Float32Array, n));
+  };
+  const softmax: Kernels['softmax'] = (x, out, rows, cols) => {
+    if (!f32(x, out)) return base.softmax(x, out, rows, cols);
+    within(() => addon.softmax(x as Float32Array, out as Float32Array, rows, cols));
+  };
+
+  return { ...base, name: `native-${opts.isa ?? defaults.isa}+${base.name}`, gemm, quantMatmul, quantize, attention, rmsNorm, siluMul, softmax };
 }

@@ -12,13 +12,18 @@ export const KEY_TILE = 32;
 export function attention(a: AttentionArgs): void {
   checkAttention(a);
   const { B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, v, out, lse } = a;
+  const kr = a.kRowStride ?? Dk;
+  const vr = a.vRowStride ?? Dv;
+  const ks = a.kHeadStride ?? Tk * kr;
+  const vs = a.vHeadStride ?? Tk * vr;
   const group = H / Hkv;
   const s = new Float64Array(KEY_TILE);
   const acc = new Float64Array(Dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
-      const kBase = (b * Hkv + kvh) * Tk;
+      const kBase = (b * Hkv + kvh) * ks;
+      const vBase = (b * Hkv + kvh) * vs;
       for (let i = 0; i < Tq; i++) {
         const row = (b * H + h) * Tq + i;
         const last = lastVisibleKey(i, Tq, Tk, causal);
@@ -30,7 +35,7 @@ export function attention(a: AttentionArgs): void {
           let tileMax = -Infinity;
           for (let j = j0; j < j1; j++) {
             let dot = 0;
-            for (let d = 0; d < Dk; d++) dot += q[row * Dk + d]! * k[(kBase + j) * Dk + d]!;
+            for (let d = 0; d < Dk; d++) dot += q[row * Dk + d]! * k[kBase + j * kr + d]!;
             s[j - j0] = dot * scale;
             tileMax = Math.max(tileMax, s[j - j0]!);
           }
@@ -42,7 +47,7 @@ export function attention(a: AttentionArgs): void {
           for (let j = j0; j < j1; j++) {
             const p = Math.exp(s[j - j0]! - mNew);
             l += p;
-            for (let d = 0; d < Dv; d++) acc[d]! += p * v[(kBase + j) * Dv + d]!;
+            for (let d = 0; d < Dv; d++) acc[d]! += p * v[vBase + j * vr + d]!;
           }
           m = mNew;
         }

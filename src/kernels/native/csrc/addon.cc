@@ -175,6 +175,32 @@ napi_value Quantize(napi_env env, napi_callback_info info) {
   });
 }
 
+// attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, kStride, kRow, v, vStride, vRow, out, lse)
+napi_value Attention(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 18);
+    const int64_t B = a.i64(0), H = a.i64(1), Hkv = a.i64(2), Tq = a.i64(3), Tk = a.i64(4), Dk = a.i64(5), Dv = a.i64(6);
+    const float scale = float(a.num(7));
+    const bool causal = a.flag(8);
+    const int64_t ks = a.i64(11), kr = a.i64(12), vs = a.i64(14), vr = a.i64(15);
+    size_t nq, nk, nv, no, nl;
+    const float* q = a.f32(9, &nq);
+    const float* k = a.f32(10, &nk);
+    const float* v = a.f32(13, &nv);
+    float* out = a.f32(16, &no);
+    float* lse = a.f32(17, &nl);
+    need(B >= 0 && H > 0 && Hkv > 0 && H % Hkv == 0 && Tq >= 0 && Tk >= 0 && Dk > 0 && Dv > 0, "bad sizes");
+    need(kr >= Dk && vr >= Dv, "row strides smaller than a row");
+    const int64_t kHead = Tk == 0 ? 0 : (Tk - 1) * kr + Dk, vHead = Tk == 0 ? 0 : (Tk - 1) * vr + Dv;
+    need(ks >= kHead && vs >= vHead, "head strides smaller than a head");
+    const int64_t heads = B * Hkv;
+    need(int64_t(nq) >= B * H * Tq * Dk && int64_t(no) >= B * H * Tq * Dv && int64_t(nl) >= B * H * Tq, "q/out/lse too small");
+    need(heads == 0 || (int64_t(nk) >= (heads - 1) * ks + kHead && int64_t(nv) >= (heads - 1) * vs + vHead), "k/v too small");
+    attention(B, H, Hkv, Tq, Tk, Dk, Dv, scale, causal, q, k, ks, kr, v, vs, vr, out, lse);
+    return undef(env);
+  });
+}
+
 void finalizeMapping(napi_env, void* data, void*) { release(static_cast<Mapping*>(data)); }
 
 Mapping* mappingOf(const Args& a, size_t i) {
@@ -235,6 +261,60 @@ napi_value DropPages(napi_env env, napi_callback_info info) {
   });
 }
 
+// rmsNorm(x, w, out, rows, dim, eps, rstd|null)
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 7);
+    size_t nx, nw, no, nr = 0;
+    const float* x = a.f32(0, &nx);
+    const float* w = a.f32(1, &nw);
+    float* out = a.f32(2, &no);
+    const int64_t rows = a.i64(3), dim = a.i64(4);
+    float* rstd = a.isNull(6) ? nullptr : a.f32(6, &nr);
+    need(rows >= 0 && dim >= 0 && int64_t(nx) >= rows * dim && int64_t(no) >= rows * dim && int64_t(nw) >= dim && (!rstd || int64_t(nr) >= rows), "rmsNorm: buffers too small");
+    rmsNorm(x, w, out, rows, dim, float(a.num(5)), rstd);
+    return undef(env);
+  });
+}
+
+napi_value SiluMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 4);
+    size_t ng, nu, no;
+    const float* g = a.f32(0, &ng);
+    const float* u = a.f32(1, &nu);
+    float* out = a.f32(2, &no);
+    const int64_t n = a.i64(3);
+    need(n >= 0 && int64_t(ng) >= n && int64_t(nu) >= n && int64_t(no) >= n, "siluMul: buffers too small");
+    siluMul(g, u, out, n);
+    return undef(env);
+  });
+}
+
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 4);
+    size_t nx, no;
+    const float* x = a.f32(0, &nx);
+    float* out = a.f32(1, &no);
+    const int64_t rows = a.i64(2), cols = a.i64(3);
+    need(rows >= 0 && cols >= 0 && int64_t(nx) >= rows * cols && int64_t(no) >= rows * cols, "softmax: buffers too small");
+    softmax(x, out, rows, cols);
+    return undef(env);
+  });
+}
+
+napi_value StreamSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 1);
+    size_t n;
+    const float* x = a.f32(0, &n);
+    napi_value r;
+    check(env, napi_create_double(env, streamSum(x, int64_t(n)), &r));
+    return r;
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info, 1);
@@ -267,12 +347,17 @@ napi_value UseIsa(napi_env env, napi_callback_info info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"qmatmul", nullptr, Qmatmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"quantize", nullptr, Quantize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"mapFile", nullptr, MapFile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"mapView", nullptr, MapView, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"populate", nullptr, Populate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dropPages", nullptr, DropPages, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"streamSum", nullptr, StreamSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"useIsa", nullptr, UseIsa, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -183,10 +183,29 @@ void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, 
     for (int64_t j = 0; j < nr; j++) C[i * ldc + j] += t[i][j];
 }
 
+float dot(const float* x, const float* y, int64_t n) {
+  __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a);
+    b = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), b);
+  }
+  float s = hsum(_mm256_add_ps(a, b));
+  for (; i < n; i++) s += x[i] * y[i];
+  return s;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; i++) y[i] += a * x[i];
+}
+
 }  // namespace
 
 const Isa* avx2Isa() {
-  static const Isa isa{"avx2", matvecRows, micro};
+  static const Isa isa{"avx2", matvecRows, micro, dot, axpy};
   return &isa;
 }
 

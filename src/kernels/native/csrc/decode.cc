@@ -1,5 +1,6 @@
 // Scalar decoding of stored weights: the portable path, and the packing step of the GEMM.
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include "weight.h"
 
@@ -67,13 +68,49 @@ void decodeRow(const Weight& w, int64_t n, int64_t k0, int64_t len, float* out) 
       for (int64_t i = 0; i < len; i++) out[i] = bf16(p[i]);
       return;
     }
-    case I8: {
-      const int8_t* p = static_cast<const int8_t*>(w.data) + base;
-      for (int64_t i = 0; i < len; i++) out[i] = float(p[i]) * w.scale(n, (k0 + i) / w.blockCols);
+    case F16: {
+      const uint16_t* p = static_cast<const uint16_t*>(w.data) + base;
+      for (int64_t i = 0; i < len; i++) out[i] = f16(p[i]);
       return;
     }
-    default:
-      for (int64_t i = 0; i < len; i++) out[i] = decodeOne(w, n, k0 + i);
+    case I8:
+    case E4M3:
+    case E5M2: {
+      // Block by block: one scale lookup per block, codes through a 256-entry table.
+      static float e4m3Table[256], e5m2Table[256];
+      static const bool ready = [] {
+        for (int c = 0; c < 256; c++) e4m3Table[c] = e4m3(uint8_t(c)), e5m2Table[c] = e5m2(uint8_t(c));
+        return true;
+      }();
+      (void)ready;
+      const uint8_t* p = static_cast<const uint8_t*>(w.data) + base;
+      const int64_t nb = w.blocksPerRow(), srow = (n / w.blockRows) * nb;
+      for (int64_t i = 0; i < len;) {
+        const int64_t k = k0 + i, b = k / w.blockCols, end = std::min(len, (b + 1) * w.blockCols - k0);
+        const float s = w.scales[srow + b];
+        if (w.kind == I8) for (; i < end; i++) out[i] = float(int8_t(p[i])) * s;
+        else if (w.kind == E4M3) for (; i < end; i++) out[i] = e4m3Table[p[i]] * s;
+        else for (; i < end; i++) out[i] = e5m2Table[p[i]] * s;
+      }
+      return;
+    }
+    case I4: {
+      // Whole 32-wide blocks where the range allows, element by element at its ragged ends.
+      const uint8_t* row = static_cast<const uint8_t*>(w.data) + n * (w.K / 2);
+      int64_t i = 0;
+      for (; i < len && (k0 + i) % I4_BLOCK != 0; i++) out[i] = decodeOne(w, n, k0 + i);
+      for (; i + I4_BLOCK <= len; i += I4_BLOCK) {
+        const int64_t b = (k0 + i) / I4_BLOCK;
+        const uint8_t* q = row + b * 16;
+        const float s = w.scales[n * (w.K / I4_BLOCK) + b];
+        for (int j = 0; j < 16; j++) {
+          out[i + j] = float((q[j] & 15) - 8) * s;
+          out[i + 16 + j] = float((q[j] >> 4) - 8) * s;
+        }
+      }
+      for (; i < len; i++) out[i] = decodeOne(w, n, k0 + i);
+      return;
+    }
   }
 }
 

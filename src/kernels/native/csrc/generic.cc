@@ -27,8 +27,18 @@ static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_
     for (int64_t j = 0; j < nr; j++) C[i * ldc + j] += acc[i][j];
 }
 
+static float dot(const float* x, const float* y, int64_t n) {
+  float s = 0;
+  for (int64_t i = 0; i < n; i++) s += x[i] * y[i];
+  return s;
+}
+
+static void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 const Isa& genericIsa() {
-  static const Isa isa{"generic", matvecRows, micro};
+  static const Isa isa{"generic", matvecRows, micro, dot, axpy};
   return isa;
 }
 

@@ -10,6 +10,9 @@ struct Isa {
   void (*matvecRows)(const Weight& w, const float* X, int64_t ldx, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1);
   // C[6×16] (leading dimension ldc, rows/cols limited to mr×nr) += Ap[kc×6] · Bp[kc×16] (packed panels).
   void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int64_t mr, int64_t nr);
+  // Σ x[i]·y[i], and y += a·x: attention's per-key steps.
+  float (*dot)(const float* x, const float* y, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
 };
 
 constexpr int64_t MR = 6;

@@ -1,6 +1,5 @@
 #include "mapping.h"
 #include <fcntl.h>
-#include <omp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 #include "ops.h"
+#include "pool.h"
 
 namespace dsts {
 
@@ -50,16 +50,11 @@ void populate(Mapping* m, size_t off, size_t len) {
   const size_t a = off / PAGE * PAGE, b = std::min(m->size, off + len);
   madvise(p + a, b - a, MADV_WILLNEED);
   const int64_t pages = int64_t((b - a + PAGE - 1) / PAGE);
-  long sink = 0;
   // Chunks in order, so the kernel's readahead sees sequential reads from each thread.
   const int64_t chunk = 2048;
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1) reduction(+ : sink)
-  for (int64_t c = 0; c < (pages + chunk - 1) / chunk; c++) {
-    long s = 0;
-    for (int64_t i = c * chunk; i < std::min(pages, (c + 1) * chunk); i++) s += *static_cast<volatile char*>(p + a + size_t(i) * PAGE);
-    sink += s;
-  }
-  (void)sink;
+  parallelFor((pages + chunk - 1) / chunk, [&](int64_t c) {
+    for (int64_t i = c * chunk; i < std::min(pages, (c + 1) * chunk); i++) (void)*static_cast<volatile char*>(p + a + size_t(i) * PAGE);
+  });
 }
 
 void dropPages(Mapping* m, size_t off, size_t len) {

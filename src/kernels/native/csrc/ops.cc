@@ -1,18 +1,23 @@
 // Mat-vec and GEMM drivers: threading (OpenMP), tiling and packing around the ISA's inner loops.
-#include <omp.h>
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 #include "isa.h"
 #include "ops.h"
+#include "pool.h"
+#include <thread>
 
 namespace dsts {
 
 static int nThreads = 0;
 
 void setThreads(int n) { nThreads = n > 0 ? n : 1; }
-int threads() { return nThreads > 0 ? nThreads : omp_get_max_threads(); }
+int threads() {
+  if (nThreads <= 0) nThreads = int(std::max(1u, std::thread::hardware_concurrency()));
+  return nThreads;
+}
 const char* isaName() { return pickIsa().name; }
 bool useIsa(const char* name) { return selectIsa(name); }
 
@@ -24,14 +29,14 @@ constexpr int64_t PARALLEL_ELEMS = 1 << 15;
 static void matvec(const Weight& w, const float* X, int64_t ldx, int64_t M, float* Y, int64_t ldy) {
   const Isa& isa = pickIsa();
   const int nt = w.N * w.K < PARALLEL_ELEMS ? 1 : threads();
+  if (nt == 1) return isa.matvecRows(w, X, ldx, M, Y, ldy, 0, w.N);
   // Chunks of rows: several per thread so a thread slowed by another process can be helped.
   const int64_t chunks = std::min<int64_t>(w.N, nt == 1 ? 1 : int64_t(nt) * 4);
   const int64_t per = (w.N + chunks - 1) / chunks;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-  for (int64_t c = 0; c < chunks; c++) {
+  parallelFor(chunks, [&](int64_t c) {
     const int64_t n0 = c * per, n1 = std::min(w.N, n0 + per);
     if (n0 < n1) isa.matvecRows(w, X, ldx, M, Y, ldy, n0, n1);
-  }
+  });
 }
 
 // ---- packed GEMM: C tiles of MT×NT, K in KC slices; A packed in MR-row panels, B in NR-column panels.
@@ -103,9 +108,7 @@ static void packA(const float* A, int64_t lda, bool transA, float alpha, int64_t
 static void packedGemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool transA, float alpha, const BSource& B, float* C, int64_t ldc) {
   const Isa& isa = pickIsa();
   const int64_t tm = (M + MT - 1) / MT, tn = (N + NT - 1) / NT, tiles = tm * tn;
-  const int nt = M * N * K < (1 << 18) ? 1 : threads();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-  for (int64_t t = 0; t < tiles; t++) {
+  auto tile = [&](int64_t t) {
     Buffers& buf = buffers();
     // N-major order: neighbouring tiles share a B slab (the weight), which stays in cache.
     const int64_t i0 = (t % tm) * MT, j0 = (t / tm) * NT;
@@ -118,7 +121,27 @@ static void packedGemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t 
         for (int64_t ip = 0; ip < mc; ip += MR)
           isa.micro(kc, buf.a + ip * kc, buf.b + jp * kc, C + (i0 + ip) * ldc + j0 + jp, ldc, std::min(MR, mc - ip), std::min(NR, nc - jp));
     }
+  };
+  if (M * N * K < (1 << 18)) {
+    for (int64_t t = 0; t < tiles; t++) tile(t);
+  } else {
+    parallelFor(tiles, tile);
   }
+}
+
+double streamSum(const float* x, int64_t n) {
+  const Isa& isa = pickIsa();
+  static const std::vector<float> ones(4096, 1.0f);
+  const int64_t chunk = 1 << 20, chunks = (n + chunk - 1) / chunk;
+  std::vector<double> part(chunks);
+  parallelFor(chunks, [&](int64_t c) {
+    double s = 0;
+    for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); i += 4096) s += isa.dot(x + i, ones.data(), std::min<int64_t>(4096, n - i));
+    part[c] = s;
+  });
+  double total = 0;
+  for (double s : part) total += s;
+  return total;
 }
 
 void qmatmul(const Weight& w, const float* X, int64_t ldx, int64_t M, float* Y, int64_t ldy) {
@@ -137,6 +160,28 @@ void gemmF32(int64_t M, int64_t N, int64_t K, bool transA, bool transB, float al
     else if (beta != 1) for (int64_t n = 0; n < N; n++) r[n] *= beta;
   }
   if (K == 0 || alpha == 0) return;
+  if (M <= MATVEC_M && !transA && alpha == 1) {
+    if (transB) {
+      // op(B) = Bᵀ with B [N, K]: the rows are a weight's; the mat-vec streams them once.
+      if (beta == 0) {
+        const Weight w{F32, B, nullptr, 1, 1, N, K, ldb};
+        return matvec(w, A, lda, M, C, ldc);
+      }
+    } else {
+      // B [K, N] row-major: y += x[k] · B[k, :] row by row, columns split over threads.
+      const Isa& isa = pickIsa();
+      const int64_t chunk = std::max<int64_t>(64, (N + 2 * threads() - 1) / (2 * threads()));
+      auto cols = [&](int64_t c) {
+        const int64_t n0 = c * chunk, n1 = std::min(N, n0 + chunk);
+        for (int64_t m = 0; m < M; m++)
+          for (int64_t k = 0; k < K; k++) isa.axpy(A[m * lda + k], B + k * ldb + n0, C + m * ldc + n0, n1 - n0);
+      };
+      const int64_t chunks = (N + chunk - 1) / chunk;
+      if (M * N * K < PARALLEL_ELEMS) for (int64_t c = 0; c < chunks; c++) cols(c);
+      else parallelFor(chunks, cols);
+      return;
+    }
+  }
   if (transB) {
     const Weight w{F32, B, nullptr, 1, 1, N, K, ldb};
     packedGemm(M, N, K, A, lda, transA, alpha, BSource{&w, nullptr, 0}, C, ldc);

@@ -1,11 +1,11 @@
 // Weight quantisation at load time (and for `dsts quantize`): row blocks are independent, so rows
 // are split over threads. Scales follow the "scale_inv" convention: value = code · scale.
-#include <omp.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 #include "ops.h"
+#include "pool.h"
 
 namespace dsts {
 
@@ -40,8 +40,7 @@ void quantize(int dstKind, int srcKind, const void* src, int64_t N, int64_t K, i
   if (dstKind == E4M3) {
     // Block amax needs br rows at once: one task per row band.
     const int64_t bands = (N + br - 1) / br;
-#pragma omp parallel for num_threads(threads()) schedule(dynamic, 1)
-    for (int64_t band = 0; band < bands; band++) {
+    parallelFor(bands, [&](int64_t band) {
       const int64_t r0 = band * br, r1 = std::min(N, r0 + br);
       std::vector<float> rows((r1 - r0) * K);
       for (int64_t n = r0; n < r1; n++) loadRow(srcKind, src, n, K, rows.data() + (n - r0) * K);
@@ -56,14 +55,13 @@ void quantize(int dstKind, int srcKind, const void* src, int64_t N, int64_t K, i
         for (int64_t n = r0; n < r1; n++)
           for (int64_t k = k0; k < k1; k++) static_cast<uint8_t*>(codes)[n * K + k] = toE4M3(rows[(n - r0) * K + k] * inv);
       }
-    }
+    });
     return;
   }
-#pragma omp parallel num_threads(threads())
-  {
+  const int64_t per = 16;
+  parallelFor((N + per - 1) / per, [&](int64_t task) {
     std::vector<float> row(K);
-#pragma omp for schedule(dynamic, 16)
-    for (int64_t n = 0; n < N; n++) {
+    for (int64_t n = task * per; n < std::min(N, (task + 1) * per); n++) {
       loadRow(srcKind, src, n, K, row.data());
       for (int64_t b = 0; b < nb; b++) {
         const int64_t k0 = b * bc, k1 = std::min(K, k0 + bc);
@@ -89,7 +87,7 @@ void quantize(int dstKind, int srcKind, const void* src, int64_t N, int64_t K, i
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace dsts

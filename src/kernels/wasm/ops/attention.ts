@@ -1,7 +1,7 @@
 /** Flash-style attention forward and backward on the WASM threads. */
 import type { AttentionArgs, AttentionBackwardArgs, Kernels } from '../../types.ts';
 import { referenceKernels as ref } from '../../reference/index.ts';
-import { checkAttention, checkAttentionBackward } from '../../checks.ts';
+import { checkAttention, checkAttentionBackward, contiguousKv } from '../../checks.ts';
 import { withFrame, type Frame } from '../frame.ts';
 import { JOB } from '../layout.ts';
 import { isF32, PAR_FLOPS, type Ctx } from './context.ts';
@@ -20,9 +20,11 @@ export function attentionOps({ rt }: Ctx): Pick<Kernels, 'attention' | 'attentio
     };
   }
 
-  function attention(a: AttentionArgs): void {
-    if (rt.broken || !isF32(a.q, a.k, a.v, a.out, a.lse)) return ref.attention(a);
-    checkAttention(a);
+  function attention(strided: AttentionArgs): void {
+    if (rt.broken || !isF32(strided.q, strided.k, strided.v, strided.out, strided.lse)) return ref.attention(strided);
+    checkAttention(strided);
+    // The WASM kernel reads packed heads (it copies them into its memory anyway).
+    const a = contiguousKv(strided);
     const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
     if (B * H * Tq === 0) return;
     rt.ensureScratch(Dv * 4 + 16 + 68 * 4 + 64);
