@@ -1,7 +1,6 @@
 // Shared pieces of the post-training tests: tiny chat models of every family (fixture weights, a
 // tokenizer trained in the test, DeepSeek's chat template), temp folders and JSONL writers.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { buildTinyChatModel } from '../helpers/tiny-chat-model.ts';
 import { tempDir } from '../train/helpers.ts';
@@ -35,8 +34,4 @@ export function chatRows(n = 6): unknown[] {
     const [q, a] = pairs[i % pairs.length]!;
     return i % 2 === 0 ? { messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] } : { prompt: q, completion: a };
   });
-}
-
-export function join2(dir: string, name: string): string {
-  return join(dir, name);
 }

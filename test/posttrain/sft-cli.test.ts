@@ -50,6 +50,18 @@ test('dsts sft learns, checkpoints a loadable model, and resumes exactly', (t) =
   assert.equal(plot.status, 0, plot.stderr);
 });
 
+test('dsts sft evaluates on a held-out set of conversations', (t) => {
+  const dir = tempDir(t, 'dsts-sft-eval-');
+  writeConfig(dir, tinyModel(t, 'qwen2_tiny'), { data: { train: 'chats.jsonl', validation: 'held.jsonl' }, eval: { interval: 2, batches: 2 }, steps: 4 });
+  writeJsonl(join(dir, 'held.jsonl'), chatRows(3));
+  const r = run(['sft', '--config', 'sft.json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /step 2: eval loss \d+\.\d{4} \(\d+ assistant tokens\)/);
+  const evals = readMetrics(join(dir, 'run', 'metrics.jsonl')).filter((m) => m.type === 'eval');
+  assert.deepEqual(evals.map((e) => e.step), [2, 4]);
+  assert.ok(evals[1]!.loss < evals[0]!.loss, `eval loss ${evals[0]!.loss} → ${evals[1]!.loss}`);
+});
+
 test('dsts sft: a bad config is one line and exit 1', (t) => {
   const dir = tempDir(t, 'dsts-sft-bad-');
   writeConfig(dir, tinyModel(t, 'deepseek_v3_tiny'), { data: { train: 'missing.jsonl' } });
