@@ -157,3 +157,17 @@ for (const family of FAMILIES) {
     assert.equal(loadModel(r.checkpoint!).config.modelType, family.replace('_tiny', ''));
   });
 }
+
+test('mask_truncated_completions leaves cut completions out of the loss', async (t) => {
+  const dir = tempDir(t, 'dsts-grpo-mask-');
+  const path = setup(dir, tinyModel(t, 'deepseek_v3_tiny', 'v3'));
+  const json = JSON.parse(readFileSync(path, 'utf8'));
+  const seen: GrpoMetrics[] = [];
+  const config = parseGrpoConfig({ ...json, steps: 1, grpo: { num_generations: 2, max_completion_length: 2, mask_truncated_completions: true } }, path, dir);
+  await grpo({ config, onStep: (m) => seen.push(m) });
+  const m = seen[0]!;
+  assert.equal(m.truncated, 1, 'two tokens of a random 512-token model never reach its EOS');
+  assert.equal(m.loss, 0);
+  assert.equal(m.gradNorm, 0);
+  assert.equal(m.tokens, 0);
+});

@@ -15,7 +15,8 @@
  *     "epsilon": 0.2, "epsilon_high": epsilon,
  *     "num_iterations": 1,            μ: optimizer updates per batch of rollouts
  *     "loss_type": "dapo",            grpo | bnpo | dr_grpo | dapo
- *     "scale_rewards": "group"        group | batch | none
+ *     "scale_rewards": "group",       group | batch | none
+ *     "mask_truncated_completions": false   leave completions cut at max_completion_length out of the loss
  *   }
  */
 import { resolve } from 'node:path';
@@ -39,6 +40,8 @@ export interface GrpoOptions {
   numIterations: number;
   lossType: LossType;
   scaleRewards: ScaleRewards;
+  /** Leave completions cut by max_completion_length out of the loss (TRL's mask_truncated_completions). */
+  maskTruncatedCompletions: boolean;
 }
 
 export interface GrpoConfig extends CommonConfig {
@@ -69,6 +72,7 @@ export function readGrpoOptions(r: ObjectReader): GrpoOptions {
     numIterations: g.int('num_iterations', 1, 1),
     lossType: g.oneOf('loss_type', LOSS_TYPES, 'dapo'),
     scaleRewards: g.oneOf('scale_rewards', SCALE_REWARDS, 'group'),
+    maskTruncatedCompletions: g.bool('mask_truncated_completions', false),
   };
   g.done();
   return o;
@@ -107,6 +111,7 @@ export function grpoConfigJson(cfg: GrpoConfig): JsonObject {
     num_generations: g.numGenerations, temperature: g.temperature, top_p: g.topP, top_k: g.topK,
     max_prompt_length: g.maxPromptLength, max_completion_length: g.maxCompletionLength, beta: g.beta,
     epsilon: g.epsilon, epsilon_high: g.epsilonHigh, num_iterations: g.numIterations, loss_type: g.lossType, scale_rewards: g.scaleRewards,
+    mask_truncated_completions: g.maskTruncatedCompletions,
   };
   return json;
 }

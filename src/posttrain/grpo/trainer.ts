@@ -158,7 +158,9 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       width: Math.max(1, ...flat.map((c) => c.ids.length)),
       padId: stops[0] ?? 0,
     };
-    const stepTokens = flat.reduce((a, c) => a + c.ids.length, 0);
+    // mask_truncated_completions (TRL): a completion cut by max_completion_length is left out of the loss.
+    const trained = flat.map((c) => !(g.maskTruncatedCompletions && c.finishReason === 'length'));
+    const stepTokens = flat.reduce((a, c, i) => a + (trained[i] ? c.ids.length : 0), 0);
     const slices: [number, number][] = [];
     for (let s = 0; s < rowsPerStep; s += micro) slices.push([s, Math.min(rowsPerStep, s + micro)]);
     // π_old: the sampling policy, kept for every iteration (with one iteration it is π_θ detached).
@@ -177,6 +179,7 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       for (const [k, [a, b]] of slices.entries()) {
         const part = sliceBatch(batch, a, b);
         const { logps, mask, entropy: ent } = completionLogps(model, part, g.temperature);
+        for (let i = a; i < b; i++) if (!trained[i]) mask.fill(0, (i - a) * part.width, (i - a + 1) * part.width);
         const r = grpoLoss({
           logps, oldLogps: old?.[k] ?? null, refLogps: ref?.[k] ?? null, advantages: advantages.subarray(a, b), mask,
           beta: g.beta, epsilonLow: g.epsilon, epsilonHigh: g.epsilonHigh, lossType: g.lossType, maxCompletionLength: g.maxCompletionLength, stepTokens,
