@@ -1,7 +1,7 @@
 /**
  * deepseek-ts as a library: `import { loadModel, Generator, loadTokenizer, train, startServer } from
  * 'deepseek-ts'`. One entry for what a user builds on — load a checkpoint, tokenize, generate, train,
- * serve — with the types they take and return. Deeper modules (kernels, individual ops) stay
+ * post-train (SFT, GRPO), serve — with the types they take and return. Deeper modules (kernels, individual ops) stay
  * reachable through their folders' index files but are not part of this surface.
  */
 
@@ -37,6 +37,9 @@ export {
 
 // Training.
 export { train, Trainer, loadRunConfig, parseRunConfig, resumeRunConfig, TrainError, type RunConfig, type TrainOptions, type TrainResult } from './train/index.ts';
+
+// Post-training (DeepSeek-R1): SFT, GRPO, rewards, rejection sampling.
+export { sft, grpo, rejectionSample, parseSftConfig, parseGrpoConfig, parseSampleConfig, grpoLoss, groupAdvantages, PosttrainError, type SftConfig, type GrpoConfig, type SampleConfig, type Reward, type UserRewardFn } from './posttrain/index.ts';
 
 // Serving.
 export { startServer, loadServedModel, type ServeOptions, type RunningServer } from './serve/index.ts';

@@ -14,7 +14,7 @@ test('package.json "exports" names an existing entry', () => {
 
 test("import 'deepseek-ts' gives the public API: load, tokenize, generate, train, serve", async () => {
   const lib = await import('deepseek-ts');
-  for (const name of ['loadModel', 'loadConfig', 'countParams', 'loadTokenizer', 'Generator', 'loadForGeneration', 'train', 'Trainer', 'loadRunConfig', 'startServer', 'Tensor']) {
+  for (const name of ['loadModel', 'loadConfig', 'countParams', 'loadTokenizer', 'Generator', 'loadForGeneration', 'train', 'Trainer', 'loadRunConfig', 'sft', 'grpo', 'rejectionSample', 'startServer', 'Tensor']) {
     assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
   }
   // A real call through the entry: parameter counts of an inline config.

@@ -190,7 +190,12 @@ export class MultiHeadLatentAttention {
     return projection(T.reshape(T.transpose(out, 1, 2), [B, Tn, H * vd]), this.o, this.oBias);
   }
 
-  /** W_UK and W_UV per head from kv_b_proj, in f32 (decoded once; inference only). */
+  /** Forgets the absorbed W_UK / W_UV: call after kv_b_proj changed in place (an optimizer step, then decoding). */
+  invalidateAbsorbed(): void {
+    this.absorbedWeights = undefined;
+  }
+
+  /** W_UK and W_UV per head from kv_b_proj, in f32 (decoded once until invalidated). */
   private absorption(): { uk: Tensor; uv: Tensor } {
     if (this.absorbedWeights) return this.absorbedWeights;
     const { numAttentionHeads: H, qkNopeHeadDim: nope, vHeadDim: vd, kvLoraRank: r } = this.dims;

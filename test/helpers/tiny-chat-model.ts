@@ -71,7 +71,7 @@ const TRAINING_TEXT = [
 
 export interface TinyChatModelOptions {
   /** Fixture checkpoint to copy (default the DeepSeek-V3 one). */
-  fixture?: 'deepseek_v3_tiny' | 'deepseek_v2_tiny' | 'deepseek_v3_tiny_fp8';
+  fixture?: 'deepseek_v3_tiny' | 'deepseek_v2_tiny' | 'deepseek_v3_tiny_fp8' | 'qwen2_tiny' | 'llama_tiny';
   /** Chat template flavour: 'r1' (default; opens `<think>`) or 'v3' (answers directly). */
   template?: 'r1' | 'v3';
   /** Folder to write into (default a fresh temp folder). */

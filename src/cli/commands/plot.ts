@@ -7,12 +7,14 @@ import { UserError } from '../errors.ts';
 import { readMetrics } from '../../train/metrics.ts';
 import { plotMetrics } from '../../train/plot/metrics-plot.ts';
 import { SVG_MARKER } from '../../train/plot/svg.ts';
+import { grpoRecords, plotGrpo } from '../../posttrain/plot.ts';
 
 const usage = `usage: dsts plot <metrics.jsonl | run folder> [--out <file.svg>] [--title <text>] [--force]
 
 Draws the metrics of a training run as an SVG: training loss (total, cross-entropy, each MTP depth)
 with the evaluation loss, the learning rate, the gradient norm, and each MoE layer's expert load
-(busiest expert / mean).
+(busiest expert / mean). For a dsts grpo run: reward (total, each function), completion length,
+KL, clip fractions, entropy, rollout and training tokens/s, and the loss.
 
 options:
   --out <file.svg>  where to write (default: the metrics file's name with .svg); a file that
@@ -31,12 +33,14 @@ const command: Command = {
     if (statSync(path).isDirectory()) path = join(path, 'metrics.jsonl');
     if (!existsSync(path)) throw new UserError(`plot: no metrics.jsonl in ${positionals[0]}`);
     const records = readMetrics(path);
-    if (!records.some((r) => r.type === 'train')) throw new UserError(`plot: ${path} has no training steps yet`);
+    const grpo = grpoRecords(records);
+    if (grpo.length === 0 && !records.some((r) => r.type === 'train')) throw new UserError(`plot: ${path} has no training steps yet`);
     const out = values.out ?? path.replace(/\.jsonl?$/, '') + '.svg';
     if (existsSync(out) && values.force !== true && !readFileSync(out, 'utf8').includes(SVG_MARKER)) {
       throw new UserError(`plot: ${out} exists and was not written by dsts plot (use --force to replace it)`);
     }
-    writeFileSync(out, plotMetrics(records, values.title ?? path));
+    // A GRPO run (dsts grpo) has its own panels: reward, length, KL, clipping, entropy, throughput.
+    writeFileSync(out, grpo.length > 0 ? plotGrpo(grpo, values.title ?? path) : plotMetrics(records, values.title ?? path));
     console.log(out);
     return 0;
   },

@@ -11,6 +11,7 @@ import { getKernels } from '../../kernels/index.ts';
 import { contiguousKv } from '../../kernels/checks.ts';
 import { allocFloat, floatData } from './strided.ts';
 import { cast } from './cast.ts';
+import { activeAttentionLayout, attendByBlocks, withAttentionLayout } from './attention-layout.ts';
 
 export interface AttentionOptions {
   /** Defaults to 1/√Dk. */
@@ -40,6 +41,9 @@ function kvOperand(t: Tensor): { data: FloatStorage; headStride?: number; rowStr
 
 /** q [B, H, Tq, Dk], k [B, Hkv, Tk, Dk], v [B, Hkv, Tk, Dv] → [B, H, Tq, Dv]. */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  // Under an attention layout (packing, padding masks: attention-layout.ts) each row attends block by block.
+  const layout = activeAttentionLayout();
+  if (layout) return withAttentionLayout(null, () => attendByBlocks(q, k, v, opts, layout, attention));
   const [B, H, Tq, Dk] = q.shape as [number, number, number, number];
   const [Bk, Hkv, Tk, Dk2] = k.shape as [number, number, number, number];
   const Dv = v.shape[3]!;

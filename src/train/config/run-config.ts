@@ -168,7 +168,43 @@ function dataConfig(r: ObjectReader, baseDir: string): DataConfig {
   return out;
 }
 
-function scheduleConfig(r: ObjectReader, recipe: Recipe): ScheduleConfig {
+/** `optimizer` of a run config (AdamW and clipping; post-training runs read the same section). */
+export function optimizerConfig(r: ObjectReader, lr = 3e-4): OptimizerConfig {
+  const o = r.object('optimizer');
+  const optimizer: OptimizerConfig = {
+    lr: o.number('lr', lr, { above: 0 }),
+    beta1: o.number('beta1', 0.9, { min: 0, max: 0.999999 }),
+    beta2: o.number('beta2', 0.95, { min: 0, max: 0.999999 }),
+    eps: o.number('eps', 1e-8, { above: 0 }),
+    weightDecay: o.number('weightDecay', 0.1, { min: 0 }),
+    gradClip: o.number('gradClip', 1.0, { min: 0 }),
+  };
+  o.done();
+  return optimizer;
+}
+
+/** `checkpoint` of a run config. */
+export function checkpointConfig(r: ObjectReader, interval = 500): RunConfig['checkpoint'] {
+  const c = r.object('checkpoint');
+  const checkpoint = {
+    interval: c.int('interval', interval),
+    dtype: c.oneOf('dtype', ['bf16', 'f32'] as const, 'bf16'),
+    keep: c.int('keep', 3, 1),
+  };
+  c.done();
+  return checkpoint;
+}
+
+/** `log` of a run config. */
+export function logConfig(r: ObjectReader, interval = 10): RunConfig['log'] {
+  const l = r.object('log');
+  const log = { interval: l.int('interval', interval, 1) };
+  l.done();
+  return log;
+}
+
+/** `schedule` of a run config (the recipe picks the default kind). */
+export function scheduleConfig(r: ObjectReader, recipe: Recipe): ScheduleConfig {
   const s = r.object('schedule');
   const kind = s.oneOf('kind', ['cosine', 'wsd', 'constant', 'deepseek-v3'] as const, recipe === 'deepseek-v3' ? 'deepseek-v3' : 'cosine');
   const warmup = s.int('warmup', 0);
@@ -214,16 +250,7 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
   const tokenizer = tokenizerSource(r, baseDir);
   const recipe = r.oneOf('recipe', RECIPES, 'custom');
   const v3 = recipe === 'deepseek-v3';
-  const o = r.object('optimizer');
-  const optimizer: OptimizerConfig = {
-    lr: o.number('lr', 3e-4, { above: 0 }),
-    beta1: o.number('beta1', 0.9, { min: 0, max: 0.999999 }),
-    beta2: o.number('beta2', 0.95, { min: 0, max: 0.999999 }),
-    eps: o.number('eps', 1e-8, { above: 0 }),
-    weightDecay: o.number('weightDecay', 0.1, { min: 0 }),
-    gradClip: o.number('gradClip', 1.0, { min: 0 }),
-  };
-  o.done();
+  const optimizer = optimizerConfig(r);
   const schedule = scheduleConfig(r, recipe);
   const e = r.object('eval');
   const evalCfg = { interval: e.int('interval', 100), batches: e.int('batches', 4, 1) };
@@ -231,16 +258,8 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
   const b = r.object('biasUpdate');
   const biasUpdate = { enabled: b.bool('enabled', true), gamma: readStaged(b, 'gamma', v3 ? V3_BIAS_GAMMA : 0.001) };
   b.done();
-  const c = r.object('checkpoint');
-  const checkpoint = {
-    interval: c.int('interval', 500),
-    dtype: c.oneOf('dtype', ['bf16', 'f32'] as const, 'bf16'),
-    keep: c.int('keep', 3, 1),
-  };
-  c.done();
-  const l = r.object('log');
-  const log = { interval: l.int('interval', 10, 1) };
-  l.done();
+  const checkpoint = checkpointConfig(r);
+  const log = logConfig(r);
   const steps = r.int('steps', 1000, 1);
   const gradAccum = r.int('gradAccum', 1, 1);
   const initStd = r.raw('initStd') === undefined || r.raw('initStd') === null ? (v3 ? V3_INIT_STD : null) : r.number('initStd', 0, { above: 0 });

@@ -1,0 +1,81 @@
+/**
+ * Rejection sampling (DeepSeek-R1 §2.3.3): `n` completions of every prompt, scored by the run's
+ * reward functions; those whose weighted reward reaches `minReward` are accepted, and the best of
+ * each prompt (or all) are written as SFT data — `{"messages": [...prompt, {"role": "assistant",
+ * "content": …}]}` for chat prompts (the reasoning the prompt opened put back, so `dsts sft` trains
+ * it after the same opening), `{"prompt", "completion"}` text for the r1-zero and plain templates
+ * (train those with "template": "plain"). Each line also carries its reward and source line.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { loadModel } from '../../model/load.ts';
+import { loadTokenizer } from '../../tokenizer/index.ts';
+import { readJsonl } from '../data/jsonl.ts';
+import { promptMessages, renderPrompt } from '../data/prompts.ts';
+import { loadRewards } from '../rewards/load.ts';
+import { scoreCompletions } from '../rewards/score.ts';
+import { rewardContext } from '../rewards/types.ts';
+import { mixSeed, rollout, stopIds } from '../rollout.ts';
+import type { SampleConfig } from './config.ts';
+
+export interface SampleResult {
+  prompts: number;
+  completions: number;
+  accepted: number;
+  /** Prompts with at least one accepted completion. */
+  promptsAccepted: number;
+  written: number;
+  /** Mean weighted reward over all completions. */
+  meanReward: number;
+}
+
+export async function rejectionSample(cfg: SampleConfig, log: (line: string) => void = () => {}): Promise<SampleResult> {
+  const examples = readJsonl(cfg.data.train);
+  const rewards = await loadRewards(cfg.rewards);
+  const { model, config } = loadModel(cfg.model);
+  const tok = loadTokenizer(cfg.model);
+  const stops = stopIds(tok, config.eosTokenId, model.vocabSize);
+  const out = openSync(cfg.out, 'w');
+  const res: SampleResult = { prompts: 0, completions: 0, accepted: 0, promptsAccepted: 0, written: 0, meanReward: 0 };
+  let rewardSum = 0;
+  try {
+    for (let start = 0; start < examples.length; start += cfg.batchSize) {
+      const batch = examples.slice(start, start + cfg.batchSize);
+      const prompts = batch.map((ex) => renderPrompt(ex, tok, cfg.promptTemplate, cfg.system ?? undefined));
+      const roll = rollout(model, tok, prompts.map((p) => p.ids), {
+        n: cfg.n,
+        sampling: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK },
+        maxTokens: cfg.maxTokens,
+        stopTokenIds: stops,
+        seed: mixSeed(cfg.seed, start),
+        maxContext: config.maxPositionEmbeddings,
+      });
+      for (const [i, group] of roll.groups.entries()) {
+        const ex = batch[i]!;
+        const contexts = group.map((c) => ({ ...rewardContext(prompts[i]!.text, c.text, ex.data), line: ex.line }));
+        const scored = await scoreCompletions(rewards, contexts);
+        res.prompts++;
+        res.completions += group.length;
+        scored.total.forEach((v) => (rewardSum += v));
+        const accepted = group.map((_, k) => k).filter((k) => scored.total[k]! >= cfg.minReward);
+        res.accepted += accepted.length;
+        if (accepted.length > 0) res.promptsAccepted++;
+        const kept = cfg.keep === 'all' ? accepted : accepted.length > 0 ? [accepted.reduce((b, k) => (scored.total[k]! > scored.total[b]! ? k : b))] : [];
+        for (const k of kept) {
+          const ctx = contexts[k]!;
+          const per = Object.fromEntries(rewards.map((r, f) => [r.name, Number.isNaN(scored.perFunction[f]![k]!) ? null : scored.perFunction[f]![k]!]));
+          const line =
+            cfg.promptTemplate === 'chat'
+              ? { messages: [...promptMessages(ex, cfg.system ?? undefined), { role: 'assistant', content: ctx.fullCompletion }] }
+              : { prompt: prompts[i]!.text, completion: ctx.completion };
+          writeSync(out, JSON.stringify({ ...line, reward: scored.total[k], rewards: per, source: { file: ex.file, line: ex.line + 1 } }) + '\n');
+          res.written++;
+        }
+      }
+      log(`${res.prompts}/${examples.length} prompts: ${res.accepted} of ${res.completions} completions accepted (${Math.round(roll.tokens / roll.seconds)} tok/s)`);
+    }
+  } finally {
+    closeSync(out);
+  }
+  res.meanReward = rewardSum / Math.max(1, res.completions);
+  return res;
+}
