@@ -53,11 +53,47 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { id: 'small', label: 'bench_small (V3 MoE, 117M) bf16', config: join(shared, 'configs/bench_small.json'), dir: 'bench_small-bf16', stored: 'bf16', gguf: 'bench_small/bench_small-bf16.gguf' },
-  { id: '1.5b-bf16', label: 'R1-Distill-Qwen-1.5B shape, bf16', config: join(root, 'bench/configs/r1-distill-qwen-1.5b.json'), dir: 'qwen1.5b-bf16', stored: 'bf16', gguf: 'qwen1.5b/qwen1.5b-bf16.gguf' },
-  { id: '1.5b-q8', label: 'R1-Distill-Qwen-1.5B shape, q8 at load', config: join(root, 'bench/configs/r1-distill-qwen-1.5b.json'), dir: 'qwen1.5b-bf16', stored: 'bf16', quantize: 'q8', gguf: 'qwen1.5b/qwen1.5b-q8_0.gguf' },
-  { id: 'v2lite-q8', label: 'DeepSeek-V2-Lite shape (15.7B MoE), q8', config: join(shared, 'configs/bench_v2lite.json'), dir: 'v2lite-q8', stored: 'q8', gguf: 'v2lite/v2lite-q8_0.gguf' },
-  { id: 'v2lite-q4', label: 'DeepSeek-V2-Lite shape (15.7B MoE), q4', config: join(shared, 'configs/bench_v2lite.json'), dir: 'v2lite-q4', stored: 'q4', gguf: 'v2lite/v2lite-q4_0.gguf' },
+  {
+    id: 'small',
+    label: 'bench_small (V3 MoE, 117M) bf16',
+    config: join(shared, 'configs/bench_small.json'),
+    dir: 'bench_small-bf16',
+    stored: 'bf16',
+    gguf: 'bench_small/bench_small-bf16.gguf',
+  },
+  {
+    id: '1.5b-bf16',
+    label: 'R1-Distill-Qwen-1.5B shape, bf16',
+    config: join(root, 'bench/configs/r1-distill-qwen-1.5b.json'),
+    dir: 'qwen1.5b-bf16',
+    stored: 'bf16',
+    gguf: 'qwen1.5b/qwen1.5b-bf16.gguf',
+  },
+  {
+    id: '1.5b-q8',
+    label: 'R1-Distill-Qwen-1.5B shape, q8 at load',
+    config: join(root, 'bench/configs/r1-distill-qwen-1.5b.json'),
+    dir: 'qwen1.5b-bf16',
+    stored: 'bf16',
+    quantize: 'q8',
+    gguf: 'qwen1.5b/qwen1.5b-q8_0.gguf',
+  },
+  {
+    id: 'v2lite-q8',
+    label: 'DeepSeek-V2-Lite shape (15.7B MoE), q8',
+    config: join(shared, 'configs/bench_v2lite.json'),
+    dir: 'v2lite-q8',
+    stored: 'q8',
+    gguf: 'v2lite/v2lite-q8_0.gguf',
+  },
+  {
+    id: 'v2lite-q4',
+    label: 'DeepSeek-V2-Lite shape (15.7B MoE), q4',
+    config: join(shared, 'configs/bench_v2lite.json'),
+    dir: 'v2lite-q4',
+    stored: 'q4',
+    gguf: 'v2lite/v2lite-q4_0.gguf',
+  },
 ];
 
 /** Best-of-5 read bandwidth of all threads streaming a 512 MiB array (bytes/s), and memcpy's (read + write). */
@@ -84,7 +120,9 @@ function bandwidth(): { read: number; copy: number } {
 
 /** Seconds to read every file of `dir` into a scratch buffer (after one warming read): `cat` to /dev/null. */
 function catSeconds(dir: string): number {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .map((f) => join(dir, f));
   const buf = Buffer.allocUnsafe(16 << 20);
   const once = () => {
     const t = performance.now();
@@ -102,7 +140,9 @@ function catSeconds(dir: string): number {
 }
 
 function filesBytes(dir: string): number {
-  return readdirSync(dir).filter((f) => f.endsWith('.safetensors')).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .reduce((s, f) => s + statSync(join(dir, f)).size, 0);
 }
 
 /** The checkpoint folder of a case: the peer setup's bench_small checkpoint when present (the same weights both sides), else ours. */
@@ -127,7 +167,17 @@ interface Ours {
 }
 
 function runOurs(dir: string, c: Case): Ours | { error: string } {
-  const args = ['--import', 'tsx', join(root, 'bench/lib/decode-case.ts'), '--model', dir, '--prompt', flags.prompt!, '--tokens', flags.tokens!];
+  const args = [
+    '--import',
+    'tsx',
+    join(root, 'bench/lib/decode-case.ts'),
+    '--model',
+    dir,
+    '--prompt',
+    flags.prompt!,
+    '--tokens',
+    flags.tokens!,
+  ];
   if (c.quantize) args.push('--quantize', c.quantize);
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
@@ -173,9 +223,13 @@ if (flags.json) {
   console.log(JSON.stringify({ bandwidth: bw, threads: cpus().length, totalmem: totalmem(), rows }, null, 2));
 } else {
   const f1 = (x: number) => x.toFixed(1);
-  console.log(`read bandwidth ${f1(bw.read / GB)} GB/s (all threads), memcpy ${f1(bw.copy / GB)} GB/s (read + write); ${cpus().length} threads; ${f1(totalmem() / 2 ** 30)} GiB`);
+  console.log(
+    `read bandwidth ${f1(bw.read / GB)} GB/s (all threads), memcpy ${f1(bw.copy / GB)} GB/s (read + write); ${cpus().length} threads; ${f1(totalmem() / 2 ** 30)} GiB`,
+  );
   console.log(`prompt ${flags.prompt} tokens, ${flags.tokens} decoded tokens, batch 1\n`);
-  console.log('| case | load s (cat s) | peak RSS GB (weights GB) | GB read/token | decode tok/s | roofline tok/s | % roofline | llama.cpp decode | prefill tok/s | llama.cpp prefill |');
+  console.log(
+    '| case | load s (cat s) | peak RSS GB (weights GB) | GB read/token | decode tok/s | roofline tok/s | % roofline | llama.cpp decode | prefill tok/s | llama.cpp prefill |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     const o = r.ours as Ours | { error: string };
@@ -187,6 +241,8 @@ if (flags.json) {
     const roof = r.rooflineTokS as number;
     const peerDecode = typeof p === 'string' ? p : f1(p.decodeTokS);
     const peerPrefill = typeof p === 'string' ? '' : f1(p.prefillTokS);
-    console.log(`| ${r.label} | ${f1(o.loadS)} (${f1(r.catS as number)}) | ${f1(o.peakRssBytes / GB)} (${f1(o.weightBytes / GB)}) | ${(o.bytesPerToken / GB).toFixed(2)} | ${f1(o.decodeTokS)} | ${f1(roof)} | ${Math.round((100 * o.decodeTokS) / roof)}% | ${peerDecode} | ${f1(o.prefillTokS)} | ${peerPrefill} |`);
+    console.log(
+      `| ${r.label} | ${f1(o.loadS)} (${f1(r.catS as number)}) | ${f1(o.peakRssBytes / GB)} (${f1(o.weightBytes / GB)}) | ${(o.bytesPerToken / GB).toFixed(2)} | ${f1(o.decodeTokS)} | ${f1(roof)} | ${Math.round((100 * o.decodeTokS) / roof)}% | ${peerDecode} | ${f1(o.prefillTokS)} | ${peerPrefill} |`,
+    );
   }
 }

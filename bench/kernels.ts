@@ -38,7 +38,9 @@ function peer(): { version: string; results: Record<string, number> } | string {
   const script = fileURLToPath(new URL('./peer/torch_peer.py', import.meta.url));
   const r = spawnSync('/usr/bin/python3', [script, String(threads), String(SECONDS)], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    return /No module named 'torch'|ENOENT/.test(`${r.stderr}${r.error?.message ?? ''}`) ? 'n/a (install python3-torch)' : `n/a (peer failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
+    return /No module named 'torch'|ENOENT/.test(`${r.stderr}${r.error?.message ?? ''}`)
+      ? 'n/a (install python3-torch)'
+      : `n/a (peer failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
   }
   const j = JSON.parse(r.stdout) as { torch: string; results: Record<string, number> };
   return { version: j.torch, results: j.results };
@@ -60,24 +62,72 @@ const rand = (n: number) => {
 
 const load0 = loadavg()[0]!;
 for (const n of [256, 1024, 2048]) {
-  const A = rand(n * n), B = rand(n * n), C = new Float32Array(n * n);
-  const ours = bestRate(() => k.gemm({ M: n, N: n, K: n, transA: false, transB: false, alpha: 1, beta: 0, A, aOffset: 0, lda: n, B, bOffset: 0, ldb: n, C, cOffset: 0, ldc: n }), 2 * n ** 3);
+  const A = rand(n * n),
+    B = rand(n * n),
+    C = new Float32Array(n * n);
+  const ours = bestRate(
+    () =>
+      k.gemm({
+        M: n,
+        N: n,
+        K: n,
+        transA: false,
+        transB: false,
+        alpha: 1,
+        beta: 0,
+        A,
+        aOffset: 0,
+        lda: n,
+        B,
+        bOffset: 0,
+        ldb: n,
+        C,
+        cOffset: 0,
+        ldc: n,
+      }),
+    2 * n ** 3,
+  );
   rows.push({ name: `f32 GEMM ${n}³`, unit: 'GFLOP/s', ours, peerKey: `gemm ${n}` });
 }
 for (const N of [4096, 11008]) {
   const K = 4096;
-  const x = rand(K), y = new Float32Array(N);
+  const x = rand(K),
+    y = new Float32Array(N);
   const W = rand(N * K);
-  const gemv = (B: Float32Array) => () => k.gemm({ M: 1, N, K, transA: false, transB: true, alpha: 1, beta: 0, A: x, aOffset: 0, lda: K, B, bOffset: 0, ldb: K, C: y, cOffset: 0, ldc: N });
+  const gemv = (B: Float32Array) => () =>
+    k.gemm({
+      M: 1,
+      N,
+      K,
+      transA: false,
+      transB: true,
+      alpha: 1,
+      beta: 0,
+      A: x,
+      aOffset: 0,
+      lda: K,
+      B,
+      bOffset: 0,
+      ldb: K,
+      C: y,
+      cOffset: 0,
+      ldc: N,
+    });
   rows.push({ name: `f32 GEMM 1×${K}×${N} (x·Wᵀ)`, unit: 'GFLOP/s', ours: bestRate(gemv(W), 2 * N * K), peerKey: `gemm 1x${K}x${N}` });
   const Wk = allocKernelArray(N * K);
   Wk.set(W);
-  rows.push({ name: `  same, W in kernel memory (no copy)`, unit: 'GFLOP/s', ours: bestRate(gemv(Wk), 2 * N * K), peerKey: `gemm 1x${K}x${N}` });
+  rows.push({
+    name: `  same, W in kernel memory (no copy)`,
+    unit: 'GFLOP/s',
+    ours: bestRate(gemv(Wk), 2 * N * K),
+    peerKey: `gemm 1x${K}x${N}`,
+  });
   freeKernelArray(Wk);
 }
 for (const N of [4096, 11008]) {
   const K = 4096;
-  const x = rand(K), y = new Float32Array(N);
+  const x = rand(K),
+    y = new Float32Array(N);
   const g = gaussian(N * K);
   const weights: [string, QuantWeight, number][] = [
     ['bf16', { kind: 'bf16', data: toBf16(g) }, 2],
@@ -99,13 +149,17 @@ console.log('| case | unit | ours | peer | ours/peer |');
 console.log('| --- | --- | ---: | ---: | ---: |');
 for (const r of rows) {
   const pv = typeof p === 'string' || !r.peerKey ? undefined : p.results[r.peerKey];
-  console.log(`| ${r.name} | ${r.unit} | ${fmt(r.ours)} | ${pv === undefined ? (typeof p === 'string' ? p : '–') : fmt(pv)} | ${pv ? `${((100 * r.ours) / pv).toFixed(0)}%` : '–'} |`);
+  console.log(
+    `| ${r.name} | ${r.unit} | ${fmt(r.ours)} | ${pv === undefined ? (typeof p === 'string' ? p : '–') : fmt(pv)} | ${pv ? `${((100 * r.ours) / pv).toFixed(0)}%` : '–'} |`,
+  );
 }
 if (typeof p !== 'string') {
   const g1024 = rows.find((r) => r.name === 'f32 GEMM 1024³')!;
   console.log(`\naim GEMM 1024³ ≥ 50% of peer: ${((100 * g1024.ours) / p.results['gemm 1024']!).toFixed(0)}%`);
   for (const N of [4096, 11008]) {
     const bf = rows.find((r) => r.name === `bf16 mat-vec ${N}×4096`)!;
-    console.log(`aim bf16 mat-vec ${N}×4096 ≥ 60% of peer f32 mat-vec GB/s: ${((100 * bf.ours) / p.results[`matvec ${N}x4096`]!).toFixed(0)}%`);
+    console.log(
+      `aim bf16 mat-vec ${N}×4096 ≥ 60% of peer f32 mat-vec GB/s: ${((100 * bf.ours) / p.results[`matvec ${N}x4096`]!).toFixed(0)}%`,
+    );
   }
 }

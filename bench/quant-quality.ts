@@ -35,12 +35,24 @@ if (!existsSync(flags.corpus!)) {
 }
 
 // The split and packing of the model's own training run.
-const run = JSON.parse(readFileSync(join(flags.model!, 'train.json'), 'utf8')) as { seqLen: number; seed: number; data: { valFraction: number } };
+const run = JSON.parse(readFileSync(join(flags.model!, 'train.json'), 'utf8')) as {
+  seqLen: number;
+  seed: number;
+  data: { valFraction: number };
+};
 const tokenizer = loadTokenizer(flags.model!);
 const encoder = corpusEncoder(tokenizer, null);
 const files = listCorpusFiles([flags.corpus!], 'corpus');
 const sequences = evalSequences(
-  { files, documents: { textDocuments: 'paragraph', jsonlField: 'text' }, encoder, seqLen: run.seqLen, valFraction: run.data.valFraction, seed: run.seed, take: 'validation' },
+  {
+    files,
+    documents: { textDocuments: 'paragraph', jsonlField: 'text' },
+    encoder,
+    seqLen: run.seqLen,
+    valFraction: run.data.valFraction,
+    seed: run.seed,
+    take: 'validation',
+  },
   Number(flags.sequences),
 );
 
@@ -77,7 +89,13 @@ for (const scheme of [undefined, 'fp8', 'q8', 'q4'] as (QuantScheme | undefined)
     const t = m.weights.get(name);
     bytes += t.data.byteLength + (t.scale?.scaleInv.byteLength ?? 0);
   }
-  rows.push({ scheme: scheme ?? 'bf16 (stored)', ppl: e.ppl, pplChange: e.ppl / baseEval.ppl - 1, agreement: same / top.length, weightBytes: bytes });
+  rows.push({
+    scheme: scheme ?? 'bf16 (stored)',
+    ppl: e.ppl,
+    pplChange: e.ppl / baseEval.ppl - 1,
+    agreement: same / top.length,
+    weightBytes: bytes,
+  });
 }
 
 if (flags.json) {
@@ -87,6 +105,8 @@ if (flags.json) {
   console.log('| weights | MB | perplexity | change | greedy agreement with bf16 |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.scheme} | ${(r.weightBytes / 1e6).toFixed(2)} | ${r.ppl.toFixed(2)} | ${(100 * r.pplChange).toFixed(2)}% | ${(100 * r.agreement).toFixed(1)}% |`);
+    console.log(
+      `| ${r.scheme} | ${(r.weightBytes / 1e6).toFixed(2)} | ${r.ppl.toFixed(2)} | ${(100 * r.pplChange).toFixed(2)}% | ${(100 * r.agreement).toFixed(1)}% |`,
+    );
   }
 }

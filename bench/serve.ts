@@ -62,9 +62,13 @@ async function resolveModel(): Promise<{ dir: string; note?: string; dispose?: (
 
 /** Starts `dsts serve` on a free port; resolves with its URL. */
 function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [DSTS, 'serve', '--model', dir, '--port', '0', '--name', 'bench', '--max-batch', String(Math.max(CLIENTS, 1)), '--no-web'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [DSTS, 'serve', '--model', dir, '--port', '0', '--name', 'bench', '--max-batch', String(Math.max(CLIENTS, 1)), '--no-web'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -193,7 +197,9 @@ async function main(): Promise<number> {
       const c = report.concurrent;
       console.log(`model: ${model.dir}`);
       console.log(`single client:      ${singleRate.toFixed(1)} tokens/s  (TTFT ${ms(single.ttft)}, TPOT ${ms(single.tpot)})`);
-      console.log(`${CLIENTS} clients at once: ${rate.toFixed(1)} tokens/s aggregate  (${tokens} tokens in ${c.wallSeconds.toFixed(2)} s) = ${c.batchingGain.toFixed(2)}× the single client`);
+      console.log(
+        `${CLIENTS} clients at once: ${rate.toFixed(1)} tokens/s aggregate  (${tokens} tokens in ${c.wallSeconds.toFixed(2)} s) = ${c.batchingGain.toFixed(2)}× the single client`,
+      );
       console.log(`  time to first token  p50 ${ms(c.ttftMs.p50)}  p90 ${ms(c.ttftMs.p90)}  p99 ${ms(c.ttftMs.p99)}`);
       console.log(`  inter-token latency  p50 ${ms(c.itlMs.p50)}  p90 ${ms(c.itlMs.p90)}  p99 ${ms(c.itlMs.p99)}`);
       console.log(`  time per out. token  p50 ${ms(c.tpotMs.p50)}  p90 ${ms(c.tpotMs.p90)}  p99 ${ms(c.tpotMs.p99)}`);

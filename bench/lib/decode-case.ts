@@ -12,7 +12,14 @@ import { Tensor, floatData, noGrad } from '../../src/tensor/index.ts';
 import { isMoeLayer, type ModelConfig } from '../../src/io/config.ts';
 import type { QuantScheme } from '../../src/kernels/types.ts';
 
-const { values: v } = parseArgs({ options: { model: { type: 'string' }, quantize: { type: 'string' }, prompt: { type: 'string', default: '512' }, tokens: { type: 'string', default: '32' } } });
+const { values: v } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    quantize: { type: 'string' },
+    prompt: { type: 'string', default: '512' },
+    tokens: { type: 'string', default: '32' },
+  },
+});
 const P = Number(v.prompt);
 const G = Number(v.tokens);
 
@@ -71,7 +78,7 @@ let weightBytes = 0;
 for (const t of tensors.values()) weightBytes += bytesOf(t);
 
 let seed = 7;
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const ids = Array.from({ length: P }, () => 2 + Math.floor(rand() * (config.vocabSize - 2)));
 const cache = model.newCache(P + G + 2);
 const result = noGrad(() => {
@@ -97,18 +104,20 @@ const result = noGrad(() => {
   timing = false;
   return { prefillTokS: P / prefillS, decodeTokS: G / decodeS };
 });
-console.log(JSON.stringify({
-  kernels: getKernels().name,
-  loadS,
-  peakRssBytes: process.resourceUsage().maxRSS * 1024,
-  weightBytes,
-  bytesPerToken: bytesPerToken(config, tensors),
-  prompt: P,
-  tokens: G,
-  ...result,
-  // Per decoded token, in ms: each kernel's share; "other" is JS (tensor ops, allocation, GC).
-  profileMsPerToken: Object.fromEntries([
-    ...Object.entries(spent).map(([k, ms]) => [k, ms / G]),
-    ['other', (1000 / result.decodeTokS) - Object.values(spent).reduce((a, b) => a + b, 0) / G],
-  ]),
-}));
+console.log(
+  JSON.stringify({
+    kernels: getKernels().name,
+    loadS,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    weightBytes,
+    bytesPerToken: bytesPerToken(config, tensors),
+    prompt: P,
+    tokens: G,
+    ...result,
+    // Per decoded token, in ms: each kernel's share; "other" is JS (tensor ops, allocation, GC).
+    profileMsPerToken: Object.fromEntries([
+      ...Object.entries(spent).map(([k, ms]) => [k, ms / G]),
+      ['other', 1000 / result.decodeTokS - Object.values(spent).reduce((a, b) => a + b, 0) / G],
+    ]),
+  }),
+);

@@ -59,7 +59,9 @@ export function writeRandomCheckpoint(configPath: string, dir: string, scheme: B
   const pool = bf16Pool(std);
   const tensors = new Map<string, DeferredTensor>();
   const bf16 = (shape: readonly number[], fill: (a: Uint16Array) => void): DeferredTensor => ({
-    dtype: 'BF16', shape, produce: () => {
+    dtype: 'BF16',
+    shape,
+    produce: () => {
       const a = new Uint16Array(shape.reduce((x, y) => x * y, 1));
       fill(a);
       return a;
@@ -75,16 +77,27 @@ export function writeRandomCheckpoint(configPath: string, dir: string, scheme: B
     if (e.init !== 'normal') {
       // HF stores the V3 router's correction bias in f32; norms and biases in the model dtype.
       if (name.endsWith('e_score_correction_bias')) tensors.set(name, { dtype: 'F32', shape, produce: () => new Float32Array(shape[0]!) });
-      else tensors.set(name, bf16(shape, (a) => a.fill(e.init === 'ones' ? 0x3f80 : 0)));
+      else
+        tensors.set(
+          name,
+          bf16(shape, (a) => a.fill(e.init === 'ones' ? 0x3f80 : 0)),
+        );
       continue;
     }
     if (scheme === 'bf16' || !quantizable(name, shape, scheme)) {
-      tensors.set(name, bf16(shape, (a) => fillFromPool(a, pool)));
+      tensors.set(
+        name,
+        bf16(shape, (a) => fillFromPool(a, pool)),
+      );
       continue;
     }
     const [N, K] = shape as [number, number];
     if (scheme === 'fp8') {
-      tensors.set(name, { dtype: 'F8_E4M3', shape, produce: () => randomBytes(new Uint8Array(N * K)).map((c) => ((c & 0x7f) === 0x7f ? c & 0xfe : c)) });
+      tensors.set(name, {
+        dtype: 'F8_E4M3',
+        shape,
+        produce: () => randomBytes(new Uint8Array(N * K)).map((c) => ((c & 0x7f) === 0x7f ? c & 0xfe : c)),
+      });
       const s = [Math.ceil(N / 128), Math.ceil(K / 128)];
       tensors.set(`${name}_scale_inv`, { dtype: 'F32', shape: s, produce: () => new Float32Array(s[0]! * s[1]!).fill(fp8Scale) });
     } else {

@@ -28,14 +28,20 @@ function fetchPackage(): string {
   if (existsSync(dist)) return dist;
   mkdirSync(work, { recursive: true });
   console.error(`fetching chinese-poetry@${VERSION} from the npm registry…`);
-  const tgz = execFileSync('npm', ['pack', `chinese-poetry@${VERSION}`, '--silent'], { cwd: work, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tgz = execFileSync('npm', ['pack', `chinese-poetry@${VERSION}`, '--silent'], { cwd: work, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   // Only the folders used here: the Tang poems and the primers (the whole package unpacks to 350 MB).
   execFileSync('tar', ['xzf', tgz, 'package/dist/quantangshi', 'package/dist/mengxue'], { cwd: work });
   return dist;
 }
 
 function docText(p: Poem): string | null {
-  const lines = (Array.isArray(p.paragraphs) ? p.paragraphs : []).filter((l): l is string => typeof l === 'string').map((l) => l.trim()).filter(Boolean);
+  const lines = (Array.isArray(p.paragraphs) ? p.paragraphs : [])
+    .filter((l): l is string => typeof l === 'string')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length === 0) return null;
   const head = [p.title ?? p.chapter, p.author].filter((x): x is string => !!x && x.trim().length > 0);
   return [...head, ...lines].join('\n');
@@ -43,14 +49,18 @@ function docText(p: Poem): string | null {
 
 function* documents(dist: string): Generator<string> {
   const tang = join(dist, 'quantangshi');
-  for (const f of readdirSync(tang).filter((n) => /^poet\.tang\.\d+\.json$/.test(n)).sort((a, b) => parseInt(a.split('.')[2]!) - parseInt(b.split('.')[2]!))) {
+  for (const f of readdirSync(tang)
+    .filter((n) => /^poet\.tang\.\d+\.json$/.test(n))
+    .sort((a, b) => parseInt(a.split('.')[2]!) - parseInt(b.split('.')[2]!))) {
     for (const p of JSON.parse(readFileSync(join(tang, f), 'utf8')) as Poem[]) {
       const t = docText(p);
       if (t) yield t;
     }
   }
   const primers = join(dist, 'mengxue');
-  for (const f of readdirSync(primers).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(primers)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const walk = function* (node: Poem | Poem[]): Generator<string> {
       if (Array.isArray(node)) for (const n of node) yield* walk(n);
       else {

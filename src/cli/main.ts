@@ -25,7 +25,7 @@ async function load(name: string): Promise<Command> {
 async function help(): Promise<void> {
   const lines = ['usage: dsts <command> [options]', '', 'commands:'];
   for (const name of commandNames()) lines.push(`  ${name.padEnd(12)} ${(await load(name)).summary}`);
-  lines.push('', 'dsts <command> --help shows a command\'s options.');
+  lines.push('', "dsts <command> --help shows a command's options.");
   console.log(lines.join('\n'));
 }
 

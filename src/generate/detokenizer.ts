@@ -31,7 +31,10 @@ export class IncrementalDetokenizer {
   private readOffset = 0;
   private readonly skip: boolean;
 
-  constructor(private readonly decoder: TokenDecoder, options: DetokenizerOptions = {}) {
+  constructor(
+    private readonly decoder: TokenDecoder,
+    options: DetokenizerOptions = {},
+  ) {
     this.skip = options.skipSpecialTokens ?? true;
   }
 

@@ -76,7 +76,10 @@ export class Generator {
   readonly eosTokenIds: readonly number[];
   readonly maxContext?: number;
 
-  constructor(readonly model: DecodingModel, options: GeneratorOptions = {}) {
+  constructor(
+    readonly model: DecodingModel,
+    options: GeneratorOptions = {},
+  ) {
     this.tokenizer = options.tokenizer;
     this.eosTokenIds = options.eosTokenIds ?? [];
     this.maxContext = options.maxContext;
@@ -124,7 +127,8 @@ export class Generator {
     const decoder = this.decoder();
     const index = new Map(prompts.map((p, i) => [decoder.add(this.request(p, options)), i]));
     while (!decoder.idle) {
-      for (const e of eventsOf(decoder.step())) yield { index: index.get(e.sequence)!, token: e.token, text: e.text, finishReason: e.finishReason };
+      for (const e of eventsOf(decoder.step()))
+        yield { index: index.get(e.sequence)!, token: e.token, text: e.text, finishReason: e.finishReason };
       await yieldToEventLoop();
     }
   }

@@ -3,7 +3,14 @@ export * as processors from './logits-processors.ts';
 export { Sampler, processLogits, sampleCategorical, validateSampling, type SamplingParams, type TokenHistory } from './sampler.ts';
 export { StopStringMatcher, type StopPush } from './stop-strings.ts';
 export { IncrementalDetokenizer, type TokenDecoder, type DetokenizerOptions } from './detokenizer.ts';
-export { ThinkingSplitter, splitThinking, promptOpensThinking, forceThinkingOpen, type ThinkingDelta, type ThinkingOptions } from './thinking.ts';
+export {
+  ThinkingSplitter,
+  splitThinking,
+  promptOpensThinking,
+  forceThinkingOpen,
+  type ThinkingDelta,
+  type ThinkingOptions,
+} from './thinking.ts';
 export { Sequence, DEFAULT_MAX_TOKENS, type FinishReason, type GenerationRequest, type TokenEvent } from './sequence.ts';
 export { BatchDecoder, type DecodingModel, type BatchDecoderOptions, type CacheReuse, type StepResult } from './batch-decoder.ts';
 export { chooseToken, type TokenConstraint } from './constraint.ts';
@@ -19,5 +26,13 @@ export {
 } from './generate.ts';
 export { ChatSession, type ChatTurn, type ChatTokenizer, type ChatSessionOptions, type ChatDelta } from './chat-session.ts';
 export { loadForGeneration, chatTemplateText, type GenerationSetup } from './load.ts';
-export { R1_SAMPLING, generationDefaults, isReasoningTemplate, mergeSampling, readGenerationConfig, samplingFromGenerationConfig, type GenerationDefaults } from './defaults.ts';
+export {
+  R1_SAMPLING,
+  generationDefaults,
+  isReasoningTemplate,
+  mergeSampling,
+  readGenerationConfig,
+  samplingFromGenerationConfig,
+  type GenerationDefaults,
+} from './defaults.ts';
 export { FALLBACK_CHAT_TEMPLATE, fallbackTemplateFor } from './chat-layout.ts';

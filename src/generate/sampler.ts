@@ -28,14 +28,18 @@ export interface SamplingParams {
 /** Throws a RangeError naming the first parameter out of its range. */
 export function validateSampling(p: SamplingParams): void {
   const bad = (name: string, v: number, range: string) => new RangeError(`${name} must be ${range}, got ${v}`);
-  if (p.temperature !== undefined && !(p.temperature >= 0 && Number.isFinite(p.temperature))) throw bad('temperature', p.temperature, '≥ 0');
+  if (p.temperature !== undefined && !(p.temperature >= 0 && Number.isFinite(p.temperature)))
+    throw bad('temperature', p.temperature, '≥ 0');
   if (p.topK !== undefined && !(Number.isInteger(p.topK) && p.topK >= 0)) throw bad('top-k', p.topK, 'an integer ≥ 0');
   if (p.topP !== undefined && !(p.topP > 0 && p.topP <= 1)) throw bad('top-p', p.topP, 'in (0, 1]');
   if (p.minP !== undefined && !(p.minP >= 0 && p.minP <= 1)) throw bad('min-p', p.minP, 'in [0, 1]');
   if (p.repetitionPenalty !== undefined && !(p.repetitionPenalty > 0 && Number.isFinite(p.repetitionPenalty))) {
     throw bad('repetition penalty', p.repetitionPenalty, '> 0');
   }
-  for (const [name, v] of [['frequency penalty', p.frequencyPenalty], ['presence penalty', p.presencePenalty]] as const) {
+  for (const [name, v] of [
+    ['frequency penalty', p.frequencyPenalty],
+    ['presence penalty', p.presencePenalty],
+  ] as const) {
     if (v !== undefined && !Number.isFinite(v)) throw bad(name, v, 'a finite number');
   }
 }
@@ -96,7 +100,10 @@ export class Sampler {
    * `vocabLimit`: ids from here on have no token (released checkpoints pad their output rows beyond
    * the tokenizer's vocabulary: Qwen2 151936 vs ~151665) and are never chosen.
    */
-  constructor(params: SamplingParams = {}, readonly vocabLimit?: number) {
+  constructor(
+    params: SamplingParams = {},
+    readonly vocabLimit?: number,
+  ) {
     validateSampling(params);
     this.params = { ...params };
     this.seed = params.seed ?? randomSeed();

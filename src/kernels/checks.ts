@@ -51,14 +51,18 @@ export function contiguousKv<A extends AttentionArgs>(a: A): A {
     const h0 = head ?? Tk * r;
     if (r === D && h0 === Tk * D) return x;
     const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(B * Hkv * Tk * D);
-    for (let h = 0; h < B * Hkv; h++) for (let t = 0; t < Tk; t++) out.set(x.subarray(h * h0 + t * r, h * h0 + t * r + D), (h * Tk + t) * D);
+    for (let h = 0; h < B * Hkv; h++)
+      for (let t = 0; t < Tk; t++) out.set(x.subarray(h * h0 + t * r, h * h0 + t * r + D), (h * Tk + t) * D);
     return out;
   };
   return {
     ...a,
     k: pack(a.k, a.kHeadStride, a.kRowStride, Dk),
     v: pack(a.v, a.vHeadStride, a.vRowStride, Dv),
-    kHeadStride: undefined, vHeadStride: undefined, kRowStride: undefined, vRowStride: undefined,
+    kHeadStride: undefined,
+    vHeadStride: undefined,
+    kRowStride: undefined,
+    vRowStride: undefined,
   };
 }
 

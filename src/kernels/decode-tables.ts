@@ -15,7 +15,7 @@ export function bf16ToF32(bits: number): number {
 
 /** Decode a float with `expBits` exponent bits and `manBits` mantissa bits (IEEE-like layout). */
 function decodeMinifloat(code: number, expBits: number, manBits: number, bias: number, ieeeSpecials: boolean): number {
-  const sign = code >> (expBits + manBits) & 1 ? -1 : 1;
+  const sign = (code >> (expBits + manBits)) & 1 ? -1 : 1;
   const e = (code >> manBits) & ((1 << expBits) - 1);
   const m = code & ((1 << manBits) - 1);
   const eMax = (1 << expBits) - 1;
@@ -36,9 +36,7 @@ export function f16DecodeTable(): Float32Array {
 
 /** fp8 e4m3fn → f32 (bias 7, no infinities, only S.1111.111 is NaN, max 448). */
 export function e4m3DecodeTable(): Float32Array {
-  return (e4m3Table ??= Float32Array.from({ length: 256 }, (_, c) =>
-    (c & 0x7f) === 0x7f ? NaN : decodeMinifloat(c, 4, 3, 7, false),
-  ));
+  return (e4m3Table ??= Float32Array.from({ length: 256 }, (_, c) => ((c & 0x7f) === 0x7f ? NaN : decodeMinifloat(c, 4, 3, 7, false))));
 }
 
 /** fp8 e5m2 → f32 (bias 15, IEEE-like: infinities and NaNs at exponent 31). */

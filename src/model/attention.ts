@@ -34,7 +34,11 @@ export class GroupedQueryAttention {
   private readonly vBias?: Tensor;
   private readonly oBias?: Tensor;
 
-  constructor(w: Weights, prefix: string, readonly dims: GqaDims) {
+  constructor(
+    w: Weights,
+    prefix: string,
+    readonly dims: GqaDims,
+  ) {
     this.q = w.get(`${prefix}.q_proj.weight`);
     this.k = w.get(`${prefix}.k_proj.weight`);
     this.v = w.get(`${prefix}.v_proj.weight`);

@@ -14,7 +14,12 @@ export class KVCache {
   private v: Float32Array;
   length = 0;
 
-  constructor(readonly kvHeads: number, readonly keyDim: number, readonly valueDim: number, public capacity: number) {
+  constructor(
+    readonly kvHeads: number,
+    readonly keyDim: number,
+    readonly valueDim: number,
+    public capacity: number,
+  ) {
     this.k = new Float32Array(capacity * kvHeads * keyDim);
     this.v = new Float32Array(capacity * kvHeads * valueDim);
   }
@@ -60,7 +65,10 @@ export class KVCache {
     const c = new KVCache(this.kvHeads, this.keyDim, this.valueDim, Math.max(capacity, len));
     for (let h = 0; h < this.kvHeads; h++) {
       c.k.set(this.k.subarray(h * this.capacity * this.keyDim, (h * this.capacity + len) * this.keyDim), h * c.capacity * this.keyDim);
-      c.v.set(this.v.subarray(h * this.capacity * this.valueDim, (h * this.capacity + len) * this.valueDim), h * c.capacity * this.valueDim);
+      c.v.set(
+        this.v.subarray(h * this.capacity * this.valueDim, (h * this.capacity + len) * this.valueDim),
+        h * c.capacity * this.valueDim,
+      );
     }
     c.length = len;
     return c;
@@ -86,7 +94,11 @@ export class LatentCache {
   private data: Float32Array;
   length = 0;
 
-  constructor(readonly kvLoraRank: number, readonly ropeDim: number, public capacity: number) {
+  constructor(
+    readonly kvLoraRank: number,
+    readonly ropeDim: number,
+    public capacity: number,
+  ) {
     this.data = new Float32Array(capacity * (kvLoraRank + ropeDim));
   }
 

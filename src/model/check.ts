@@ -46,7 +46,9 @@ export function checkWeights(config: ModelConfig, decls: readonly ParamDecl[], w
       const layer = LAYER.exec(d.name);
       const last = lastStoredLayer(names);
       if (layer && Number(layer[1]) > last && d.mtp === undefined) {
-        throw new WeightMismatchError(`num_hidden_layers is ${config.numHiddenLayers} but the weights hold ${last + 1} layers ('${d.name}' is missing)`);
+        throw new WeightMismatchError(
+          `num_hidden_layers is ${config.numHiddenLayers} but the weights hold ${last + 1} layers ('${d.name}' is missing)`,
+        );
       }
       throw new WeightMismatchError(`tensor '${d.name}' ${fmt(d.shape)} is missing`);
     }

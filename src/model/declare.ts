@@ -13,15 +13,7 @@ export type Init = 'normal' | 'ones' | 'zeros';
 
 /** The part of the model a parameter is counted in (params.ts's breakdown). */
 export type Part =
-  | 'embedding'
-  | 'lmHead'
-  | 'attention'
-  | 'norms'
-  | 'denseMlp'
-  | 'sharedExperts'
-  | 'routedExperts'
-  | 'router'
-  | 'correctionBias';
+  'embedding' | 'lmHead' | 'attention' | 'norms' | 'denseMlp' | 'sharedExperts' | 'routedExperts' | 'router' | 'correctionBias';
 
 export interface ParamDecl {
   readonly name: string;

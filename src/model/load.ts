@@ -15,7 +15,16 @@ import { buildModel } from './registry.ts';
 import type { CausalLM } from './causal-lm.ts';
 
 const dtypeOf: Partial<Record<StoredTensor['dtype'], DType>> = {
-  F32: 'f32', F64: 'f64', BF16: 'bf16', F16: 'f16', F8_E4M3: 'e4m3', F8_E5M2: 'e5m2', I8: 'i8', I32: 'i32', U8: 'u8', BOOL: 'u8',
+  F32: 'f32',
+  F64: 'f64',
+  BF16: 'bf16',
+  F16: 'f16',
+  F8_E4M3: 'e4m3',
+  F8_E5M2: 'e5m2',
+  I8: 'i8',
+  I32: 'i32',
+  U8: 'u8',
+  BOOL: 'u8',
 };
 
 /** A stored tensor as a Tensor without converting its values (I64 narrows to i32, checked). */
@@ -72,7 +81,13 @@ export class CheckpointWeights implements Weights {
     const scheme = this.opts.quantize;
     if (!this.checkpoint.has(name)) {
       // A tied head, quantised: a converted copy of the embedding (which itself stays as stored).
-      if (scheme && name === 'lm_head.weight' && quantizable(name, [1, 1], scheme) && this.config.tieWordEmbeddings && this.checkpoint.has('model.embed_tokens.weight')) {
+      if (
+        scheme &&
+        name === 'lm_head.weight' &&
+        quantizable(name, [1, 1], scheme) &&
+        this.config.tieWordEmbeddings &&
+        this.checkpoint.has('model.embed_tokens.weight')
+      ) {
         const head = quantizeTensor(this.read('model.embed_tokens.weight'), scheme);
         this.cache.set(name, head);
         return head;
@@ -121,9 +136,13 @@ export class CheckpointWeights implements Weights {
     const [rows, cols] = w.shape as [number, number];
     const expect = [Math.ceil(rows / block[0]), Math.ceil(cols / block[1])];
     if (s.dtype !== 'F32' || s.shape.length !== 2 || s.shape[0] !== expect[0] || s.shape[1] !== expect[1]) {
-      throw new FormatError(file, `'${scaleName}' should be F32 [${expect}] for ${block[0]}×${block[1]} blocks, got ${s.dtype} [${s.shape}]`);
+      throw new FormatError(
+        file,
+        `'${scaleName}' should be F32 [${expect}] for ${block[0]}×${block[1]} blocks, got ${s.dtype} [${s.shape}]`,
+      );
     }
-    if (w.dtype === 'i4' && cols % 32 !== 0) throw new FormatError(file, `int4 tensor '${name}' needs a multiple of 32 columns, has ${cols}`);
+    if (w.dtype === 'i4' && cols % 32 !== 0)
+      throw new FormatError(file, `int4 tensor '${name}' needs a multiple of 32 columns, has ${cols}`);
     return { scaleInv: s.data as Float32Array, blockRows: block[0], blockCols: block[1] };
   }
 }

@@ -41,7 +41,13 @@ export function weightBytes(ckpt: Checkpoint, config: ModelConfig, scheme?: Quan
     }
   }
   // A tied head is quantised into a copy of its own; the embedding stays as stored.
-  if (scheme && quantizable('lm_head.weight', [1, 1], scheme) && config.tieWordEmbeddings && ckpt.has('model.embed_tokens.weight') && !ckpt.has('lm_head.weight')) {
+  if (
+    scheme &&
+    quantizable('lm_head.weight', [1, 1], scheme) &&
+    config.tieWordEmbeddings &&
+    ckpt.has('model.embed_tokens.weight') &&
+    !ckpt.has('lm_head.weight')
+  ) {
     const [V, H] = ckpt.info('model.embed_tokens.weight').shape as [number, number];
     total += quantizedBytes(scheme, V, H);
   }
@@ -64,7 +70,14 @@ export function availableMemory(): number {
  * Throws ModelTooLargeError when the weights (plus a working margin) exceed the available memory.
  * DSTS_SKIP_MEMORY_CHECK=1 skips the check (the OS may then swap or kill the process).
  */
-export function checkFits(dir: string, ckpt: Checkpoint, config: ModelConfig, scheme: QuantScheme | undefined, asF32: boolean, have = availableMemory()): void {
+export function checkFits(
+  dir: string,
+  ckpt: Checkpoint,
+  config: ModelConfig,
+  scheme: QuantScheme | undefined,
+  asF32: boolean,
+  have = availableMemory(),
+): void {
   if (process.env.DSTS_SKIP_MEMORY_CHECK === '1') return;
   const need = weightBytes(ckpt, config, scheme, asF32);
   const margin = runMargin(need);
@@ -74,8 +87,18 @@ export function checkFits(dir: string, ckpt: Checkpoint, config: ModelConfig, sc
     .filter((x) => x.b + runMargin(x.b) <= have)
     .sort((a, b) => b.b - a.b); // the largest (most faithful) scheme that fits first
   const as = scheme ? `quantised with ${scheme}` : asF32 ? 'in f32' : 'as stored';
-  const hint = fits.length > 0
-    ? ` --quantize ${fits[0]!.s} would need ${fmt(fits[0]!.b)}${fits.length > 1 ? `, ${fits.slice(1).map((x) => `${x.s} ${fmt(x.b)}`).join(', ')}` : ''}.`
-    : ' No --quantize scheme fits either (q4 is the smallest).';
-  throw new ModelTooLargeError(`${dir}: the model needs ${fmt(need)} of memory for its weights ${as} (+${fmt(margin)} to run), but only ${fmt(have)} is available.${hint}`);
+  const hint =
+    fits.length > 0
+      ? ` --quantize ${fits[0]!.s} would need ${fmt(fits[0]!.b)}${
+          fits.length > 1
+            ? `, ${fits
+                .slice(1)
+                .map((x) => `${x.s} ${fmt(x.b)}`)
+                .join(', ')}`
+            : ''
+        }.`
+      : ' No --quantize scheme fits either (q4 is the smallest).';
+  throw new ModelTooLargeError(
+    `${dir}: the model needs ${fmt(need)} of memory for its weights ${as} (+${fmt(margin)} to run), but only ${fmt(have)} is available.${hint}`,
+  );
 }

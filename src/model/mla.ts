@@ -103,7 +103,12 @@ export class MultiHeadLatentAttention {
   /** kv_b_proj split per head into W_UK [H, nope, r] and W_UV [H, v, r], decoded once for absorption. */
   private absorbedWeights?: { uk: Tensor; uv: Tensor };
 
-  constructor(w: Weights, prefix: string, readonly dims: MlaDims, readonly softmaxScale: number) {
+  constructor(
+    w: Weights,
+    prefix: string,
+    readonly dims: MlaDims,
+    readonly softmaxScale: number,
+  ) {
     const t = readGroup(w, mlaParams(prefix, dims));
     this.qProj = t.qProj;
     this.qA = t.qA;

@@ -15,7 +15,13 @@ export interface MlpParams {
 }
 
 /** gate/up [inter, hidden], down [hidden, inter]; `expert` tags a routed expert for counting. */
-export function mlpParams(prefix: string, hidden: number, inter: number, part: Part, opts: { bias?: boolean; expert?: number } = {}): MlpParams {
+export function mlpParams(
+  prefix: string,
+  hidden: number,
+  inter: number,
+  part: Part,
+  opts: { bias?: boolean; expert?: number } = {},
+): MlpParams {
   const { bias = false, expert } = opts;
   const p = (n: string) => `${prefix}.${n}_proj`;
   return {

@@ -55,10 +55,13 @@ export function moeParams(p: string, c: MoeShape): MoeParams {
   return {
     router: {
       weight: matrix(`${p}.gate.weight`, E, h, 'router'),
-      bias: hasCorrectionBias(c) ? { name: `${p}.gate.e_score_correction_bias`, shape: [E], init: 'zeros', grad: false, part: 'correctionBias' } : undefined,
+      bias: hasCorrectionBias(c)
+        ? { name: `${p}.gate.e_score_correction_bias`, shape: [E], init: 'zeros', grad: false, part: 'correctionBias' }
+        : undefined,
     },
     experts: Array.from({ length: E }, (_, e) => mlpParams(`${p}.experts.${e}`, h, c.moeIntermediateSize, 'routedExperts', { expert: e })),
-    shared: c.nSharedExperts > 0 ? mlpParams(`${p}.shared_experts`, h, c.moeIntermediateSize * c.nSharedExperts, 'sharedExperts') : undefined,
+    shared:
+      c.nSharedExperts > 0 ? mlpParams(`${p}.shared_experts`, h, c.moeIntermediateSize * c.nSharedExperts, 'sharedExperts') : undefined,
   };
 }
 
@@ -77,7 +80,11 @@ export class Router {
   /** e_score_correction_bias (V3), added to scores for selection only. */
   readonly bias?: Tensor;
 
-  constructor(w: Weights, params: RouterParams, readonly dims: MoeDims) {
+  constructor(
+    w: Weights,
+    params: RouterParams,
+    readonly dims: MoeDims,
+  ) {
     const t = readGroup(w, params);
     this.weight = t.weight;
     this.bias = t.bias;
@@ -155,7 +162,11 @@ export class DeepSeekMoE {
   readonly experts: Mlp[];
   readonly shared?: Mlp;
 
-  constructor(w: Weights, params: MoeParams, readonly dims: MoeDims & { nSharedExperts: number }) {
+  constructor(
+    w: Weights,
+    params: MoeParams,
+    readonly dims: MoeDims & { nSharedExperts: number },
+  ) {
     this.router = new Router(w, params.router, dims);
     this.experts = params.experts.map((p) => new Mlp(w, p));
     if (params.shared) this.shared = new Mlp(w, params.shared);

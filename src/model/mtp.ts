@@ -39,7 +39,12 @@ export class MtpModule {
   readonly ehProj: Tensor;
   readonly headNorm: Tensor;
 
-  constructor(w: Weights, params: MtpParams, readonly block: DecoderLayer, readonly eps: number) {
+  constructor(
+    w: Weights,
+    params: MtpParams,
+    readonly block: DecoderLayer,
+    readonly eps: number,
+  ) {
     const t = readGroup(w, params);
     this.enorm = t.enorm;
     this.hnorm = t.hnorm;

@@ -53,7 +53,14 @@ const size = (d: ParamDecl) => d.shape.reduce((a, b) => a * b, 1);
 /** Counts parameters of any supported family from its typed config (its parameter declarations). */
 export function countParams(c: ModelConfig): ParamCounts {
   const breakdown: ParamBreakdown = {
-    embedding: 0, lmHead: 0, attention: 0, norms: 0, denseMlp: 0, sharedExperts: 0, routedExperts: 0, router: 0,
+    embedding: 0,
+    lmHead: 0,
+    attention: 0,
+    norms: 0,
+    denseMlp: 0,
+    sharedExperts: 0,
+    routedExperts: 0,
+    router: 0,
   };
   let correctionBias = 0;
   let activated = 0;

@@ -8,7 +8,15 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { byteLengthOf, openCheckpoint, writeCheckpoint, INDEX_FILE, SINGLE_FILE, type StoredTensor, type WritableTensor } from '../io/safetensors/index.ts';
+import {
+  byteLengthOf,
+  openCheckpoint,
+  writeCheckpoint,
+  INDEX_FILE,
+  SINGLE_FILE,
+  type StoredTensor,
+  type WritableTensor,
+} from '../io/safetensors/index.ts';
 import { loadConfig } from '../io/config.ts';
 import { writeFileAtomic } from '../io/safetensors/atomic.ts';
 import { UserFacingError } from '../io/errors.ts';
@@ -33,9 +41,17 @@ export interface QuantizeResult {
 const CHECKPOINT_FILE = /(\.safetensors|\.safetensors\.index\.json)$/;
 
 /** Quantises the checkpoint in `inDir` into `outDir` (which must not exist, or be empty). */
-export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantScheme, onProgress?: (p: QuantizeProgress) => void): QuantizeResult {
+export function quantizeCheckpoint(
+  inDir: string,
+  outDir: string,
+  scheme: QuantScheme,
+  onProgress?: (p: QuantizeProgress) => void,
+): QuantizeResult {
   const config = loadConfig(inDir);
-  if (config.quantization) throw new UserFacingError(`${inDir}: already quantised (${config.quantization.quantMethod}); quantise the original bf16/f32 checkpoint instead`);
+  if (config.quantization)
+    throw new UserFacingError(
+      `${inDir}: already quantised (${config.quantization.quantMethod}); quantise the original bf16/f32 checkpoint instead`,
+    );
   if (existsSync(outDir) && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) {
     throw new UserFacingError(`${outDir}: exists and is not an empty folder (nothing is overwritten)`);
   }
@@ -87,9 +103,18 @@ export function quantizeCheckpoint(inDir: string, outDir: string, scheme: QuantS
 }
 
 /** The dtypes and shapes written for a quantised weight: its codes, and `<name>_scale_inv`. */
-function storedForm(name: string, N: number, K: number, scheme: QuantScheme): [{ dtype: StoredTensor['dtype']; shape: number[] }, { dtype: 'F32'; shape: number[] }] {
+function storedForm(
+  name: string,
+  N: number,
+  K: number,
+  scheme: QuantScheme,
+): [{ dtype: StoredTensor['dtype']; shape: number[] }, { dtype: 'F32'; shape: number[] }] {
   const s = schemeFor(scheme, K);
-  if (s === 'fp8') return [{ dtype: 'F8_E4M3', shape: [N, K] }, { dtype: 'F32', shape: [Math.ceil(N / 128), Math.ceil(K / 128)] }];
+  if (s === 'fp8')
+    return [
+      { dtype: 'F8_E4M3', shape: [N, K] },
+      { dtype: 'F32', shape: [Math.ceil(N / 128), Math.ceil(K / 128)] },
+    ];
   const scales = { dtype: 'F32' as const, shape: [N, Math.ceil(K / 32)] };
   return s === 'q8' ? [{ dtype: 'I8', shape: [N, K] }, scales] : [{ dtype: 'U8', shape: [N, K / 2] }, scales];
 }
@@ -112,4 +137,3 @@ export function withQuantizationConfig(text: string, scheme: QuantScheme): strin
   const body = text.replace(/\}\s*$/, '');
   return `${body.trimEnd()}${Object.keys(json).length > 0 ? ',' : ''}\n  ${entry}\n}\n`;
 }
-

@@ -45,7 +45,8 @@ export function ropeFrequencies(spec: RopeSpec): { invFreq: Float64Array; attent
     case 'yarn': {
       const { factor, betaFast, betaSlow, mscale, mscaleAllDim, originalMaxPositionEmbeddings: oldLen } = scaling;
       const attentionScaling =
-        scaling.attentionFactor ?? (mscale && mscaleAllDim ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim) : yarnMscale(factor));
+        scaling.attentionFactor ??
+        (mscale && mscaleAllDim ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim) : yarnMscale(factor));
       const correctionDim = (rot: number) => (dim * Math.log(oldLen / (rot * 2 * Math.PI))) / (2 * Math.log(theta));
       const low = Math.max(Math.floor(correctionDim(betaFast)), 0);
       let high = Math.min(Math.ceil(correctionDim(betaSlow)), dim - 1);

@@ -23,7 +23,10 @@ export class MissingWeightError extends UserFacingError {
 
 /** Weights held in memory (training, tests, converted checkpoints). */
 export class MapWeights implements Weights {
-  constructor(readonly tensors: Map<string, Tensor>, private readonly where = 'the model weights') {}
+  constructor(
+    readonly tensors: Map<string, Tensor>,
+    private readonly where = 'the model weights',
+  ) {}
 
   get(name: string): Tensor {
     const t = this.tensors.get(name);

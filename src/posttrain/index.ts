@@ -4,7 +4,17 @@ export { parseSftConfig, type SftConfig } from './sft/config.ts';
 export { renderSft, type SftSequence, type SftTemplate } from './sft/render.ts';
 export { grpo, type GrpoRunOptions, type GrpoResult, type GrpoMetrics } from './grpo/trainer.ts';
 export { parseGrpoConfig, type GrpoConfig, type GrpoOptions } from './grpo/config.ts';
-export { groupAdvantages, grpoLoss, k3Kl, LOSS_TYPES, SCALE_REWARDS, type LossType, type ScaleRewards, type GrpoLossInput, type GrpoLoss } from './grpo/objective.ts';
+export {
+  groupAdvantages,
+  grpoLoss,
+  k3Kl,
+  LOSS_TYPES,
+  SCALE_REWARDS,
+  type LossType,
+  type ScaleRewards,
+  type GrpoLossInput,
+  type GrpoLoss,
+} from './grpo/objective.ts';
 export { completionLogps, type CompletionBatch, type CompletionLogps } from './completion-logps.ts';
 export { tokenLogProbs } from './logprobs.ts';
 export { rollout, type Completion, type RolloutOptions } from './rollout.ts';

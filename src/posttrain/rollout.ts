@@ -41,12 +41,22 @@ export function mixSeed(...xs: number[]): number {
 }
 
 /** `n` completions of each prompt, grouped by prompt (TRL's order when flattened). */
-export function rollout(model: DecodingModel, tokenizer: Tokenizer, prompts: readonly (readonly number[])[], o: RolloutOptions): { groups: Completion[][]; tokens: number; seconds: number } {
+export function rollout(
+  model: DecodingModel,
+  tokenizer: Tokenizer,
+  prompts: readonly (readonly number[])[],
+  o: RolloutOptions,
+): { groups: Completion[][]; tokens: number; seconds: number } {
   const t0 = performance.now();
   const decoder = new BatchDecoder(model, { maxContext: o.maxContext });
   const seqs = prompts.map((prompt, i) =>
     Array.from({ length: o.n }, (_, k) =>
-      decoder.add({ prompt, maxTokens: o.maxTokens, sampling: { ...o.sampling, seed: mixSeed(o.seed, i, k) }, stopTokenIds: o.stopTokenIds }),
+      decoder.add({
+        prompt,
+        maxTokens: o.maxTokens,
+        sampling: { ...o.sampling, seed: mixSeed(o.seed, i, k) },
+        stopTokenIds: o.stopTokenIds,
+      }),
     ),
   );
   while (!decoder.idle) decoder.step();
@@ -67,6 +77,7 @@ export function stopIds(tokenizer: Tokenizer, configEos: number | readonly numbe
     const id = t === undefined ? undefined : tokenizer.tokenToId(t);
     if (id !== undefined) ids.add(id);
   }
-  for (const id of configEos === null || configEos === undefined ? [] : typeof configEos === 'number' ? [configEos] : configEos) ids.add(id);
+  for (const id of configEos === null || configEos === undefined ? [] : typeof configEos === 'number' ? [configEos] : configEos)
+    ids.add(id);
   return [...ids].filter((id) => id >= 0 && id < vocab);
 }

@@ -45,7 +45,12 @@ export function checkModelName(ctx: ServerContext, name: string): void {
  */
 export function checkTextLength(ctx: ServerContext, chars: number, param: string): void {
   if (chars > ctx.model.maxContext * 32) {
-    throw new ApiError(422, `the input (${chars} characters) is far longer than this model's context of ${ctx.model.maxContext} tokens`, 'context_length_exceeded', param);
+    throw new ApiError(
+      422,
+      `the input (${chars} characters) is far longer than this model's context of ${ctx.model.maxContext} tokens`,
+      'context_length_exceeded',
+      param,
+    );
   }
 }
 
@@ -56,7 +61,12 @@ export function checkTextLength(ctx: ServerContext, chars: number, param: string
 export function outputBudget(ctx: ServerContext, promptTokens: number, requested: number | null): number {
   const room = ctx.model.maxContext - promptTokens;
   if (room < 1) {
-    throw new ApiError(422, `the prompt has ${promptTokens} tokens, which leaves no room in this model's context of ${ctx.model.maxContext} tokens`, 'context_length_exceeded', 'messages');
+    throw new ApiError(
+      422,
+      `the prompt has ${promptTokens} tokens, which leaves no room in this model's context of ${ctx.model.maxContext} tokens`,
+      'context_length_exceeded',
+      'messages',
+    );
   }
   return Math.min(requested ?? ctx.limits.defaultMaxTokens, room);
 }

@@ -18,7 +18,10 @@ interface Metric {
 export class Counter implements Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
 
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
 
   inc(labels: Labels = {}, by = 1): void {
     const key = labelText(labels);
@@ -40,7 +43,11 @@ export class Counter implements Metric {
 }
 
 export class Gauge implements Metric {
-  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => number,
+  ) {}
 
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
@@ -52,7 +59,11 @@ export class Histogram implements Metric {
   private sum = 0;
   private count = 0;
 
-  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[],
+  ) {
     this.counts = new Array(buckets.length).fill(0);
   }
 
@@ -88,7 +99,11 @@ export class ServerMetrics {
   readonly queueWait = new Histogram('dsts_queue_wait_seconds', 'Time a request waited for a batch slot.', LATENCY);
   readonly ttft = new Histogram('dsts_time_to_first_token_seconds', 'Time from queueing to the first token.', LATENCY);
   readonly itl = new Histogram('dsts_inter_token_latency_seconds', 'Time between consecutive tokens of one generation.', TOKEN_LATENCY);
-  readonly step = new Histogram('dsts_step_duration_seconds', 'Duration of one scheduler step (one batched forward or more).', TOKEN_LATENCY);
+  readonly step = new Histogram(
+    'dsts_step_duration_seconds',
+    'Duration of one scheduler step (one batched forward or more).',
+    TOKEN_LATENCY,
+  );
   readonly batch = new Histogram('dsts_batch_size', 'Sequences decoded together per step.', [1, 2, 4, 8, 16, 32, 64, 128]);
   private readonly gauges: Gauge[] = [];
 
@@ -99,8 +114,18 @@ export class ServerMetrics {
 
   render(): string {
     const all: Metric[] = [
-      this.requests, this.finished, this.promptTokens, this.cacheHitTokens, this.generationTokens, ...this.gauges,
-      this.requestDuration, this.queueWait, this.ttft, this.itl, this.step, this.batch,
+      this.requests,
+      this.finished,
+      this.promptTokens,
+      this.cacheHitTokens,
+      this.generationTokens,
+      ...this.gauges,
+      this.requestDuration,
+      this.queueWait,
+      this.ttft,
+      this.itl,
+      this.step,
+      this.batch,
     ];
     return `${all.map((m) => m.render()).join('\n')}\n`;
   }

@@ -61,11 +61,20 @@ export interface ServedModelOptions {
 export function loadServedModel(dir: string, options: ServedModelOptions = {}): ServedModel {
   const path = resolve(dir);
   if (!existsSync(join(path, 'tokenizer.json'))) {
-    throw new UserFacingError(`${path}: no tokenizer.json — the server needs the model's tokenizer (tokenizer.json and tokenizer_config.json) in its folder`);
+    throw new UserFacingError(
+      `${path}: no tokenizer.json — the server needs the model's tokenizer (tokenizer.json and tokenizer_config.json) in its folder`,
+    );
   }
   // The config's and the tokenizer's eos ids come from the generation layer's loader.
   // generation_config.json's eos ids and sampling defaults too.
-  const { config, model, tokenizer: loadedTokenizer, generator, chatTemplate: template, defaults } = loadForGeneration(path, undefined, { quantize: options.quantize });
+  const {
+    config,
+    model,
+    tokenizer: loadedTokenizer,
+    generator,
+    chatTemplate: template,
+    defaults,
+  } = loadForGeneration(path, undefined, { quantize: options.quantize });
   const tokenizer = loadedTokenizer!;
   let bytes: TokenBytes | null = null;
   const vocab = model.vocabSize;

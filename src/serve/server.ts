@@ -89,12 +89,42 @@ function routes(bodyTimeoutMs: number): Route[] {
     return readJsonObject(req, ctx.limits.maxBodyBytes, bodyTimeoutMs);
   };
   return [
-    { method: 'POST', path: /^\/v1\/chat\/completions$/, name: 'chat', auth: true, handler: async (ctx, req, res) => chatCompletions(ctx, await body(ctx, req), res) },
-    { method: 'POST', path: /^\/v1\/completions$/, name: 'completions', auth: true, handler: async (ctx, req, res) => completions(ctx, await body(ctx, req), res) },
+    {
+      method: 'POST',
+      path: /^\/v1\/chat\/completions$/,
+      name: 'chat',
+      auth: true,
+      handler: async (ctx, req, res) => chatCompletions(ctx, await body(ctx, req), res),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/completions$/,
+      name: 'completions',
+      auth: true,
+      handler: async (ctx, req, res) => completions(ctx, await body(ctx, req), res),
+    },
     { method: 'GET', path: /^\/v1\/models$/, name: 'models', auth: true, handler: (ctx, _q, res) => json(res, 200, listModels(ctx)) },
-    { method: 'GET', path: /^\/v1\/models\/([^/]+)$/, name: 'models', auth: true, handler: (ctx, _q, res, p) => json(res, 200, getModel(ctx, decodeURIComponent(p[0]!))) },
-    { method: 'POST', path: /^\/tokenize$/, name: 'tokenize', auth: true, handler: async (ctx, req, res) => json(res, 200, tokenize(ctx, await body(ctx, req))) },
-    { method: 'POST', path: /^\/detokenize$/, name: 'detokenize', auth: true, handler: async (ctx, req, res) => json(res, 200, detokenize(ctx, await body(ctx, req))) },
+    {
+      method: 'GET',
+      path: /^\/v1\/models\/([^/]+)$/,
+      name: 'models',
+      auth: true,
+      handler: (ctx, _q, res, p) => json(res, 200, getModel(ctx, decodeURIComponent(p[0]!))),
+    },
+    {
+      method: 'POST',
+      path: /^\/tokenize$/,
+      name: 'tokenize',
+      auth: true,
+      handler: async (ctx, req, res) => json(res, 200, tokenize(ctx, await body(ctx, req))),
+    },
+    {
+      method: 'POST',
+      path: /^\/detokenize$/,
+      name: 'detokenize',
+      auth: true,
+      handler: async (ctx, req, res) => json(res, 200, detokenize(ctx, await body(ctx, req))),
+    },
     { method: 'GET', path: /^\/health$/, name: 'health', auth: false, handler: (ctx, _q, res) => json(res, 200, health(ctx)) },
     {
       method: 'GET',
@@ -162,7 +192,12 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
   const table = routes(bodyTimeoutMs);
   const webChat = options.webChat ?? true;
   const host = options.host ?? '127.0.0.1';
-  const guard: GuardOptions = { host, corsOrigins: options.corsOrigins ?? [], allowedHosts: options.allowedHosts ?? [], apiKey: options.apiKey };
+  const guard: GuardOptions = {
+    host,
+    corsOrigins: options.corsOrigins ?? [],
+    allowedHosts: options.allowedHosts ?? [],
+    apiKey: options.apiKey,
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, seen: { route: string }): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');

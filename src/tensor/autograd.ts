@@ -33,12 +33,7 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /** Attaches the op to `out` when any input needs a gradient; returns `out`. */
-export function record(
-  out: Tensor,
-  op: string,
-  inputs: Tensor[],
-  backward: (gradOut: Tensor) => (Tensor | null)[],
-): Tensor {
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: (gradOut: Tensor) => (Tensor | null)[]): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = { op, inputs, backward };

@@ -16,5 +16,12 @@ export * from './ops/activation.ts';
 export * from './ops/indexing.ts';
 export * from './ops/rope.ts';
 export * from './ops/attention.ts';
-export { withAttentionLayout, activeAttentionLayout, segmentBlocks, paddedBlocks, type AttentionLayout, type AttentionBlock } from './ops/attention-layout.ts';
+export {
+  withAttentionLayout,
+  activeAttentionLayout,
+  segmentBlocks,
+  paddedBlocks,
+  type AttentionLayout,
+  type AttentionBlock,
+} from './ops/attention-layout.ts';
 export { floatData, rowMajor } from './ops/strided.ts';

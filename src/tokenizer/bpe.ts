@@ -52,7 +52,12 @@ export class BpeModel {
    * @param vocab token (byte-alphabet string) → id
    * @param merges merge pairs in rank order, as `[a, b]` or legacy `"a b"` strings
    */
-  constructor(vocab: Map<string, number>, merges: ReadonlyArray<string | readonly [string, string]>, ignoreMerges: boolean, options: BpeOptions = {}) {
+  constructor(
+    vocab: Map<string, number>,
+    merges: ReadonlyArray<string | readonly [string, string]>,
+    ignoreMerges: boolean,
+    options: BpeOptions = {},
+  ) {
     this.vocab = vocab;
     this.ignoreMerges = ignoreMerges;
     this.cache = new WordCache(options.cacheCapacity ?? 50_000);
@@ -76,7 +81,10 @@ export class BpeModel {
         a = m.slice(0, sp);
         b = m.slice(sp + 1);
       } else {
-        check(Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string', `model: merge #${rank} is not a pair of strings`);
+        check(
+          Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string',
+          `model: merge #${rank} is not a pair of strings`,
+        );
         a = m[0];
         b = m[1];
       }
@@ -107,13 +115,17 @@ export class BpeModel {
     check(typeof model.vocab === 'object' && model.vocab !== null && !Array.isArray(model.vocab), "model: 'vocab' must be an object");
     check(Array.isArray(model.merges), "model: 'merges' must be an array");
     check(!model.byte_fallback, 'model: byte_fallback BPE is not supported (byte-level BPE only)');
-    check(!model.continuing_subword_prefix && !model.end_of_word_suffix, 'model: subword prefixes/suffixes are not supported (byte-level BPE only)');
+    check(
+      !model.continuing_subword_prefix && !model.end_of_word_suffix,
+      'model: subword prefixes/suffixes are not supported (byte-level BPE only)',
+    );
     check(model.dropout === null || model.dropout === undefined || model.dropout === 0, 'model: BPE dropout is not supported');
     const vocab = new Map<string, number>();
     const raw = model.vocab;
     for (const token in raw) {
       const id = raw[token]!;
-      if (!Number.isInteger(id) || id < 0) throw new TokenizerError(`model: vocab id of ${JSON.stringify(token)} is not a non-negative integer`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new TokenizerError(`model: vocab id of ${JSON.stringify(token)} is not a non-negative integer`);
       vocab.set(token, id);
     }
     return new BpeModel(vocab, model.merges, model.ignore_merges === true, options);

@@ -48,7 +48,10 @@ export function chatTemplates(config: TokenizerConfigJson): Map<string, string> 
   if (typeof t === 'string') out.set('default', t);
   else if (Array.isArray(t)) {
     for (const entry of t) {
-      check(typeof entry?.name === 'string' && typeof entry.template === 'string', "tokenizer_config: 'chat_template' entries need 'name' and 'template'");
+      check(
+        typeof entry?.name === 'string' && typeof entry.template === 'string',
+        "tokenizer_config: 'chat_template' entries need 'name' and 'template'",
+      );
       out.set(entry.name, entry.template);
     }
   }

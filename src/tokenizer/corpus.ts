@@ -54,7 +54,7 @@ export function* readCorpusFile(file: string): Generator<string> {
     }
     return;
   }
-  for (let start = 0; start < content.length; ) {
+  for (let start = 0; start < content.length;) {
     let end = Math.min(content.length, start + CHUNK);
     if (end < content.length) {
       const nl = content.indexOf('\n', end);

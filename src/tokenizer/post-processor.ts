@@ -19,7 +19,10 @@ export interface SpecialTokenFrame {
 export const EMPTY_FRAME: SpecialTokenFrame = { prefix: [], suffix: [] };
 
 /** The frame a tokenizer.json post_processor adds to a single sequence. */
-export function frameFromPostProcessor(node: ComponentJson | null | undefined, idOf: (token: string) => number | undefined): SpecialTokenFrame {
+export function frameFromPostProcessor(
+  node: ComponentJson | null | undefined,
+  idOf: (token: string) => number | undefined,
+): SpecialTokenFrame {
   if (node === null || node === undefined) return EMPTY_FRAME;
   check(typeof node.type === 'string', "post_processor: missing 'type'");
   const lookup = (token: string, where: string): number => {

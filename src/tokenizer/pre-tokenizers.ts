@@ -40,7 +40,7 @@ class DigitsStage implements PreTokenizerStage {
     const ends: number[] = [];
     const isMatch: boolean[] = [];
     let last = 0;
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       const cp = text.codePointAt(i)!;
       const w = cp > 0xffff ? 2 : 1;
       if (NUMERIC.test(String.fromCodePoint(cp))) {

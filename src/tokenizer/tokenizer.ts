@@ -77,7 +77,10 @@ export class Tokenizer {
 
     check(json.added_tokens === undefined || Array.isArray(json.added_tokens), "tokenizer.json: 'added_tokens' must be an array");
     const added = (json.added_tokens ?? []).map((t, k) => {
-      check(typeof t?.content === 'string' && Number.isInteger(t.id) && t.id >= 0, `tokenizer.json: added_tokens[${k}] needs 'id' and 'content'`);
+      check(
+        typeof t?.content === 'string' && Number.isInteger(t.id) && t.id >= 0,
+        `tokenizer.json: added_tokens[${k}] needs 'id' and 'content'`,
+      );
       return parseAddedToken(t);
     });
     this.addedTokens = added;
@@ -89,7 +92,13 @@ export class Tokenizer {
     const norm = added.filter((t) => t.normalized);
     this.rawMatcher = raw.length > 0 ? new AddedTokenMatcher(raw) : null;
     const normalize = this.normalizer;
-    this.normalizedMatcher = norm.length > 0 ? new AddedTokenMatcher(norm, norm.map((t) => (normalize ? normalize(t.content) : t.content))) : null;
+    this.normalizedMatcher =
+      norm.length > 0
+        ? new AddedTokenMatcher(
+            norm,
+            norm.map((t) => (normalize ? normalize(t.content) : t.content)),
+          )
+        : null;
 
     this.specialTokens = specialTokensMap(config);
     this.frame = this.buildFrame(json);
@@ -103,7 +112,8 @@ export class Tokenizer {
       const idFor = (field: 'bos_token' | 'eos_token') => {
         const content = tokenContent(this.config[field], field);
         const id = content === undefined ? undefined : this.tokenToId(content);
-        if (id === undefined) throw new TokenizerError(`tokenizer_config: add_${field.slice(0, 3)}_token is set but ${field} is not in the vocabulary`);
+        if (id === undefined)
+          throw new TokenizerError(`tokenizer_config: add_${field.slice(0, 3)}_token is set but ${field} is not in the vocabulary`);
         return id;
       };
       return { prefix: bos === true ? [idFor('bos_token')] : [], suffix: eos === true ? [idFor('eos_token')] : [] };
@@ -209,7 +219,9 @@ export class Tokenizer {
     const name = options.templateName ?? (this.templates.has('default') ? 'default' : this.templates.keys().next().value);
     const template = options.chatTemplate ?? (name === undefined ? undefined : this.templates.get(name));
     if (template === undefined) {
-      throw new TokenizerError(options.templateName ? `no chat template named '${options.templateName}'` : 'tokenizer_config.json has no chat_template');
+      throw new TokenizerError(
+        options.templateName ? `no chat template named '${options.templateName}'` : 'tokenizer_config.json has no chat_template',
+      );
     }
     return renderChatTemplate(template, messages, options, this.specialTokens);
   }

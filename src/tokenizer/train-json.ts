@@ -9,7 +9,7 @@ import type { AddedTokenJson, ComponentJson, TokenizerConfigJson, TokenizerJson 
 export const DEEPSEEK_V3_PATTERNS: readonly string[] = [
   '\\p{N}{1,3}',
   '[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+',
-  "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+  '[!"#$%&\'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+',
 ];
 
 /** The pre_tokenizer node for Split patterns followed by a plain ByteLevel stage. */
@@ -95,7 +95,14 @@ export function tokenizerFiles(input: TokenizerFilesInput): { tokenizerJson: Tok
   };
   const addedTokensDecoder: Record<string, unknown> = {};
   for (const t of added) {
-    addedTokensDecoder[String(t.id)] = { content: t.content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+    addedTokensDecoder[String(t.id)] = {
+      content: t.content,
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+      special: true,
+    };
   }
   const tokenizerConfig: TokenizerConfigJson = {
     tokenizer_class: 'PreTrainedTokenizerFast',

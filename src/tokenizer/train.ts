@@ -72,22 +72,43 @@ const key = (a: number, b: number) => a * SHIFT + b;
 export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): TrainedBpe {
   const specials = [...(options.specialTokens ?? [])];
   const minFrequency = options.minFrequency ?? 2;
-  const patterns = options.pattern === undefined ? DEEPSEEK_V3_PATTERNS : typeof options.pattern === 'string' ? [options.pattern] : options.pattern;
+  const patterns =
+    options.pattern === undefined ? DEEPSEEK_V3_PATTERNS : typeof options.pattern === 'string' ? [options.pattern] : options.pattern;
   if (!Number.isInteger(options.vocabSize) || options.vocabSize < specials.length + 256) {
-    throw new TokenizerError(`vocabulary size must be an integer ≥ ${specials.length + 256} (special tokens + 256 bytes), got ${options.vocabSize}`);
+    throw new TokenizerError(
+      `vocabulary size must be an integer ≥ ${specials.length + 256} (special tokens + 256 bytes), got ${options.vocabSize}`,
+    );
   }
   if (new Set(specials).size !== specials.length || specials.some((s) => s.length === 0)) {
     throw new TokenizerError('special tokens must be distinct and non-empty');
   }
   if (options.vocabSize >= SHIFT) throw new TokenizerError(`vocabSize must be below ${SHIFT}`);
-  for (const [field, tok] of [['bosToken', options.bosToken], ['eosToken', options.eosToken], ['padToken', options.padToken]] as const) {
-    if (tok !== undefined && !specials.includes(tok)) throw new TokenizerError(`${field} ${JSON.stringify(tok)} is not one of the special tokens`);
+  for (const [field, tok] of [
+    ['bosToken', options.bosToken],
+    ['eosToken', options.eosToken],
+    ['padToken', options.padToken],
+  ] as const) {
+    if (tok !== undefined && !specials.includes(tok))
+      throw new TokenizerError(`${field} ${JSON.stringify(tok)} is not one of the special tokens`);
   }
   const progress = options.onProgress;
 
   // 1. Count words (the same pre-tokenizer the saved file will use, so training and encoding agree).
   const preTokenizer = buildPreTokenizer(preTokenizerJson(patterns));
-  const matcher = specials.length > 0 ? new AddedTokenMatcher(specials.map((content, id) => ({ id, content, special: true, normalized: false, lstrip: false, rstrip: false, singleWord: false }))) : null;
+  const matcher =
+    specials.length > 0
+      ? new AddedTokenMatcher(
+          specials.map((content, id) => ({
+            id,
+            content,
+            special: true,
+            normalized: false,
+            lstrip: false,
+            rstrip: false,
+            singleWord: false,
+          })),
+        )
+      : null;
   const wordCounts = new Map<string, number>();
   const pieces: string[] = [];
   let nTexts = 0;

@@ -74,7 +74,12 @@ export function modelTensors(weights: Weights, dtype: ModelDType): Map<string, S
   for (const name of weights.names()) {
     const t = weights.get(name);
     const data = f32Of(t, name);
-    out.set(name, dtype === 'f32' || keepsF32(name) ? { dtype: 'F32', shape: t.shape, data } : { dtype: 'BF16', shape: t.shape, data: encodeBf16(data) });
+    out.set(
+      name,
+      dtype === 'f32' || keepsF32(name)
+        ? { dtype: 'F32', shape: t.shape, data }
+        : { dtype: 'BF16', shape: t.shape, data: encodeBf16(data) },
+    );
   }
   return out;
 }
@@ -127,7 +132,9 @@ export function saveCheckpoint(runDir: string, data: CheckpointData, keep = Infi
     for (const f of data.tokenizerFiles) writeFileSync(join(tmp, f.name), f.bytes);
     const tensors = new Map(data.stateTensors);
     if (data.dtype !== 'f32') {
-      for (const n of data.weights.names()) if (!keepsF32(n)) tensors.set(`master.${n}`, { dtype: 'F32', shape: data.weights.get(n).shape, data: f32Of(data.weights.get(n), n) });
+      for (const n of data.weights.names())
+        if (!keepsF32(n))
+          tensors.set(`master.${n}`, { dtype: 'F32', shape: data.weights.get(n).shape, data: f32Of(data.weights.get(n), n) });
     }
     writeSafetensors(join(tmp, TRAINER_STATE_TENSORS), tensors, { format: 'dsts' });
     writeFileSync(join(tmp, TRAINER_STATE_JSON), `${JSON.stringify(data.state, null, 1)}\n`);

@@ -55,7 +55,10 @@ export class MetricsLog {
    * Opens `path` for appending. With `keepUpTo` (a resumed run), records of steps after it — logged
    * by the interrupted run after its last checkpoint, and about to be redone — are dropped first.
    */
-  constructor(readonly path: string, keepUpTo?: number) {
+  constructor(
+    readonly path: string,
+    keepUpTo?: number,
+  ) {
     if (keepUpTo !== undefined && existsSync(path)) {
       const kept = readMetrics(path).filter((r) => r.step <= keepUpTo);
       writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + '\n').join(''));

@@ -20,7 +20,9 @@ export function resolveModelConfig(model: JsonObject, tokenizer: Tokenizer, eosI
   const need = tokenizer.vocabSize;
   if (json.vocab_size === undefined || json.vocab_size === null) json.vocab_size = need;
   else if (typeof json.vocab_size === 'number' && json.vocab_size < need) {
-    throw new TrainError(`${source}: vocab_size ${json.vocab_size} is smaller than the tokenizer's ${need} tokens (leave vocab_size out to take the tokenizer's)`);
+    throw new TrainError(
+      `${source}: vocab_size ${json.vocab_size} is smaller than the tokenizer's ${need} tokens (leave vocab_size out to take the tokenizer's)`,
+    );
   }
   if (json.eos_token_id === undefined) json.eos_token_id = eosId;
   if (json.bos_token_id === undefined) {

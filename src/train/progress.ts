@@ -49,7 +49,10 @@ function fields(p: ProgressInfo): string {
 export class ProgressReporter {
   private barShown = false;
 
-  constructor(private readonly out: ProgressSink, private readonly interval = 10) {}
+  constructor(
+    private readonly out: ProgressSink,
+    private readonly interval = 10,
+  ) {}
 
   private get tty(): boolean {
     return this.out.isTTY === true;

@@ -38,7 +38,9 @@ export function restoreWeights(weights: MapWeights, dir: string, state: Map<stri
       const src = state.get(`master.${name}`) ?? (ckpt.has(name) ? ckpt.read(name) : undefined);
       if (!src) throw new TrainError(`${dir}: checkpoint lacks '${name}'`);
       if (src.dtype !== 'F32' || src.data.length !== dst.size) {
-        throw new TrainError(`${dir}: '${name}' is ${src.dtype} [${src.shape}] but the run needs F32 [${dst.shape}] (a model saved without its f32 master weights cannot be resumed exactly)`);
+        throw new TrainError(
+          `${dir}: '${name}' is ${src.dtype} [${src.shape}] but the run needs F32 [${dst.shape}] (a model saved without its f32 master weights cannot be resumed exactly)`,
+        );
       }
       (dst.data as Float32Array).set(src.data);
     }
@@ -51,7 +53,6 @@ export function restoreWeights(weights: MapWeights, dir: string, state: Map<stri
 export function corpusFingerprint(files: readonly CorpusFile[]): [string, number][] {
   return files.map((f) => [f.key, f.size]);
 }
-
 
 /**
  * A warning when the resumed config changes the learning rate the next step gets: the schedule is a

@@ -39,7 +39,8 @@ export function prepareRunDir(dir: string, force: boolean): void {
     );
   }
   for (const name of entries) {
-    if (/^\.?checkpoint-\d+/.test(name) || name === METRICS_FILE || name === RUN_JSON) rmSync(join(dir, name), { recursive: true, force: true });
+    if (/^\.?checkpoint-\d+/.test(name) || name === METRICS_FILE || name === RUN_JSON)
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

@@ -21,7 +21,15 @@ export type ScheduleConfig =
   | { kind: 'cosine'; warmup: number; minLrRatio: number }
   | { kind: 'wsd'; warmup: number; minLrRatio: number; decayFraction: number; decayShape: DecayShape }
   | { kind: 'constant'; warmup: number }
-  | { kind: 'deepseek-v3'; warmup: number; minLrRatio: number; decayStart: number; decayEnd: number; finalStart: number; finalRatio: number };
+  | {
+      kind: 'deepseek-v3';
+      warmup: number;
+      minLrRatio: number;
+      decayStart: number;
+      decayEnd: number;
+      finalStart: number;
+      finalRatio: number;
+    };
 
 /** DeepSeek-V3's schedule shape (§4.2) as fractions of its 14.8T training tokens. */
 export const V3_SCHEDULE = {

@@ -25,7 +25,11 @@ export function optimizerTensors(opt: AdamW, out: Map<string, StoredTensor>): vo
   }
 }
 
-function tensorOf<D extends StoredTensor['dtype']>(tensors: Map<string, StoredTensor>, name: string, dtype: D): Extract<StoredTensor, { dtype: D }> {
+function tensorOf<D extends StoredTensor['dtype']>(
+  tensors: Map<string, StoredTensor>,
+  name: string,
+  dtype: D,
+): Extract<StoredTensor, { dtype: D }> {
   const t = tensors.get(name);
   if (!t) throw new TrainError(`trainer state: tensor '${name}' is missing`);
   if (t.dtype !== dtype) throw new TrainError(`trainer state: tensor '${name}' is ${t.dtype}, expected ${dtype}`);

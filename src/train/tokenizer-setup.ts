@@ -54,7 +54,12 @@ export function runTokenizer(
 ): RunTokenizer {
   if (source.kind === 'file') return openTokenizer(source.path);
   log(`training a ${source.vocabSize}-token BPE tokenizer on up to ${source.maxChars.toLocaleString('en-US')} characters of the corpus`);
-  const texts = corpusTexts(files, { textDocuments: data.textDocuments, jsonlField: data.jsonlField }, data.validation.length > 0 ? 0 : data.valFraction, source.maxChars);
+  const texts = corpusTexts(
+    files,
+    { textDocuments: data.textDocuments, jsonlField: data.jsonlField },
+    data.validation.length > 0 ? 0 : data.valFraction,
+    source.maxChars,
+  );
   let trained;
   try {
     trained = trainBpe(texts, {
@@ -80,4 +85,3 @@ export function checkpointTokenizer(dir: string): RunTokenizer {
   if (!existsSync(join(dir, 'tokenizer.json'))) throw new TrainError(`${dir}: checkpoint has no tokenizer.json`);
   return openTokenizer(join(dir, 'tokenizer.json'));
 }
-

@@ -129,7 +129,10 @@ export class Trainer {
   private lastEval: EvalResult | null = null;
   private stepSecondsAvg = 0;
 
-  private constructor(s: Setup, private readonly opts: TrainOptions) {
+  private constructor(
+    s: Setup,
+    private readonly opts: TrainOptions,
+  ) {
     this.config = s.cfg;
     this.runDir = s.runDir;
     this.model = s.model;
@@ -177,7 +180,12 @@ export class Trainer {
     } else {
       modelJson = cfg.model;
     }
-    const { json: completed, config: modelConfig } = resolveModelConfig(modelJson, tokenizer.tokenizer, encoder.eosId, resume ? join(resume.checkpoint, 'config.json') : `${cfg.source}: model`);
+    const { json: completed, config: modelConfig } = resolveModelConfig(
+      modelJson,
+      tokenizer.tokenizer,
+      encoder.eosId,
+      resume ? join(resume.checkpoint, 'config.json') : `${cfg.source}: model`,
+    );
 
     if (cfg.seqLen > modelConfig.maxPositionEmbeddings) {
       throw new TrainError(`seqLen ${cfg.seqLen} exceeds the model's max_position_embeddings (${modelConfig.maxPositionEmbeddings})`);
@@ -202,16 +210,22 @@ export class Trainer {
     if (cfg.eval.interval > 0) {
       const count = cfg.eval.batches * cfg.batchSize;
       if (valFiles.length > 0) {
-        evalSet = evalSequences({ files: valFiles, documents, encoder, seqLen: cfg.seqLen, valFraction: 0, seed: cfg.seed, take: 'all' }, count);
+        evalSet = evalSequences(
+          { files: valFiles, documents, encoder, seqLen: cfg.seqLen, valFraction: 0, seed: cfg.seed, take: 'all' },
+          count,
+        );
       } else if (valFraction > 0) {
         evalSet = evalSequences({ files, documents, encoder, seqLen: cfg.seqLen, valFraction, seed: cfg.seed, take: 'validation' }, count);
       }
-      if (evalSet.length === 0) log(`no held-out sequence of ${cfg.seqLen + 1} tokens (set data.validation or raise data.valFraction): evaluation is off`);
+      if (evalSet.length === 0)
+        log(`no held-out sequence of ${cfg.seqLen + 1} tokens (set data.validation or raise data.valFraction): evaluation is off`);
       else if (evalSet.length < count) log(`held-out split: ${evalSet.length} sequences (asked for ${count})`);
     }
 
     if (saved && JSON.stringify(saved.state.loader.corpus) !== JSON.stringify(corpusFingerprint(files))) {
-      log('warning: the training corpus changed since this checkpoint (files or sizes differ); the data order will not match an uninterrupted run');
+      log(
+        'warning: the training corpus changed since this checkpoint (files or sizes differ); the data order will not match an uninterrupted run',
+      );
     }
     const step = saved?.state.step ?? 0;
     if (saved && step < cfg.steps) {
@@ -220,8 +234,23 @@ export class Trainer {
     }
     const metrics = new MetricsLog(join(runDir, METRICS_FILE), resume ? step : undefined);
     const setup: Setup = {
-      cfg, runDir, tokenizer, encoder, modelJson: completed, modelConfig, weights, model, params, optimizer, loader, evalSet,
-      step, tokens: saved?.state.tokens ?? 0, elapsed: saved?.state.elapsedSeconds ?? 0, metrics, files,
+      cfg,
+      runDir,
+      tokenizer,
+      encoder,
+      modelJson: completed,
+      modelConfig,
+      weights,
+      model,
+      params,
+      optimizer,
+      loader,
+      evalSet,
+      step,
+      tokens: saved?.state.tokens ?? 0,
+      elapsed: saved?.state.elapsedSeconds ?? 0,
+      metrics,
+      files,
     };
     const trainer = new Trainer(setup, opts);
     writeRunJson(runDir, runConfigJson(cfg));
@@ -294,8 +323,19 @@ export class Trainer {
     this.elapsed += seconds;
     this.stepSecondsAvg = this.stepSecondsAvg === 0 ? seconds : 0.9 * this.stepSecondsAvg + 0.1 * seconds;
     const m: StepMetrics = {
-      type: 'train', step: this.step, loss, ce, mtp, balance, lr, gradNorm: norm, tokens: this.tokens,
-      tokensPerSec: tokensThisStep / seconds, elapsed: this.elapsed, load, ms,
+      type: 'train',
+      step: this.step,
+      loss,
+      ce,
+      mtp,
+      balance,
+      lr,
+      gradNorm: norm,
+      tokens: this.tokens,
+      tokensPerSec: tokensThisStep / seconds,
+      elapsed: this.elapsed,
+      load,
+      ms,
     };
     if (skipped) {
       m.skipped = true;
@@ -334,7 +374,14 @@ export class Trainer {
     };
     const dir = saveCheckpoint(
       this.runDir,
-      { modelConfig: this.modelJson, weights: this.weights, dtype: this.config.checkpoint.dtype, tokenizerFiles: this.tokenizerFiles, state, stateTensors: tensors },
+      {
+        modelConfig: this.modelJson,
+        weights: this.weights,
+        dtype: this.config.checkpoint.dtype,
+        tokenizerFiles: this.tokenizerFiles,
+        state,
+        stateTensors: tensors,
+      },
       this.config.checkpoint.keep,
     );
     this.lastCheckpoint = dir;
@@ -367,8 +414,13 @@ export class Trainer {
         }
         this.opts.progress?.({
           // Smoothed over recent steps: a per-step figure jitters too much to read.
-          step: this.step, total: cfg.steps, loss: last.loss, lr: last.lr, tokensPerSec: this.tokensPerStep / this.stepSecondsAvg,
-          etaSeconds: (cfg.steps - this.step) * this.stepSecondsAvg, evalLoss: this.lastEval?.loss,
+          step: this.step,
+          total: cfg.steps,
+          loss: last.loss,
+          lr: last.lr,
+          tokensPerSec: this.tokensPerStep / this.stepSecondsAvg,
+          etaSeconds: (cfg.steps - this.step) * this.stepSecondsAvg,
+          evalLoss: this.lastEval?.loss,
         });
         if (cfg.checkpoint.interval > 0 && this.step % cfg.checkpoint.interval === 0 && this.step < cfg.steps) {
           this.log(`checkpoint → ${this.save()}`);

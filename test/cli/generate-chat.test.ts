@@ -19,7 +19,19 @@ test('dsts chat answers each line as it arrives, handles /reset, and exits on /e
   const dir = mkdtempSync(join(tmpdir(), 'dsts-chat-'));
   try {
     writeTinyTokenizer(dir);
-    const args = ['chat', '--model', fixture('models', 'deepseek_v3_tiny'), '--tokenizer', dir, '--max-tokens', '12', '--seed', '3', '--temperature', '1'];
+    const args = [
+      'chat',
+      '--model',
+      fixture('models', 'deepseek_v3_tiny'),
+      '--tokenizer',
+      dir,
+      '--max-tokens',
+      '12',
+      '--seed',
+      '3',
+      '--temperature',
+      '1',
+    ];
     const child = spawn(process.execPath, [join(root, 'bin/dsts.js'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -81,22 +93,38 @@ test('the reply printer shows reasoning apart: prefixed when piped, dimmed on a 
   assert.equal(plain.join(''), 'No thinking here.\n');
 });
 
-test('dsts chat takes the embedded model (no chat template: the plain layout, as serve) and survives a full context', { skip: !embeddedModelReady() && 'the embedded model is not trained' }, () => {
-  const lines = ['春', '秋', '夏', '冬', '雪', '月', '風', '花'].join('\n');
-  const r = spawnSync(process.execPath, [join(root, 'bin/dsts.js'), 'chat', '--max-tokens', '120', '--seed', '1'], { cwd: root, input: `${lines}\n`, encoding: 'utf8', timeout: 300_000 });
-  assert.equal(r.status, 0, r.stderr);
-  assert.ok(!r.stderr.includes('no chat template'));
-  assert.match(r.stderr, /^\(the conversation outgrew the model's context of 512 tokens: the oldest (exchange was|\d+ exchanges were) dropped; \/reset starts over\)$/m);
-  assert.ok(!/dsts: .*context/.test(r.stderr), `no turn failed: ${r.stderr}`);
-  assert.ok(r.stdout.trim().split('\n').length >= 8, r.stdout);
-});
+test(
+  'dsts chat takes the embedded model (no chat template: the plain layout, as serve) and survives a full context',
+  { skip: !embeddedModelReady() && 'the embedded model is not trained' },
+  () => {
+    const lines = ['春', '秋', '夏', '冬', '雪', '月', '風', '花'].join('\n');
+    const r = spawnSync(process.execPath, [join(root, 'bin/dsts.js'), 'chat', '--max-tokens', '120', '--seed', '1'], {
+      cwd: root,
+      input: `${lines}\n`,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!r.stderr.includes('no chat template'));
+    assert.match(
+      r.stderr,
+      /^\(the conversation outgrew the model's context of 512 tokens: the oldest (exchange was|\d+ exchanges were) dropped; \/reset starts over\)$/m,
+    );
+    assert.ok(!/dsts: .*context/.test(r.stderr), `no turn failed: ${r.stderr}`);
+    assert.ok(r.stdout.trim().split('\n').length >= 8, r.stdout);
+  },
+);
 
 test('dsts generate samples with the model folder generation_config.json when no flag says otherwise', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dsts-genconf-'));
   try {
     for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('models', 'deepseek_v3_tiny', f), join(dir, f));
     const run = (...args: string[]) => {
-      const r = spawnSync(process.execPath, [join(root, 'bin/dsts.js'), 'generate', '--model', dir, '--ids', '1,2,3', '--max-tokens', '12', '--ignore-eos', '--json', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(
+        process.execPath,
+        [join(root, 'bin/dsts.js'), 'generate', '--model', dir, '--ids', '1,2,3', '--max-tokens', '12', '--ignore-eos', '--json', ...args],
+        { cwd: root, encoding: 'utf8', timeout: 120_000 },
+      );
       assert.equal(r.status, 0, r.stderr);
       return JSON.parse(r.stdout).ids as number[];
     };

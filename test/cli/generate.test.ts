@@ -38,7 +38,16 @@ const ids = (name: string, key: string) => [...readGolden(name).get(key)!.data].
 
 for (const name of ['deepseek_v3_tiny_fp8']) {
   test(`dsts generate --ids --json prints the reference greedy continuation (${name})`, () => {
-    const r = dsts(['generate', '--model', fixture('models', name), '--ids', ids(name, 'greedy_prompt').join(','), '--max-tokens', '8', '--json']);
+    const r = dsts([
+      'generate',
+      '--model',
+      fixture('models', name),
+      '--ids',
+      ids(name, 'greedy_prompt').join(','),
+      '--max-tokens',
+      '8',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { ids: number[]; text: unknown; finish_reason: string };
     assert.deepEqual(out.ids, ids(name, 'greedy_output'));
@@ -56,7 +65,22 @@ test('dsts generate streams ids without a tokenizer, and text with one; seeded s
   const dir = mkdtempSync(join(tmpdir(), 'dsts-gen-'));
   try {
     writeTinyTokenizer(dir);
-    const args = ['generate', '--model', model, '--tokenizer', dir, '--prompt', 'hello there', '--max-tokens', '12', '--temperature', '0.9', '--seed', '5', '--ignore-eos'];
+    const args = [
+      'generate',
+      '--model',
+      model,
+      '--tokenizer',
+      dir,
+      '--prompt',
+      'hello there',
+      '--max-tokens',
+      '12',
+      '--temperature',
+      '0.9',
+      '--seed',
+      '5',
+      '--ignore-eos',
+    ];
     const streamed = dsts(args);
     assert.equal(streamed.code, 0, streamed.stderr);
     // The same run as JSON: same seed, same tokens, and the stream was their text.
@@ -133,6 +157,10 @@ test('every other mistake is a UserError (what main turns into one line and exit
     [chatCmd, ['--model', model], /needs a tokenizer/],
   ];
   for (const [cmd, args, message] of cases) {
-    await assert.rejects(cmd.run(args), (e: Error) => (e instanceof UserError || e instanceof UserFacingError) && message.test(e.message), args.join(' '));
+    await assert.rejects(
+      cmd.run(args),
+      (e: Error) => (e instanceof UserError || e instanceof UserFacingError) && message.test(e.message),
+      args.join(' '),
+    );
   }
 });

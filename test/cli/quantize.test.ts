@@ -11,14 +11,32 @@ import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dsts = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [join(root, 'bin/dsts.js'), ...args], { cwd: root, encoding: 'utf8', timeout: PATIENCE_MS, env: { ...process.env, ...env } });
+  spawnSync(process.execPath, [join(root, 'bin/dsts.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: PATIENCE_MS,
+    env: { ...process.env, ...env },
+  });
 
 test('generate --quantize q8|q4|fp8 runs; on-disk quantisation gives the same ids; a bad scheme is one line', () => {
   const model = fixture('models', 'qwen2_tiny');
   const dir = mkdtempSync(join(tmpdir(), 'dsts-quant-'));
   try {
     for (const s of ['q8', 'q4', 'fp8']) {
-      const atLoad = dsts(['generate', '--model', model, '--ids', '1,2,3', '--max-tokens', '6', '--temperature', '0', '--json', '--quantize', s]);
+      const atLoad = dsts([
+        'generate',
+        '--model',
+        model,
+        '--ids',
+        '1,2,3',
+        '--max-tokens',
+        '6',
+        '--temperature',
+        '0',
+        '--json',
+        '--quantize',
+        s,
+      ]);
       assert.equal(atLoad.status, 0, atLoad.stderr);
       const out = join(dir, s);
       const q = dsts(['quantize', '--model', model, '--out', out, '--scheme', s]);
@@ -41,7 +59,9 @@ test('generate --quantize q8|q4|fp8 runs; on-disk quantisation gives the same id
 });
 
 test('a model that does not fit is refused with one line saying what would fit, before loading', () => {
-  const r = dsts(['generate', '--model', fixture('models', 'deepseek_v3_tiny'), '--ids', '1,2', '--max-tokens', '2'], { DSTS_MEMORY_LIMIT_MB: '1' });
+  const r = dsts(['generate', '--model', fixture('models', 'deepseek_v3_tiny'), '--ids', '1,2', '--max-tokens', '2'], {
+    DSTS_MEMORY_LIMIT_MB: '1',
+  });
   assert.equal(r.status, 1);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);

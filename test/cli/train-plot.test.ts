@@ -11,14 +11,30 @@ import { tempDir } from '../train/helpers.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
 
 const dsts = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
-const run = (args: string[], cwd: string) => spawnSync(process.execPath, [dsts, 'plot', ...args], { encoding: 'utf8', cwd, timeout: PATIENCE_MS });
+const run = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [dsts, 'plot', ...args], { encoding: 'utf8', cwd, timeout: PATIENCE_MS });
 
 test('dsts plot writes an SVG of the run and protects other files', (t) => {
   const dir = tempDir(t, 'dsts-cli-plot-');
   mkdirSync(join(dir, 'run'));
   const lines = [];
   for (let s = 1; s <= 30; s++) {
-    lines.push(JSON.stringify({ type: 'train', step: s, loss: 5 / s + 1, ce: 4 / s + 1, mtp: [4.2 / s + 1], balance: 1e-4, lr: 1e-3, gradNorm: 1, tokens: s, tokensPerSec: 1, elapsed: s, load: [{ layer: 1, max: 9, mean: 8, maxOverMean: 1.125 }] }));
+    lines.push(
+      JSON.stringify({
+        type: 'train',
+        step: s,
+        loss: 5 / s + 1,
+        ce: 4 / s + 1,
+        mtp: [4.2 / s + 1],
+        balance: 1e-4,
+        lr: 1e-3,
+        gradNorm: 1,
+        tokens: s,
+        tokensPerSec: 1,
+        elapsed: s,
+        load: [{ layer: 1, max: 9, mean: 8, maxOverMean: 1.125 }],
+      }),
+    );
     if (s % 10 === 0) lines.push(JSON.stringify({ type: 'eval', step: s, loss: 4 / s + 1.2, ppl: 1, tokens: 10 }));
   }
   writeFileSync(join(dir, 'run', 'metrics.jsonl'), lines.join('\n') + '\n{"type": "train", "st'); // torn last line

@@ -112,7 +112,10 @@ test('user mistakes: one line on stderr, exit 1, no stack trace', (t) => {
   check(['train', '--config', 'run.json', '--set', 'optimizer.momentum=0.9'], /'optimizer\.momentum': unknown key/);
   const ok = run(['train', '--config', 'run.json', '--steps', '3', '--quiet', '--eval-interval', '0'], dir);
   assert.equal(ok.status, 0, ok.stderr);
-  check(['train', '--config', 'run.json', '--steps', '3'], /already holds a training run: continue it with --resume .*run, or pass --force/);
+  check(
+    ['train', '--config', 'run.json', '--steps', '3'],
+    /already holds a training run: continue it with --resume .*run, or pass --force/,
+  );
   const forced = run(['train', '--config', 'run.json', '--steps', '3', '--force', '--quiet'], dir);
   assert.equal(forced.status, 0, forced.stderr);
 });

@@ -18,20 +18,47 @@ test('one forward per step over all running sequences; finished ones drop out; n
   const a = d.add({ prompt: [1, 2, 3], maxTokens: 4 });
   const b = d.add({ prompt: [10], maxTokens: 2 });
   let ev = d.step().events; // prefill a and b (one forward each, different lengths)
-  assert.deepEqual(model.calls, [{ B: 1, T: 3 }, { B: 1, T: 1 }]);
-  assert.deepEqual(ev.map((e) => e.token), [4, 11]);
+  assert.deepEqual(model.calls, [
+    { B: 1, T: 3 },
+    { B: 1, T: 1 },
+  ]);
+  assert.deepEqual(
+    ev.map((e) => e.token),
+    [4, 11],
+  );
   ev = d.step().events; // a and b decode together; b reaches its 2 tokens
   assert.deepEqual(model.calls.at(-1), { B: 2, T: 1 });
-  assert.deepEqual(ev.map((e) => [e.token, e.finishReason]), [[5, null], [12, 'length']]);
+  assert.deepEqual(
+    ev.map((e) => [e.token, e.finishReason]),
+    [
+      [5, null],
+      [12, 'length'],
+    ],
+  );
   const c = d.add({ prompt: [40, 41], maxTokens: 3, stopTokenIds: [44] });
   ev = d.step().events; // a decodes alone (b left), c is prefilled
-  assert.deepEqual(model.calls.slice(-2), [{ B: 1, T: 1 }, { B: 1, T: 2 }]);
-  assert.deepEqual(ev.map((e) => e.token), [6, 42]);
+  assert.deepEqual(model.calls.slice(-2), [
+    { B: 1, T: 1 },
+    { B: 1, T: 2 },
+  ]);
+  assert.deepEqual(
+    ev.map((e) => e.token),
+    [6, 42],
+  );
   ev = d.step().events; // a and c together
   assert.deepEqual(model.calls.at(-1), { B: 2, T: 1 });
-  assert.deepEqual(ev.map((e) => [e.token, e.finishReason]), [[7, 'length'], [43, null]]);
+  assert.deepEqual(
+    ev.map((e) => [e.token, e.finishReason]),
+    [
+      [7, 'length'],
+      [43, null],
+    ],
+  );
   ev = d.step().events;
-  assert.deepEqual(ev.map((e) => [e.token, e.finishReason]), [[44, 'stop']]);
+  assert.deepEqual(
+    ev.map((e) => [e.token, e.finishReason]),
+    [[44, 'stop']],
+  );
   assert.ok(d.idle);
   assert.deepEqual(a.generated, [4, 5, 6, 7]);
   assert.deepEqual(b.generated, [11, 12]);
@@ -46,7 +73,10 @@ test('a cancelled sequence leaves at the next step; the context limit ends a seq
   d.step();
   d.cancel(b);
   const ev = d.step().events;
-  assert.deepEqual(ev.map((e) => e.sequence), [a]);
+  assert.deepEqual(
+    ev.map((e) => e.sequence),
+    [a],
+  );
   assert.equal(a.finishReason, 'length'); // 4 prompt + 2 generated = the context of 6
   assert.equal(b.finishReason, 'abort');
   assert.ok(d.idle);
@@ -84,7 +114,10 @@ test('seeded sampling through the model is reproducible', () => {
   const b = gen.generate([[5, 6, 7]], opts)[0]!.ids;
   assert.deepEqual(a, b);
   const others = [1, 2, 3, 4].map((seed) => gen.generate([[5, 6, 7]], { ...opts, sampling: { ...opts.sampling, seed } })[0]!.ids);
-  assert.ok(others.some((o) => o.join() !== a.join()), 'other seeds give other samples');
+  assert.ok(
+    others.some((o) => o.join() !== a.join()),
+    'other seeds give other samples',
+  );
 });
 
 /** A constraint that allows `allows` and throws from `accept` after `acceptThrowsAfter` tokens, as a buggy grammar would. */
@@ -114,7 +147,13 @@ test('maxBatch: a newcomer waits for a slot and joins mid-flight when one frees 
   assert.deepEqual(r.finished, [a]);
   r = d.step(); // c joins while b keeps decoding
   assert.deepEqual(r.admitted, [c]);
-  assert.deepEqual(r.events.map((e) => [e.sequence, e.token]), [[b, 13], [c, 21]]);
+  assert.deepEqual(
+    r.events.map((e) => [e.sequence, e.token]),
+    [
+      [b, 13],
+      [c, 21],
+    ],
+  );
   while (!d.idle) d.step();
   assert.deepEqual(b.generated, [11, 12, 13, 14, 15]);
   assert.deepEqual(c.generated, [21, 22]);
@@ -127,13 +166,26 @@ test('chunked prefill: a prompt runs in chunks within the per-step budget; equal
   let r = d.step();
   assert.deepEqual([r.prefilled, r.events.length, a.prefilled], [4, 0, 4]);
   r = d.step();
-  assert.deepEqual(r.events.map((e) => e.token), [7]);
+  assert.deepEqual(
+    r.events.map((e) => e.token),
+    [7],
+  );
   const b = d.add({ prompt: [30, 31], maxTokens: 1 });
   const c = d.add({ prompt: [40, 41], maxTokens: 1 });
   model.calls.length = 0;
   r = d.step(); // a decodes; b and c prefill together in one [2, 2] forward
-  assert.deepEqual(model.calls, [{ B: 1, T: 1 }, { B: 2, T: 2 }]);
-  assert.deepEqual(r.events.map((e) => [e.sequence, e.token]), [[a, 8], [b, 32], [c, 42]]);
+  assert.deepEqual(model.calls, [
+    { B: 1, T: 1 },
+    { B: 2, T: 2 },
+  ]);
+  assert.deepEqual(
+    r.events.map((e) => [e.sequence, e.token]),
+    [
+      [a, 8],
+      [b, 32],
+      [c, 42],
+    ],
+  );
   assert.ok(d.idle);
 });
 
@@ -178,10 +230,14 @@ test('logit bias, a constraint mask and logprobs are applied by the loop', () =>
 test('a forward that throws fails the sequences it carried; step() does not throw and the loop goes on', () => {
   const inner = echo();
   let broken = false;
-  const model = { vocabSize: 64, newCache: (n: number) => inner.newCache(n), forward: (ids: Tensor, o: ForwardOptions) => {
-    if (broken && ids.shape[1] === 1 && ids.shape[0] === 2) throw new Error('kernel exploded');
-    return inner.forward(ids, o);
-  } };
+  const model = {
+    vocabSize: 64,
+    newCache: (n: number) => inner.newCache(n),
+    forward: (ids: Tensor, o: ForwardOptions) => {
+      if (broken && ids.shape[1] === 1 && ids.shape[0] === 2) throw new Error('kernel exploded');
+      return inner.forward(ids, o);
+    },
+  };
   const d = new BatchDecoder(model);
   const a = d.add({ prompt: [1], maxTokens: 5 });
   const b = d.add({ prompt: [10], maxTokens: 5 });
@@ -191,7 +247,10 @@ test('a forward that throws fails the sequences it carried; step() does not thro
   const r = d.step(); // the decode of a and b fails; c's prefill is a separate forward and goes on
   assert.deepEqual(r.finished, [a, b]);
   assert.match(String(a.error), /kernel exploded/);
-  assert.deepEqual(r.events.map((e) => e.sequence), [c]);
+  assert.deepEqual(
+    r.events.map((e) => e.sequence),
+    [c],
+  );
   broken = false;
   while (!d.idle) d.step();
   assert.deepEqual(c.generated, [22, 23]);
@@ -218,7 +277,10 @@ test('cache reuse hook: caches come from it at admission and go back when a sequ
   d.cancel(cancelled);
   const r = d.step();
   assert.ok(r.finished.includes(cancelled) && cancelled.finishReason === 'abort');
-  assert.ok(r.events.every((e) => e.sequence !== cancelled), 'a cancelled sequence produces no more tokens');
+  assert.ok(
+    r.events.every((e) => e.sequence !== cancelled),
+    'a cancelled sequence produces no more tokens',
+  );
   assert.ok(d.idle);
   // Each cache holds what was fed (the prompt and all output but the last token); the failed one's is dropped.
   assert.deepEqual(inserted, [[5], [1, 2, 3]]);
@@ -233,6 +295,9 @@ test('a cancelled sequence frees its slot for a waiting one in the same step', (
   assert.equal(d.cancel(a), false, 'a running sequence leaves at the next step');
   const r = d.step();
   assert.deepEqual([r.finished, r.admitted], [[a], [b]]);
-  assert.deepEqual(r.events.map((e) => [e.sequence, e.token]), [[b, 11]]);
+  assert.deepEqual(
+    r.events.map((e) => [e.sequence, e.token]),
+    [[b, 11]],
+  );
   assert.equal(d.cancel(d.add({ prompt: [3] })), true, 'a waiting one leaves at once');
 });

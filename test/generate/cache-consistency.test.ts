@@ -55,9 +55,15 @@ for (const [name, cacheKind] of cases) {
     let posB = 3;
     let worst = 0;
     while (posA < a.length) {
-      const rows: { ids: number[]; pos: number; ref: Float32Array; cache: SequenceCache }[] = [{ ids: a, pos: posA, ref: refA, cache: caches[0]! }];
+      const rows: { ids: number[]; pos: number; ref: Float32Array; cache: SequenceCache }[] = [
+        { ids: a, pos: posA, ref: refA, cache: caches[0]! },
+      ];
       if (posB < b.length) rows.push({ ids: b, pos: posB, ref: refB, cache: caches[1]! });
-      const ids = Tensor.from(rows.map((r) => r.ids[r.pos]!), [rows.length, 1], 'i32');
+      const ids = Tensor.from(
+        rows.map((r) => r.ids[r.pos]!),
+        [rows.length, 1],
+        'i32',
+      );
       const out = floatData(noGrad(() => model.forward(ids, { caches: rows.map((r) => r.cache), logits: 'last' }).logits!)) as Float32Array;
       rows.forEach((r, i) => {
         const d = maxAbsDiff(out.subarray(i * V, (i + 1) * V), r.ref.subarray(r.pos * V, (r.pos + 1) * V));
@@ -90,8 +96,15 @@ for (const name of ['deepseek_v3_tiny', 'deepseek_v2_tiny', 'deepseek_v3_tiny_fp
     const V = model.vocabSize;
     const cache = model.newCache(8);
     const step = (from: number, to: number) =>
-      floatData(noGrad(() => model.forward(Tensor.from(ids.slice(from, to), [1, to - from], 'i32'), { caches: [cache] }).logits!)) as Float32Array;
-    for (const [from, to] of [[0, 3], [3, 27], [27, 28], [28, 60]] as const) {
+      floatData(
+        noGrad(() => model.forward(Tensor.from(ids.slice(from, to), [1, to - from], 'i32'), { caches: [cache] }).logits!),
+      ) as Float32Array;
+    for (const [from, to] of [
+      [0, 3],
+      [3, 27],
+      [27, 28],
+      [28, 60],
+    ] as const) {
       const d = maxAbsDiff(step(from, to), ref.subarray(from * V, to * V));
       assert.ok(d < TOL, `tokens ${from}–${to}: max |diff| ${d}`);
     }

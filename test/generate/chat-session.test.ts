@@ -79,7 +79,10 @@ test('when the conversation outgrows the context, the oldest exchanges are dropp
     for await (const d of chat.send(`${long}${i}`)) if (d.dropped) dropped.push(d.dropped);
   }
   assert.ok(dropped.length > 0, 'some turns had to drop history');
-  assert.ok(dropped.every((n) => n % 2 === 0), 'whole exchanges are dropped');
+  assert.ok(
+    dropped.every((n) => n % 2 === 0),
+    'whole exchanges are dropped',
+  );
   const h = chat.history;
   assert.deepEqual(h[0], { role: 'system', content: 'be brief' });
   assert.equal(h.at(-2)!.content, `${long}5`, 'the newest exchange is kept');
@@ -97,7 +100,8 @@ test('a turn that fails leaves the history as it was; a template-less tokenizer 
 
   const plain = new ChatSession(gen, tok, { chatTemplate: FALLBACK_CHAT_TEMPLATE });
   assert.equal(plain.render('hi'), '<|bos|>User: hi\n\nAssistant:');
-  const noThink = "{% for m in messages %}<|user|>{{ m.content }}{% endfor %}<|assistant|>{# R1's first template: </think> is stripped from answers #}";
+  const noThink =
+    "{% for m in messages %}<|user|>{{ m.content }}{% endfor %}<|assistant|>{# R1's first template: </think> is stripped from answers #}";
   const r1 = new ChatSession(gen, tok, { chatTemplate: noThink, reasoning: true });
   assert.equal(r1.render('hi'), '<|user|>hi<|assistant|><think>\n');
 });

@@ -27,7 +27,10 @@ it('generation with a model whose output rows outnumber the tokenizer decodes te
   const gen = new Generator(model, { tokenizer: tok });
   for (const temperature of [0, 1]) {
     const [out] = gen.generate(['ab'], { maxTokens: 8, sampling: { temperature, seed: 3 } });
-    assert.ok(out!.ids.every((id) => id < tok.vocabSize), `ids ${out!.ids}`);
+    assert.ok(
+      out!.ids.every((id) => id < tok.vocabSize),
+      `ids ${out!.ids}`,
+    );
     assert.equal(typeof out!.text, 'string');
   }
 });

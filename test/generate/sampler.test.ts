@@ -45,7 +45,15 @@ test('repetition penalty divides positive and multiplies negative logits of seen
 });
 
 test('frequency and presence penalties subtract count·freq + presence', () => {
-  const out = P.frequencyPresencePenalty(f([1, 1, 1]), new Map([[0, 3], [2, 1]]), 0.5, 0.25);
+  const out = P.frequencyPresencePenalty(
+    f([1, 1, 1]),
+    new Map([
+      [0, 3],
+      [2, 1],
+    ]),
+    0.5,
+    0.25,
+  );
   assert.deepEqual([...out], [1 - 1.5 - 0.25, 1, 1 - 0.5 - 0.25]);
 });
 

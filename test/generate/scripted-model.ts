@@ -13,7 +13,10 @@ export class ScriptedModel implements DecodingModel {
   /** Forward calls made, with their batch size and length. */
   readonly calls: { B: number; T: number }[] = [];
 
-  constructor(readonly vocabSize: number, private readonly next: (context: readonly number[]) => number) {}
+  constructor(
+    readonly vocabSize: number,
+    private readonly next: (context: readonly number[]) => number,
+  ) {}
 
   newCache(capacity: number): SequenceCache {
     const c = new KVCache(1, 1, 1, capacity);

@@ -18,7 +18,10 @@ test('multi-byte characters are released only once complete, never as U+FFFD', (
   const d = new IncrementalDetokenizer(tok);
   const deltas = ids.map((id) => d.push(id));
   deltas.push(d.flush());
-  assert.ok(deltas.every((s) => !s.includes('\uFFFD')), JSON.stringify(deltas));
+  assert.ok(
+    deltas.every((s) => !s.includes('\uFFFD')),
+    JSON.stringify(deltas),
+  );
   assert.equal(deltas.join(''), text);
   // The 4-byte emoji is held over three tokens and released by its fourth.
   const emoji = ids.indexOf(0xf0);
@@ -33,7 +36,10 @@ test('streaming with the released DeepSeek-V3 tokenizer: CJK, emoji and special 
   const d = new IncrementalDetokenizer(v3);
   const deltas = ids.map((id) => d.push(id));
   deltas.push(d.flush());
-  assert.ok(deltas.every((s) => !s.includes('\uFFFD')), JSON.stringify(deltas));
+  assert.ok(
+    deltas.every((s) => !s.includes('\uFFFD')),
+    JSON.stringify(deltas),
+  );
   assert.equal(deltas.join(''), text); // the special eos token is left out of the text
   assert.ok(deltas.filter((s) => s === '').length > 0, 'some tokens end inside a character and wait');
 });

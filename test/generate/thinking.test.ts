@@ -18,10 +18,25 @@ function streamed(text: string, size: number, opts: ThinkingOptions = {}): { rea
 }
 
 const cases: [string, string, ThinkingOptions, { reasoning: string; content: string }][] = [
-  ['tags in the output', '<think>\nLet me add: 2+2=4.\n</think>\n\nThe answer is 4.', {}, { reasoning: 'Let me add: 2+2=4.', content: 'The answer is 4.' }],
-  ['R1 template opened <think> in the prompt', 'Hmm, 2+2.\nSo 4.\n</think>\n\n4', { startInReasoning: true }, { reasoning: 'Hmm, 2+2.\nSo 4.', content: '4' }],
+  [
+    'tags in the output',
+    '<think>\nLet me add: 2+2=4.\n</think>\n\nThe answer is 4.',
+    {},
+    { reasoning: 'Let me add: 2+2=4.', content: 'The answer is 4.' },
+  ],
+  [
+    'R1 template opened <think> in the prompt',
+    'Hmm, 2+2.\nSo 4.\n</think>\n\n4',
+    { startInReasoning: true },
+    { reasoning: 'Hmm, 2+2.\nSo 4.', content: '4' },
+  ],
   ['no thinking at all', 'Just an answer.', {}, { reasoning: '', content: 'Just an answer.' }],
-  ['a late <think> is ordinary text', 'Use the <think> tag like </think> this.', {}, { reasoning: '', content: 'Use the <think> tag like </think> this.' }],
+  [
+    'a late <think> is ordinary text',
+    'Use the <think> tag like </think> this.',
+    {},
+    { reasoning: '', content: 'Use the <think> tag like </think> this.' },
+  ],
   ['output cut inside the reasoning', '<think>\nstill thinking about </thi', {}, { reasoning: 'still thinking about </thi', content: '' }],
   ['only a second </think> stays in the answer', '<think>a</think>b</think>c', {}, { reasoning: 'a', content: 'b</think>c' }],
   ['empty reasoning', '<think>\n\n</think>\n\nHello', {}, { reasoning: '', content: 'Hello' }],

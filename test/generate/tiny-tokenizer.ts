@@ -12,7 +12,7 @@ import type { TokenizerConfigJson, TokenizerJson } from '../../src/tokenizer/sch
 /** R1-style template: the generation prompt opens the reasoning with `<think>\n`. */
 export const THINKING_TEMPLATE =
   "{{ bos_token }}{% for m in messages %}{% if m.role == 'system' %}<|system|>{{ m.content }}{% elif m.role == 'user' %}<|user|>{{ m.content }}" +
-  "{% else %}<|assistant|>{{ m.content }}<|eos|>{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}";
+  '{% else %}<|assistant|>{{ m.content }}<|eos|>{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|><think>\n{% endif %}';
 
 export const ADDED = ['<|bos|>', '<|eos|>', '<|user|>', '<|assistant|>', '<|system|>', '<think>', '</think>'] as const;
 

@@ -4,7 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckpoint, openSafetensors, writeCheckpoint, writeSafetensors, INDEX_FILE, type StoredTensor } from '../../src/io/safetensors/index.ts';
+import {
+  openCheckpoint,
+  openSafetensors,
+  writeCheckpoint,
+  writeSafetensors,
+  INDEX_FILE,
+  type StoredTensor,
+} from '../../src/io/safetensors/index.ts';
 import { FormatError, MissingFileError } from '../../src/io/errors.ts';
 import { requireShared } from '../helpers/shared.ts';
 import { tempDir } from './tmp.ts';
@@ -43,11 +50,19 @@ test('a sharded checkpoint written in a temp folder reads back tensor for tensor
   const tensors = fixtureTensors();
   const files = writeCheckpoint(dir, tensors, { maxShardBytes: 50_000 });
   assert.ok(files.length > 3, `expected several shards, got ${files.length}`);
-  const shards = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  const shards = readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort();
   const n = shards.length;
-  assert.deepEqual(shards, Array.from({ length: n }, (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`));
+  assert.deepEqual(
+    shards,
+    Array.from({ length: n }, (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`),
+  );
 
-  const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as { metadata: { total_size: number }; weight_map: Record<string, string> };
+  const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {
+    metadata: { total_size: number };
+    weight_map: Record<string, string>;
+  };
   const totalBytes = [...tensors.values()].reduce((s, x) => s + x.data.byteLength, 0);
   assert.equal(index.metadata.total_size, totalBytes);
   assert.deepEqual(Object.keys(index.weight_map).sort(), [...tensors.keys()].sort());
@@ -64,7 +79,10 @@ test('a sharded checkpoint written in a temp folder reads back tensor for tensor
         assert.equal(ck.fileOf(name), join(dir, index.weight_map[name]!));
         assert.equal(ck.info(name).dtype, want.dtype);
       }
-      assert.throws(() => ck.read('nope'), (e: unknown) => e instanceof FormatError && e.key === 'nope');
+      assert.throws(
+        () => ck.read('nope'),
+        (e: unknown) => e instanceof FormatError && e.key === 'nope',
+      );
     } finally {
       ck.close();
     }
@@ -90,33 +108,57 @@ test('broken sharded checkpoints name the file and tensor at fault', (t) => {
   const victim = index.weight_map['model.norm.weight']!;
   const saved = readFileSync(join(dir, victim));
   rmSync(join(dir, victim));
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof MissingFileError && e.file === join(dir, victim));
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof MissingFileError && e.file === join(dir, victim),
+  );
   writeFileSync(join(dir, victim), saved);
 
   // The index claims a tensor its shard does not hold.
   const lying = { ...index, weight_map: { ...index.weight_map, 'model.extra.weight': victim } };
   writeFileSync(indexPath, JSON.stringify(lying));
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof FormatError && e.key === 'model.extra.weight' && e.file === join(dir, victim));
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof FormatError && e.key === 'model.extra.weight' && e.file === join(dir, victim),
+  );
 
   // Paths outside the folder are refused.
   writeFileSync(indexPath, JSON.stringify({ weight_map: { w: '../elsewhere.safetensors' } }));
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof FormatError && e.key === 'weight_map.w');
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof FormatError && e.key === 'weight_map.w',
+  );
 
   writeFileSync(indexPath, '{"weight_map": ');
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof FormatError && e.file === indexPath && /not valid JSON/.test(e.message));
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof FormatError && e.file === indexPath && /not valid JSON/.test(e.message),
+  );
   writeFileSync(indexPath, '{"metadata": {}}');
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof FormatError && e.key === 'weight_map');
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof FormatError && e.key === 'weight_map',
+  );
 
   // A corrupt shard is reported as that shard.
   writeFileSync(indexPath, JSON.stringify(index));
   writeFileSync(join(dir, victim), saved.subarray(0, saved.length - 3));
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof FormatError && e.file === join(dir, victim));
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof FormatError && e.file === join(dir, victim),
+  );
 });
 
 test('a folder with neither layout, or a missing path, is a clear user error', (t) => {
   const dir = tempDir(t);
-  assert.throws(() => openCheckpoint(dir), (e: unknown) => e instanceof MissingFileError && /no model\.safetensors\.index\.json or model\.safetensors/.test(e.message));
-  assert.throws(() => openCheckpoint(join(dir, 'nope')), (e: unknown) => e instanceof MissingFileError);
+  assert.throws(
+    () => openCheckpoint(dir),
+    (e: unknown) => e instanceof MissingFileError && /no model\.safetensors\.index\.json or model\.safetensors/.test(e.message),
+  );
+  assert.throws(
+    () => openCheckpoint(join(dir, 'nope')),
+    (e: unknown) => e instanceof MissingFileError,
+  );
   // A plain .safetensors path works too.
   const p = join(dir, 'x.safetensors');
   writeSafetensors(p, { a: { dtype: 'I8', shape: [2], data: new Int8Array([1, -1]) } });

@@ -60,7 +60,9 @@ it('a tensor misaligned for its dtype is copied, with the right values', { skip 
   const dir = tempDir(t);
   const path = join(dir, 'odd.safetensors');
   // Hand-made: a 1-byte U8 tensor first puts the F32 tensor at data offset 1.
-  const header = Buffer.from(JSON.stringify({ u: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, f: { dtype: 'F32', shape: [2], data_offsets: [1, 9] } }));
+  const header = Buffer.from(
+    JSON.stringify({ u: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, f: { dtype: 'F32', shape: [2], data_offsets: [1, 9] } }),
+  );
   const pad = (8 - (header.length % 8)) % 8;
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length + pad));

@@ -51,13 +51,31 @@ test('corrupt headers are reported as FormatError naming file and tensor', (t) =
     ['header not an object', craft('[1,2,3]'), /does not start with "\{"/],
     ['header JSON null', craft('{}'.replace('{}', 'null')), /does not start with "\{"/],
     ['unknown dtype', craft({ w: { ...f32x2, dtype: 'F4' } }, eight), /unknown dtype "F4"/, 'w'],
-    ['shape/byte count mismatch', craft({ w: { ...f32x2, shape: [3] } }, new Uint8Array(12)), /shape \[3\] of F32 needs 12 bytes but data_offsets \[0, 8\] span 8/, 'w'],
+    [
+      'shape/byte count mismatch',
+      craft({ w: { ...f32x2, shape: [3] } }, new Uint8Array(12)),
+      /shape \[3\] of F32 needs 12 bytes but data_offsets \[0, 8\] span 8/,
+      'w',
+    ],
     ['negative dimension', craft({ w: { ...f32x2, shape: [-2] } }, eight), /non-negative integers/, 'w'],
     ['fractional dimension', craft({ w: { ...f32x2, shape: [1.5] } }, eight), /non-negative integers/, 'w'],
     ['offsets not a pair', craft({ w: { ...f32x2, data_offsets: [0] } }, eight), /\[begin, end\]/, 'w'],
     ['offsets reversed', craft({ w: { ...f32x2, data_offsets: [8, 0] } }, eight), /end before they begin/, 'w'],
-    ['data past end (truncated file)', craft({ a: f32x2, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, new Uint8Array(12)), /run past the 12 bytes of data.*truncated/, 'b'],
-    ['overlapping tensors', craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /overlap those of 'a'/, 'b'],
+    [
+      'data past end (truncated file)',
+      craft({ a: f32x2, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, new Uint8Array(12)),
+      /run past the 12 bytes of data.*truncated/,
+      'b',
+    ],
+    [
+      'overlapping tensors',
+      craft(
+        { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+        new Uint8Array(12),
+      ),
+      /overlap those of 'a'/,
+      'b',
+    ],
     ['entry not an object', craft({ w: 3 }), /must be an object/, 'w'],
     ['missing dtype', craft({ w: { shape: [2], data_offsets: [0, 8] } }, eight), /unknown dtype undefined/, 'w'],
     ['metadata not strings', craft({ __metadata__: { step: 3 } }), /value of 'step' must be a string/, '__metadata__'],
@@ -68,7 +86,10 @@ test('corrupt headers are reported as FormatError naming file and tensor', (t) =
 test('a file truncated inside its header or its data is caught on open', (t) => {
   const dir = tempDir(t);
   const good = join(dir, 'good.safetensors');
-  writeSafetensors(good, { a: { dtype: 'F32', shape: [4], data: new Float32Array(4) }, b: { dtype: 'BF16', shape: [3], data: new Uint16Array(3) } });
+  writeSafetensors(good, {
+    a: { dtype: 'F32', shape: [4], data: new Float32Array(4) },
+    b: { dtype: 'BF16', shape: [3], data: new Uint16Array(3) },
+  });
   const bytes = readFileSync(good);
   const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
   expectFormatError(dir, 'cut in header', bytes.subarray(0, headerEnd - 5), /runs past the end/);
@@ -78,12 +99,21 @@ test('a file truncated inside its header or its data is caught on open', (t) => 
 test('a missing file is a MissingFileError naming it; an unknown tensor a FormatError naming both', (t) => {
   const dir = tempDir(t);
   const missing = join(dir, 'nope.safetensors');
-  assert.throws(() => openSafetensors(missing), (e: unknown) => e instanceof MissingFileError && e.message === `${missing}: no such file or directory`);
-  assert.throws(() => openSafetensors(dir), (e: unknown) => e instanceof UserFacingError && e.message.includes(dir));
+  assert.throws(
+    () => openSafetensors(missing),
+    (e: unknown) => e instanceof MissingFileError && e.message === `${missing}: no such file or directory`,
+  );
+  assert.throws(
+    () => openSafetensors(dir),
+    (e: unknown) => e instanceof UserFacingError && e.message.includes(dir),
+  );
   const path = join(dir, 'ok.safetensors');
   writeSafetensors(path, { a: { dtype: 'U8', shape: [1], data: new Uint8Array([1]) } });
   const f = openSafetensors(path);
-  assert.throws(() => f.info('b'), (e: unknown) => e instanceof FormatError && e.key === 'b' && e.file === path);
+  assert.throws(
+    () => f.info('b'),
+    (e: unknown) => e instanceof FormatError && e.key === 'b' && e.file === path,
+  );
   f.close();
   f.close(); // idempotent
 });

@@ -60,7 +60,10 @@ test('fixture tensors have the dtypes and shapes the checkpoints declare', () =>
     const loss = g.read('loss');
     assert.ok(loss.data instanceof Float32Array && loss.data[0]! > 0 && Number.isFinite(loss.data[0]!));
     assert.equal(g.has('lm_head.weight'), false);
-    assert.throws(() => g.read('lm_head.weight'), (e: Error) => e.name === 'FormatError' && /lm_head\.weight/.test(e.message) && /golden\.safetensors/.test(e.message));
+    assert.throws(
+      () => g.read('lm_head.weight'),
+      (e: Error) => e.name === 'FormatError' && /lm_head\.weight/.test(e.message) && /golden\.safetensors/.test(e.message),
+    );
   } finally {
     g.close();
   }

@@ -4,13 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  openSafetensors,
-  writeSafetensors,
-  dtypeSize,
-  SAFETENSORS_DTYPES,
-  type StoredTensor,
-} from '../../src/io/safetensors/index.ts';
+import { openSafetensors, writeSafetensors, dtypeSize, SAFETENSORS_DTYPES, type StoredTensor } from '../../src/io/safetensors/index.ts';
 import { tempDir } from './tmp.ts';
 
 /** One tensor of each dtype with distinctive values, including each type's extremes. */
@@ -39,7 +33,8 @@ function everyDtype(): Record<string, StoredTensor> {
   };
 }
 
-const bytesOf = (a: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 test('every dtype round-trips bit for bit, with metadata', (t) => {
   const path = join(tempDir(t), 'all.safetensors');
@@ -108,7 +103,11 @@ test('bad tensors are refused before anything is written', (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'x.safetensors');
   const bad: [string, Record<string, StoredTensor>, RegExp][] = [
-    ['wrong array type', { w: { dtype: 'BF16', shape: [2], data: new Float32Array(2) as never } }, /'w' is BF16 but its data is a Float32Array/],
+    [
+      'wrong array type',
+      { w: { dtype: 'BF16', shape: [2], data: new Float32Array(2) as never } },
+      /'w' is BF16 but its data is a Float32Array/,
+    ],
     ['wrong length', { w: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } }, /'w' has shape \[2, 3\] \(6 elements\) but 5/],
     ['unknown dtype', { w: { dtype: 'F4' as never, shape: [1], data: new Uint8Array(1) as never } }, /unknown dtype "F4"/],
     ['bad shape', { w: { dtype: 'U8', shape: [-1], data: new Uint8Array(0) } }, /invalid shape/],
@@ -141,5 +140,8 @@ test("a write that fails midway leaves the user's existing file untouched and no
 
 test('writing into a folder that does not exist is a one-line user error', (t) => {
   const path = join(tempDir(t), 'missing', 'x.safetensors');
-  assert.throws(() => writeSafetensors(path, {}), (e: Error) => e.name === 'MissingFileError' && e.message.includes('missing'));
+  assert.throws(
+    () => writeSafetensors(path, {}),
+    (e: Error) => e.name === 'MissingFileError' && e.message.includes('missing'),
+  );
 });

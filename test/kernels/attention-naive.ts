@@ -77,7 +77,7 @@ export function naiveAttentionBackward(a: AttentionBackwardArgs): void {
         for (let j = 0; j < Tk; j++) {
           const p = P[i]![j]!;
           const dS = p * (dP[j]! - rowDot) * scale;
-          const kr = ((b * Hkv + kvh) * Tk + j);
+          const kr = (b * Hkv + kvh) * Tk + j;
           for (let d = 0; d < Dk; d++) {
             dq[row * Dk + d] = dq[row * Dk + d]! + dS * k[kr * Dk + d]!;
             dk[kr * Dk + d] = dk[kr * Dk + d]! + dS * q[row * Dk + d]!;

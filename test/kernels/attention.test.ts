@@ -24,7 +24,11 @@ const shapes: Shape[] = [
   { B: 1, H: 2, Hkv: 2, Tq: 40, Tk: 40, Dk: 48, Dv: 32, causal: true }, // MLA-like Dk ≠ Dv
 ];
 
-function make<T extends FloatArray>(s: Shape, seed: number, ctor: { new (n: number): T; from(a: ArrayLike<number>): T }): AttentionBackwardArgs {
+function make<T extends FloatArray>(
+  s: Shape,
+  seed: number,
+  ctor: { new (n: number): T; from(a: ArrayLike<number>): T },
+): AttentionBackwardArgs {
   const r = rng(seed);
   const { B, H, Hkv, Tq, Tk, Dk, Dv } = s;
   const rand = (n: number) => ctor.from(randArray(r, n));
@@ -77,7 +81,11 @@ describe('attention reference (f64)', () => {
       return out.reduce((acc, o, i) => acc + o * a.dOut[i]!, 0);
     };
     const eps = 1e-6;
-    for (const [name, grad] of [['q', a.dq], ['k', a.dk], ['v', a.dv]] as const) {
+    for (const [name, grad] of [
+      ['q', a.dq],
+      ['k', a.dk],
+      ['v', a.dv],
+    ] as const) {
       const x = a[name];
       for (let i = 0; i < x.length; i++) {
         const keep = x[i]!;
@@ -126,10 +134,19 @@ describe('attention: fast ≡ reference (f32)', () => {
       const row = D + rowGap;
       const head = Tk * row + gap;
       const out = new Float32Array(B * Hkv * head).fill(NaN);
-      for (let h = 0; h < B * Hkv; h++) for (let t = 0; t < Tk; t++) out.set(x.subarray((h * Tk + t) * D, (h * Tk + t + 1) * D), h * head + t * row);
+      for (let h = 0; h < B * Hkv; h++)
+        for (let t = 0; t < Tk; t++) out.set(x.subarray((h * Tk + t) * D, (h * Tk + t + 1) * D), h * head + t * row);
       return out;
     };
-    return { ...a, k: spread(a.k, Dk), v: spread(a.v, Dv), kHeadStride: Tk * (Dk + rowGap) + gap, vHeadStride: Tk * (Dv + rowGap) + gap, kRowStride: Dk + rowGap, vRowStride: Dv + rowGap };
+    return {
+      ...a,
+      k: spread(a.k, Dk),
+      v: spread(a.v, Dv),
+      kHeadStride: Tk * (Dk + rowGap) + gap,
+      vHeadStride: Tk * (Dv + rowGap) + gap,
+      kRowStride: Dk + rowGap,
+      vRowStride: Dv + rowGap,
+    };
   }
   for (const { name, k } of [{ name: 'reference', k: ref }, ...sets]) {
     it(`${name}: keys and values read in place from heads spaced apart (decoding caches)`, () => {

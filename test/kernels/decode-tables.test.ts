@@ -49,18 +49,24 @@ describe('decode tables', () => {
   it('match PyTorch bit for bit on the codecs fixture', { skip: existsSync(FIXTURE) ? false : 'shared fixtures absent' }, () => {
     const t = readSafetensors(FIXTURE);
     const input = t.input_f32 as Float32Array;
-    const e4bits = t.e4m3fn_bits as Uint8Array, e4back = t.e4m3fn_back_f32 as Float32Array;
-    const e5bits = t.e5m2_bits as Uint8Array, e5back = t.e5m2_back_f32 as Float32Array;
-    const e4 = e4m3DecodeTable(), e5 = e5m2DecodeTable(), f16 = f16DecodeTable();
+    const e4bits = t.e4m3fn_bits as Uint8Array,
+      e4back = t.e4m3fn_back_f32 as Float32Array;
+    const e5bits = t.e5m2_bits as Uint8Array,
+      e5back = t.e5m2_back_f32 as Float32Array;
+    const e4 = e4m3DecodeTable(),
+      e5 = e5m2DecodeTable(),
+      f16 = f16DecodeTable();
     for (let i = 0; i < input.length; i++) {
       assert.ok(sameF32(e4[e4bits[i]!]!, e4back[i]!), `e4m3 code ${e4bits[i]}: ${e4[e4bits[i]!]} vs ${e4back[i]}`);
       assert.ok(sameF32(e5[e5bits[i]!]!, e5back[i]!), `e5m2 code ${e5bits[i]}: ${e5[e5bits[i]!]} vs ${e5back[i]}`);
     }
     // bf16 / f16: the decoded code is the input rounded, so it lies within half a unit of the input.
-    const bf = t.bf16_bits as Uint16Array, h = t.f16_bits as Uint16Array;
+    const bf = t.bf16_bits as Uint16Array,
+      h = t.f16_bits as Uint16Array;
     for (let i = 0; i < input.length; i++) {
       const x = input[i]!;
-      const b = bf16ToF32(bf[i]!), f = f16[h[i]!]!;
+      const b = bf16ToF32(bf[i]!),
+        f = f16[h[i]!]!;
       if (Number.isNaN(x)) {
         assert.ok(Number.isNaN(b) && Number.isNaN(f), `NaN input ${i}`);
         continue;

@@ -12,7 +12,10 @@ const dims = [1, 3, 17, 33, 130, 4099];
 
 describe('elementwise references follow their formulas', () => {
   it('rmsNorm: x / sqrt(mean(x²) + eps) · w', () => {
-    const x = Float64Array.from([3, 4]), w = Float64Array.from([1, 2]), out = new Float64Array(2), rstd = new Float64Array(1);
+    const x = Float64Array.from([3, 4]),
+      w = Float64Array.from([1, 2]),
+      out = new Float64Array(2),
+      rstd = new Float64Array(1);
     ref.rmsNorm(x, w, out, 1, 2, 0.5, rstd);
     const rs = 1 / Math.sqrt((9 + 16) / 2 + 0.5);
     assertClose(out, [3 * rs, 8 * rs], 'out', 1e-15, 0);
@@ -40,10 +43,13 @@ describe('elementwise: fast ≡ reference', () => {
       const r = rng(1);
       for (const dim of dims) {
         const rows = dim > 1000 ? 3 : 7;
-        const x = randArray(r, rows * dim, 3), w = randArray(r, dim);
-        const want = new Float32Array(rows * dim), wantR = new Float32Array(rows);
+        const x = randArray(r, rows * dim, 3),
+          w = randArray(r, dim);
+        const want = new Float32Array(rows * dim),
+          wantR = new Float32Array(rows);
         ref.rmsNorm(x, w, want, rows, dim, 1e-6, wantR);
-        const got = new Float32Array(rows * dim), gotR = new Float32Array(rows);
+        const got = new Float32Array(rows * dim),
+          gotR = new Float32Array(rows);
         k.rmsNorm(x, w, got, rows, dim, 1e-6, gotR);
         assertClose(got, want, `rmsNorm dim ${dim}`, 1e-5, 1e-6);
         assertClose(gotR, wantR, `rstd dim ${dim}`, 1e-5, 0);
@@ -55,8 +61,10 @@ describe('elementwise: fast ≡ reference', () => {
     it(`${name}: siluMul (including |g| up to 100)`, () => {
       const r = rng(2);
       for (const n of [...dims, 100003]) {
-        const g = randArray(r, n, n === 130 ? 100 : 8), u = randArray(r, n);
-        const want = new Float32Array(n), got = new Float32Array(n);
+        const g = randArray(r, n, n === 130 ? 100 : 8),
+          u = randArray(r, n);
+        const want = new Float32Array(n),
+          got = new Float32Array(n);
         ref.siluMul(g, u, want, n);
         k.siluMul(g, u, got, n);
         assertClose(got, want, `siluMul n ${n}`, 2e-6, 1e-7);
@@ -70,7 +78,8 @@ describe('elementwise: fast ≡ reference', () => {
         const rows = 5;
         const x = randArray(r, rows * cols, 30);
         for (let i = 0; i < x.length; i += 3) if (i % cols !== 0) x[i] = -Infinity;
-        const want = new Float32Array(rows * cols), got = new Float32Array(rows * cols);
+        const want = new Float32Array(rows * cols),
+          got = new Float32Array(rows * cols);
         ref.softmax(x, want, rows, cols);
         k.softmax(x, got, rows, cols);
         assertClose(got, want, `softmax cols ${cols}`, 2e-6, 1e-9);
@@ -84,7 +93,8 @@ describe('elementwise: fast ≡ reference', () => {
         const rows = vocab > 1000 ? 4 : 9;
         const logits = randArray(r, rows * vocab, 10);
         const targets = Int32Array.from({ length: rows }, (_, i) => (i === 2 ? -100 : Math.floor(r() * vocab)));
-        const want = new Float32Array(rows * vocab).fill(7), got = new Float32Array(rows * vocab).fill(7);
+        const want = new Float32Array(rows * vocab).fill(7),
+          got = new Float32Array(rows * vocab).fill(7);
         const a = ref.crossEntropy(logits, targets, rows, vocab, -100, want, 0.25);
         const b = k.crossEntropy(logits, targets, rows, vocab, -100, got, 0.25);
         assert.equal(b.count, a.count);
@@ -101,8 +111,10 @@ describe('elementwise: fast ≡ reference', () => {
     });
     it(`${name}: f64 inputs give exactly the reference results`, () => {
       const r = rng(5);
-      const x = Float64Array.from(randArray(r, 40)), w = Float64Array.from(randArray(r, 8));
-      const a = new Float64Array(40), b = new Float64Array(40);
+      const x = Float64Array.from(randArray(r, 40)),
+        w = Float64Array.from(randArray(r, 8));
+      const a = new Float64Array(40),
+        b = new Float64Array(40);
       ref.rmsNorm(x, w, a, 5, 8, 1e-6);
       k.rmsNorm(x, w, b, 5, 8, 1e-6);
       assert.deepEqual(b, a);

@@ -23,8 +23,12 @@ function makeArgs(c: Case, seed: number): GemmArgs {
   const [ar, ac] = c.transA ? [c.K, c.M] : [c.M, c.K];
   const [br, bc] = c.transB ? [c.N, c.K] : [c.K, c.N];
   const extra = () => (c.pad ? 1 + Math.floor(r() * 5) : 0);
-  const lda = ac + extra(), ldb = bc + extra(), ldc = c.N + extra();
-  const aOffset = extra(), bOffset = extra(), cOffset = extra();
+  const lda = ac + extra(),
+    ldb = bc + extra(),
+    ldc = c.N + extra();
+  const aOffset = extra(),
+    bOffset = extra(),
+    cOffset = extra();
   const A = randArray(r, aOffset + ar * lda);
   const B = randArray(r, bOffset + br * ldb);
   // beta = 0 must not read C: fill it with NaN so a read would show.
@@ -39,7 +43,14 @@ function check(k: Kernels, c: Case, seed: number): void {
   ref.gemm(want);
   // Error bound per element: |alpha|·|A|·|B| + |beta|·|C|.
   const abs = (x: Float32Array) => x.map((v) => (Number.isNaN(v) ? 0 : Math.abs(v)));
-  const bound = { ...args, A: abs(args.A as Float32Array), B: abs(args.B as Float32Array), C: abs(args.C as Float32Array), alpha: Math.abs(c.alpha), beta: Math.abs(c.beta) };
+  const bound = {
+    ...args,
+    A: abs(args.A as Float32Array),
+    B: abs(args.B as Float32Array),
+    C: abs(args.C as Float32Array),
+    alpha: Math.abs(c.alpha),
+    beta: Math.abs(c.beta),
+  };
   ref.gemm(bound);
   const got = { ...args, C: args.C.slice() };
   k.gemm(got);
@@ -47,7 +58,8 @@ function check(k: Kernels, c: Case, seed: number): void {
   for (let i = 0; i < got.C.length; i++) {
     const rel = i - args.cOffset;
     const inside = rel >= 0 && Math.floor(rel / args.ldc) < c.M && rel % args.ldc < c.N;
-    const a = got.C[i]!, e = want.C[i]!;
+    const a = got.C[i]!,
+      e = want.C[i]!;
     if (!inside) {
       assert.ok(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)), `${label}: C[${i}] outside the matrix changed (${e} → ${a})`);
       continue;
@@ -60,8 +72,20 @@ function check(k: Kernels, c: Case, seed: number): void {
 // Odd sizes around the micro-tiles (3×12 relaxed, 4×8 plain), the blocks (MC 48/64, KC 384,
 // TN 504/512: K = 401 and 800 cross K blocks, N = 520 crosses C tiles) and the skinny path (M ≤ 4).
 const shapes: [number, number, number][] = [
-  [1, 1, 1], [1, 17, 33], [3, 130, 127], [4, 33, 5], [5, 4, 300], [17, 3, 130], [33, 33, 33],
-  [127, 130, 17], [130, 127, 3], [64, 64, 64], [257, 131, 401], [70, 520, 40], [2, 600, 70], [50, 30, 800],
+  [1, 1, 1],
+  [1, 17, 33],
+  [3, 130, 127],
+  [4, 33, 5],
+  [5, 4, 300],
+  [17, 3, 130],
+  [33, 33, 33],
+  [127, 130, 17],
+  [130, 127, 3],
+  [64, 64, 64],
+  [257, 131, 401],
+  [70, 520, 40],
+  [2, 600, 70],
+  [50, 30, 800],
 ];
 
 describe('gemm: fast ≡ reference', () => {
@@ -97,7 +121,13 @@ describe('gemm: fast ≡ reference', () => {
     }
   });
   it('the comparison catches a wrong element', () => {
-    const broken: Kernels = { ...ref, gemm: (g) => { ref.gemm(g); g.C[g.cOffset + g.ldc + 1] += 1e-3; } };
+    const broken: Kernels = {
+      ...ref,
+      gemm: (g) => {
+        ref.gemm(g);
+        g.C[g.cOffset + g.ldc + 1] += 1e-3;
+      },
+    };
     assert.throws(() => check(broken, { M: 5, N: 5, K: 5, transA: false, transB: false, alpha: 1, beta: 0, pad: true }, 3), /expected/);
   });
   it('f64 operands go to the reference (bit-identical)', () => {

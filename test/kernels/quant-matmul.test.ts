@@ -70,7 +70,8 @@ function check(k: Kernels, args: QuantMatmulArgs, label: string): void {
       assert.equal(got[i], args.Y[i], `${label}: Y[${i}] outside the output changed`);
       continue;
     }
-    const m = Math.floor(rel / N), n = rel % N;
+    const m = Math.floor(rel / N),
+      n = rel % N;
     let bound = 0;
     for (let kk = 0; kk < K; kk++) bound += Math.abs(X[xOffset + m * K + kk]! * w(n, kk));
     const tol = (K + 4) * 1.2e-7 * bound + 1e-30;
@@ -78,10 +79,19 @@ function check(k: Kernels, args: QuantMatmulArgs, label: string): void {
   }
 }
 
-function run(k: Kernels, kind: Kind, M: number, N: number, K: number, seed: number, opts: { block?: [number, number]; xScale?: number; offsets?: boolean } = {}): void {
+function run(
+  k: Kernels,
+  kind: Kind,
+  M: number,
+  N: number,
+  K: number,
+  seed: number,
+  opts: { block?: [number, number]; xScale?: number; offsets?: boolean } = {},
+): void {
   const r = rng(seed);
   const W = makeWeight(kind, N, K, r, opts.block);
-  const xOffset = opts.offsets ? 3 : 0, yOffset = opts.offsets ? 5 : 0;
+  const xOffset = opts.offsets ? 3 : 0,
+    yOffset = opts.offsets ? 5 : 0;
   const X = randArray(r, xOffset + M * K, opts.xScale ?? 1);
   const Y = randArray(r, yOffset + M * N + 2);
   check(k, { M, N, K, X, xOffset, W, Y, yOffset }, `${kind} M=${M} N=${N} K=${K} ${JSON.stringify(opts)}`);
@@ -89,10 +99,25 @@ function run(k: Kernels, kind: Kind, M: number, N: number, K: number, seed: numb
 
 const kinds: Kind[] = ['bf16', 'f16', 'e4m3', 'e5m2', 'i8'];
 // int4 needs whole 32-wide blocks per row.
-const i4Shapes: [number, number][] = [[1, 32], [3, 64], [33, 96], [127, 32], [130, 256], [40, 512]];
+const i4Shapes: [number, number][] = [
+  [1, 32],
+  [3, 64],
+  [33, 96],
+  [127, 32],
+  [130, 256],
+  [40, 512],
+];
 // N, K not multiples of the SIMD groups (8 / 16 codes), the row blocks or the fp8 blocks;
 // K = 500 crosses a GEMM K block (M > 4 runs the packed GEMM with weights decoded in packing).
-const shapes: [number, number][] = [[1, 1], [3, 17], [33, 130], [127, 33], [130, 257], [5, 300], [40, 500]];
+const shapes: [number, number][] = [
+  [1, 1],
+  [3, 17],
+  [33, 130],
+  [127, 33],
+  [130, 257],
+  [5, 300],
+  [40, 500],
+];
 
 describe('quantMatmul: fast ≡ reference', () => {
   for (const { name, k } of sets) {
@@ -114,7 +139,13 @@ describe('quantMatmul: fast ≡ reference', () => {
     it(`${name}, fp8: partial edge blocks, small blocks, blocks not a multiple of 16 (scalar path)`, () => {
       let seed = 100;
       for (const kind of ['e4m3', 'e5m2'] as const) {
-        for (const block of [[128, 128], [32, 32], [16, 48], [7, 20], [3, 1]] as [number, number][]) {
+        for (const block of [
+          [128, 128],
+          [32, 32],
+          [16, 48],
+          [7, 20],
+          [3, 1],
+        ] as [number, number][]) {
           for (const M of [1, 3, 6]) run(k, kind, M, 70, 200, seed++, { block });
         }
       }
@@ -131,7 +162,9 @@ describe('quantMatmul: fast ≡ reference', () => {
     const r = rng(5);
     const W = makeWeight('bf16', 64, 96, r) as { kind: 'bf16'; data: Uint16Array };
     const X = randArray(r, 96);
-    const y1 = new Float32Array(64), y2 = new Float32Array(64), y3 = new Float32Array(64);
+    const y1 = new Float32Array(64),
+      y2 = new Float32Array(64),
+      y3 = new Float32Array(64);
     k.quantMatmul({ M: 1, N: 64, K: 96, X, xOffset: 0, W, Y: y1, yOffset: 0 });
     k.quantMatmul({ M: 1, N: 64, K: 96, X, xOffset: 0, W, Y: y2, yOffset: 0 });
     const view = new Uint16Array(W.data.buffer, W.data.byteOffset, W.data.length);
@@ -141,12 +174,35 @@ describe('quantMatmul: fast ≡ reference', () => {
   });
   it('rejects too few codes or scales', () => {
     const k = sets[0]!.k;
-    const X = new Float32Array(8), Y = new Float32Array(8);
-    assert.throws(() => k.quantMatmul({ M: 1, N: 2, K: 4, X, xOffset: 0, W: { kind: 'bf16', data: new Uint16Array(7) }, Y, yOffset: 0 }), RangeError);
-    assert.throws(() => k.quantMatmul({ M: 1, N: 2, K: 4, X, xOffset: 0, W: { kind: 'i8', data: new Int8Array(8), scaleInv: new Float32Array(1) }, Y, yOffset: 0 }), RangeError);
+    const X = new Float32Array(8),
+      Y = new Float32Array(8);
+    assert.throws(
+      () => k.quantMatmul({ M: 1, N: 2, K: 4, X, xOffset: 0, W: { kind: 'bf16', data: new Uint16Array(7) }, Y, yOffset: 0 }),
+      RangeError,
+    );
+    assert.throws(
+      () =>
+        k.quantMatmul({
+          M: 1,
+          N: 2,
+          K: 4,
+          X,
+          xOffset: 0,
+          W: { kind: 'i8', data: new Int8Array(8), scaleInv: new Float32Array(1) },
+          Y,
+          yOffset: 0,
+        }),
+      RangeError,
+    );
   });
   it('the comparison catches a wrong element', () => {
-    const broken: Kernels = { ...ref, quantMatmul: (a) => { ref.quantMatmul(a); a.Y[a.yOffset + 1] += 1e-3; } };
+    const broken: Kernels = {
+      ...ref,
+      quantMatmul: (a) => {
+        ref.quantMatmul(a);
+        a.Y[a.yOffset + 1] += 1e-3;
+      },
+    };
     assert.throws(() => run(broken, 'bf16', 2, 5, 7, 1), /expected/);
   });
 });

@@ -15,7 +15,11 @@ import { PATIENCE_MS } from '../helpers/patience.ts';
 const child = fileURLToPath(new URL('./child-load.ts', import.meta.url));
 
 function runChild(env: Record<string, string>): { out: { name: string; threads: number; c: number }; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: PATIENCE_MS });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', child], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: PATIENCE_MS,
+  });
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
   return { out: JSON.parse(r.stdout), stderr: r.stderr };
 }
@@ -24,7 +28,9 @@ describe('arena', () => {
   it('aligns, reuses freed blocks, coalesces, and grows the memory', () => {
     const mem = new WA.Memory({ initial: 1, maximum: 64, shared: true });
     const a = new Arena(mem, 1024, 64 * 65536);
-    const p1 = a.alloc(10), p2 = a.alloc(100), p3 = a.alloc(1000);
+    const p1 = a.alloc(10),
+      p2 = a.alloc(100),
+      p3 = a.alloc(1000);
     for (const p of [p1, p2, p3]) assert.equal(p % 64, 0);
     assert.ok(p1 >= 1024 && p2 >= p1 + 64 && p3 >= p2 + 128);
     a.release(p2);
@@ -66,11 +72,30 @@ describe('kernel arrays', () => {
     const k = getKernels();
     const rt = wasmRuntime()!;
     const r = rng(1);
-    const A = allocKernelArray(37 * 41), B = allocKernelArray(41 * 29), C = allocKernelArray(37 * 29);
+    const A = allocKernelArray(37 * 41),
+      B = allocKernelArray(41 * 29),
+      C = allocKernelArray(37 * 29);
     assert.ok(rt.owns(A) && rt.owns(B) && rt.owns(C));
     A.set(randArray(r, A.length));
     B.set(randArray(r, B.length));
-    const args = { M: 37, N: 29, K: 41, transA: false, transB: false, alpha: 1, beta: 0, A, aOffset: 0, lda: 41, B, bOffset: 0, ldb: 29, C, cOffset: 0, ldc: 29 };
+    const args = {
+      M: 37,
+      N: 29,
+      K: 41,
+      transA: false,
+      transB: false,
+      alpha: 1,
+      beta: 0,
+      A,
+      aOffset: 0,
+      lda: 41,
+      B,
+      bOffset: 0,
+      ldb: 29,
+      C,
+      cOffset: 0,
+      ldc: 29,
+    };
     k.gemm(args);
     const want = new Float32Array(37 * 29);
     ref.gemm({ ...args, A: A.slice(), B: B.slice(), C: want });
@@ -118,8 +143,10 @@ describe('failure', () => {
       // siluMul chunks reading 4 GiB past the start of memory: every thread traps.
       assert.throws(() => runtime.dispatch(JOB.SILUMUL, 8, true, (i) => i.set([0x7ffffff0, 0x7ffffff0, 0x7ffffff0, 8 * 16384, 16384])));
       assert.ok(runtime.broken);
-      const g = Float32Array.from([1, -2, 3]), u = Float32Array.from([2, 2, 2]);
-      const got = new Float32Array(3), want = new Float32Array(3);
+      const g = Float32Array.from([1, -2, 3]),
+        u = Float32Array.from([2, 2, 2]);
+      const got = new Float32Array(3),
+        want = new Float32Array(3);
       k.siluMul(g, u, got, 3);
       ref.siluMul(g, u, want, 3);
       assert.deepEqual(got, want);
@@ -136,20 +163,30 @@ describe('resident weights', () => {
     delete process.env.DSTS_RESIDENT_MB;
     try {
       const r = rng(2);
-      const N = 256, K = 1024; // 512 KiB of bf16 each: two do not fit in 1 MiB with anything else
-      const weights = [0, 1, 2].map(() => ({ kind: 'bf16' as const, data: Uint16Array.from({ length: N * K }, () => 0x3c00 + Math.floor(r() * 0x800)) }));
+      const N = 256,
+        K = 1024; // 512 KiB of bf16 each: two do not fit in 1 MiB with anything else
+      const weights = [0, 1, 2].map(() => ({
+        kind: 'bf16' as const,
+        data: Uint16Array.from({ length: N * K }, () => 0x3c00 + Math.floor(r() * 0x800)),
+      }));
       const X = randArray(r, K);
       for (let round = 0; round < 2; round++) {
         for (const W of weights) {
-          const got = new Float32Array(N), want = new Float32Array(N);
+          const got = new Float32Array(N),
+            want = new Float32Array(N);
           k.quantMatmul({ M: 1, N, K, X, xOffset: 0, W, Y: got, yOffset: 0 });
           ref.quantMatmul({ M: 1, N, K, X, xOffset: 0, W, Y: want, yOffset: 0 });
           assertClose(got, want, 'Y', 1e-4, 1e-4);
         }
       }
       // A weight larger than the whole budget is copied in per call instead.
-      const huge = { kind: 'i8' as const, data: Int8Array.from({ length: 1200 * K }, () => Math.floor(r() * 256) - 128), scaleInv: new Float32Array(1200).fill(0.01) };
-      const got = new Float32Array(1200), want = new Float32Array(1200);
+      const huge = {
+        kind: 'i8' as const,
+        data: Int8Array.from({ length: 1200 * K }, () => Math.floor(r() * 256) - 128),
+        scaleInv: new Float32Array(1200).fill(0.01),
+      };
+      const got = new Float32Array(1200),
+        want = new Float32Array(1200);
       k.quantMatmul({ M: 1, N: 1200, K, X, xOffset: 0, W: huge, Y: got, yOffset: 0 });
       ref.quantMatmul({ M: 1, N: 1200, K, X, xOffset: 0, W: huge, Y: want, yOffset: 0 });
       assertClose(got, want, 'Y (streamed)', 1e-4, 1e-4);

@@ -40,7 +40,11 @@ for (const name of FIXTURE_MODELS) {
       const ref = T.floatData(golden.get(`grad.${n}`)!);
       // An expert no token was routed to gets no gradient (as in PyTorch); the reference's is zero.
       const got = w.grad ? T.floatData(w.grad) : new Float32Array(w.size);
-      if (!w.grad) assert.ok(ref.every((v) => v === 0), `no gradient reached ${n} but the reference has one`);
+      if (!w.grad)
+        assert.ok(
+          ref.every((v) => v === 0),
+          `no gradient reached ${n} but the reference has one`,
+        );
       const e = w.grad ? relErr(got, ref) : 0;
       assert.ok(e < 1e-3, `grad.${n}: relative error ${e}`);
     }

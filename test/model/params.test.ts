@@ -13,7 +13,10 @@ import { countParams, type ParamBreakdown } from '../../src/model/params.ts';
 import { fixtureModels, requireShared } from '../helpers/shared.ts';
 
 function config671b(): ModelConfig {
-  const json = JSON.parse(readFileSync(requireShared('fixtures', 'params_671b.json'), 'utf8')) as { config: unknown; transformers_total_params_without_mtp: number };
+  const json = JSON.parse(readFileSync(requireShared('fixtures', 'params_671b.json'), 'utf8')) as {
+    config: unknown;
+    transformers_total_params_without_mtp: number;
+  };
   assert.equal(json.transformers_total_params_without_mtp, 671_026_404_352, 'fixture states the transformers count');
   return parseConfig(json.config, 'params_671b.json#config');
 }
@@ -34,7 +37,16 @@ test('DeepSeek-V3 671B: total, correction bias, activated, MTP exactly', () => {
 /** Sums the checkpoint's tensors into the same buckets, by HF tensor name. */
 function checkpointBuckets(model: string): { buckets: ParamBreakdown; bias: number; biasTensors: number } {
   const f = openSafetensors(requireShared('fixtures', 'models', model, 'model.safetensors'));
-  const buckets: ParamBreakdown = { embedding: 0, lmHead: 0, attention: 0, norms: 0, denseMlp: 0, sharedExperts: 0, routedExperts: 0, router: 0 };
+  const buckets: ParamBreakdown = {
+    embedding: 0,
+    lmHead: 0,
+    attention: 0,
+    norms: 0,
+    denseMlp: 0,
+    sharedExperts: 0,
+    routedExperts: 0,
+    router: 0,
+  };
   let bias = 0;
   let biasTensors = 0;
   try {
@@ -88,7 +100,7 @@ test('tiny DeepSeek-V3: activated and MTP by hand', () => {
   assert.equal(p.activated, p.total - moeLayers * (16 - 4) * expert + p.correctionBias);
   // MTP = enorm + hnorm + eh_proj + shared_head.norm + one MoE block (same shapes as layer 1).
   const { buckets } = checkpointBuckets('deepseek_v3_tiny');
-  const moeBlock = (buckets.attention / 3) + 2 * h + expert * 16 + expert /* one shared expert */ + 16 * h + 16;
+  const moeBlock = buckets.attention / 3 + 2 * h + expert * 16 + expert /* one shared expert */ + 16 * h + 16;
   assert.equal(p.mtp, 2 * h + 2 * h * h + h + moeBlock);
   assert.equal(p.mtpCorrectionBias, 16);
 });
@@ -102,18 +114,46 @@ test('dense families: activated = total, no MTP; tied embeddings counted once', 
   }
   const llama = countParams(loadConfig(requireShared('fixtures', 'models', 'llama_tiny')));
   assert.equal(llama.breakdown.lmHead, 0);
-  const untied = countParams(parseConfig({ ...JSON.parse(readFileSync(requireShared('fixtures', 'models', 'llama_tiny', 'config.json'), 'utf8')), tie_word_embeddings: false }, 'x'));
+  const untied = countParams(
+    parseConfig(
+      { ...JSON.parse(readFileSync(requireShared('fixtures', 'models', 'llama_tiny', 'config.json'), 'utf8')), tie_word_embeddings: false },
+      'x',
+    ),
+  );
   assert.equal(untied.total - llama.total, 512 * 64);
 });
 
 test('biases: llama attention_bias / mlp_bias, DeepSeek attention_bias, V2 noaux_tc router bias', () => {
-  const dims = { vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1 };
+  const dims = {
+    vocab_size: 10,
+    hidden_size: 8,
+    intermediate_size: 16,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+  };
   const base = countParams(parseConfig({ model_type: 'llama', ...dims }, 'x')).total;
   assert.equal(countParams(parseConfig({ model_type: 'llama', ...dims, attention_bias: true }, 'x')).total - base, 8 + 4 + 4 + 8);
   assert.equal(countParams(parseConfig({ model_type: 'llama', ...dims, mlp_bias: true }, 'x')).total - base, 16 + 16 + 8);
-  const mla = { ...dims, kv_lora_rank: 4, q_lora_rank: 4, qk_nope_head_dim: 2, qk_rope_head_dim: 2, v_head_dim: 2, n_routed_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 2, n_group: 2, topk_group: 1, first_k_dense_replace: 0 };
+  const mla = {
+    ...dims,
+    kv_lora_rank: 4,
+    q_lora_rank: 4,
+    qk_nope_head_dim: 2,
+    qk_rope_head_dim: 2,
+    v_head_dim: 2,
+    n_routed_experts: 4,
+    num_experts_per_tok: 2,
+    moe_intermediate_size: 2,
+    n_group: 2,
+    topk_group: 1,
+    first_k_dense_replace: 0,
+  };
   const ds = countParams(parseConfig({ model_type: 'deepseek_v3', ...mla }, 'x')).total;
-  assert.equal(countParams(parseConfig({ model_type: 'deepseek_v3', ...mla, attention_bias: true }, 'x')).total - ds, 4 /* q_a */ + 6 /* kv_a */ + 8 /* o */);
+  assert.equal(
+    countParams(parseConfig({ model_type: 'deepseek_v3', ...mla, attention_bias: true }, 'x')).total - ds,
+    4 /* q_a */ + 6 /* kv_a */ + 8 /* o */,
+  );
   assert.equal(countParams(parseConfig({ model_type: 'deepseek_v2', ...mla, topk_method: 'noaux_tc' }, 'x')).correctionBias, 4);
   assert.equal(countParams(parseConfig({ model_type: 'deepseek_v2', ...mla }, 'x')).correctionBias, 0);
 });
@@ -150,7 +190,8 @@ test('dsts params --json prints the counts; a missing file is exit 1 with one li
 
     const table = dsts('params', '--config', cfg);
     assert.equal(table.code, 0, table.stderr);
-    for (const n of ['671,026,404,352', '14,848', '37,552,297,472', '11,610,068,224']) assert.ok(table.stdout.includes(n), `table shows ${n}`);
+    for (const n of ['671,026,404,352', '14,848', '37,552,297,472', '11,610,068,224'])
+      assert.ok(table.stdout.includes(n), `table shows ${n}`);
 
     const missing = dsts('params', '--config', join(dir, 'nope.json'), '--json');
     assert.equal(missing.code, 1);

@@ -41,11 +41,17 @@ describe('quantised loading', () => {
         // What was converted, and what stayed.
         for (const [n, t] of held) {
           const converted = t.dtype === 'i8' || t.dtype === 'i4' || t.dtype === 'e4m3';
-          const keep = n === 'model.embed_tokens.weight' || /norm\.weight$/.test(n) || /\.mlp\.gate\.weight$/.test(n) || t.rank !== 2 || (n === 'lm_head.weight' && scheme === 'fp8');
+          const keep =
+            n === 'model.embed_tokens.weight' ||
+            /norm\.weight$/.test(n) ||
+            /\.mlp\.gate\.weight$/.test(n) ||
+            t.rank !== 2 ||
+            (n === 'lm_head.weight' && scheme === 'fp8');
           if (keep) assert.ok(!converted, `${n} stays as stored`);
           else assert.ok(converted, `${n} is quantised`);
         }
-        if (q.config.tieWordEmbeddings && scheme !== 'fp8') assert.ok(held.get('lm_head.weight'), 'a tied head gets its own quantised copy');
+        if (q.config.tieWordEmbeddings && scheme !== 'fp8')
+          assert.ok(held.get('lm_head.weight'), 'a tied head gets its own quantised copy');
         const deq = new Map<string, Tensor>();
         for (const [n, t] of held) deq.set(n, t.scale || t.dtype === 'i4' ? dequantize(t) : t);
         const reference = buildModel(q.config, new MapWeights(deq));
@@ -56,7 +62,10 @@ describe('quantised loading', () => {
         const spread = Math.max(...stored) - Math.min(...stored);
         // e4m3 keeps 3 mantissa bits (~6% per weight) against int8's 1/254 of a block's range.
         const bound = scheme === 'q8' ? 0.05 : 0.25;
-        assert.ok(maxAbsDiff(got, stored) <= bound * spread, `${name} ${scheme}: logits moved ${maxAbsDiff(got, stored)} (range ${spread})`);
+        assert.ok(
+          maxAbsDiff(got, stored) <= bound * spread,
+          `${name} ${scheme}: logits moved ${maxAbsDiff(got, stored)} (range ${spread})`,
+        );
       });
     }
   }
@@ -87,7 +96,12 @@ describe('quantised loading', () => {
     ck.close();
     const text = readFileSync(join(out, 'config.json'), 'utf8');
     const json = JSON.parse(text) as Record<string, unknown>;
-    assert.deepEqual(json.quantization_config, { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] });
+    assert.deepEqual(json.quantization_config, {
+      quant_method: 'fp8',
+      fmt: 'e4m3',
+      activation_scheme: 'dynamic',
+      weight_block_size: [128, 128],
+    });
     const original = readFileSync(join(src, 'config.json'), 'utf8');
     assert.ok(text.startsWith(original.replace(/\s*\}\s*$/, '')), 'the rest of config.json is kept byte for byte (0.0 stays 0.0)');
   });
@@ -108,12 +122,15 @@ describe('memory check before loading', () => {
     const q4 = weightBytes(ck, config, 'q4');
     assert.ok(q4 < q8 && q8 < stored);
     const have = q8 + runMargin(q8) + 1; // q8 fits, the stored weights do not
-    assert.throws(() => checkFits(dir, ck, config, undefined, false, have), (e: Error) => {
-      assert.ok(e instanceof ModelTooLargeError);
-      assert.match(e.message, /needs [\d.]+ GB of memory for its weights as stored/);
-      assert.match(e.message, /--quantize q8 would need/);
-      return true;
-    });
+    assert.throws(
+      () => checkFits(dir, ck, config, undefined, false, have),
+      (e: Error) => {
+        assert.ok(e instanceof ModelTooLargeError);
+        assert.match(e.message, /needs [\d.]+ GB of memory for its weights as stored/);
+        assert.match(e.message, /--quantize q8 would need/);
+        return true;
+      },
+    );
     assert.doesNotThrow(() => checkFits(dir, ck, config, 'q8', false, have));
     assert.throws(() => checkFits(dir, ck, config, undefined, false, 1), /No --quantize scheme fits/);
     ck.close();

@@ -102,7 +102,8 @@ for (const name of ['deepseek_v3_tiny', 'qwen2_tiny'] as const) {
     }
 
     const { model, weights } = loadModel(fixture('models', name), { dtype: 'f32' });
-    const gradNames = (kind: string) => [...g.keys()].filter((k) => k.startsWith(`grad.${kind}.`)).map((k) => k.slice(`grad.${kind}.`.length));
+    const gradNames = (kind: string) =>
+      [...g.keys()].filter((k) => k.startsWith(`grad.${kind}.`)).map((k) => k.slice(`grad.${kind}.`.length));
     for (const n of gradNames('grpo')) for (const o of ourNames(weights, n)) weights.get(o).requireGrad();
     assert.ok(gradNames('grpo').length > 0 && gradNames('dapo').length > 0);
 
@@ -122,7 +123,18 @@ for (const name of ['deepseek_v3_tiny', 'qwen2_tiny'] as const) {
     for (const lossType of LOSS_TYPES as readonly LossType[]) {
       for (const n of weights.names()) weights.get(n).grad = null;
       const { logps } = completionLogps(model, batch, temperature);
-      const r = grpoLoss({ logps, oldLogps: old, refLogps: ref, advantages, mask: base.mask, beta, epsilonLow, epsilonHigh, lossType, maxCompletionLength: C });
+      const r = grpoLoss({
+        logps,
+        oldLogps: old,
+        refLogps: ref,
+        advantages,
+        mask: base.mask,
+        beta,
+        epsilonLow,
+        epsilonHigh,
+        lossType,
+        maxCompletionLength: C,
+      });
       const want = g.get(`loss.${lossType}`)!.item();
       assert.ok(Math.abs(r.loss.item() - want) < 1e-4, `loss.${lossType}: ${r.loss.item()} vs ${want}`);
       const names = gradNames(lossType);
@@ -132,7 +144,10 @@ for (const name of ['deepseek_v3_tiny', 'qwen2_tiny'] as const) {
         const refGrad = T.floatData(g.get(`grad.${lossType}.${n}`)!);
         const got = ourGrad(weights, n);
         if (!got) {
-          assert.ok(refGrad.every((v) => v === 0), `no gradient reached ${n} but TRL's is non-zero`);
+          assert.ok(
+            refGrad.every((v) => v === 0),
+            `no gradient reached ${n} but TRL's is non-zero`,
+          );
           continue;
         }
         assert.equal(got.length, refGrad.length, `grad.${lossType}.${n}: size`);

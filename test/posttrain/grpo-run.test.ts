@@ -40,10 +40,24 @@ function setup(dir: string, model: string, extra: Record<string, unknown> = {}):
     { id: 3, prompt: 'Say hello.', answer: 'hello' },
   ]);
   const cfg = {
-    model, out: 'run', data: { train: 'prompts.jsonl' }, steps: 3, batchSize: 2, seed: 3,
+    model,
+    out: 'run',
+    data: { train: 'prompts.jsonl' },
+    steps: 3,
+    batchSize: 2,
+    seed: 3,
     rewards: ['accuracy', { type: 'format', weight: 0.5 }, { module: './short.ts', weight: 1 }],
-    optimizer: { lr: 0.002, weightDecay: 0 }, schedule: { kind: 'constant' },
-    grpo: { num_generations: 4, max_completion_length: 12, temperature: 1.0, beta: 0.04, num_iterations: 2, epsilon_high: 0.28, loss_type: 'grpo' },
+    optimizer: { lr: 0.002, weightDecay: 0 },
+    schedule: { kind: 'constant' },
+    grpo: {
+      num_generations: 4,
+      max_completion_length: 12,
+      temperature: 1.0,
+      beta: 0.04,
+      num_iterations: 2,
+      epsilon_high: 0.28,
+      loss_type: 'grpo',
+    },
     ...extra,
   };
   writeFileSync(join(dir, 'grpo.json'), JSON.stringify(cfg));
@@ -55,26 +69,36 @@ test('dsts grpo: every metric logged, checkpoints, and an exact resume', (t) => 
   setup(dir, tinyModel(t, 'deepseek_v3_tiny', 'r1'));
   const r = run(['grpo', '--config', 'grpo.json'], dir);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /step 1: reward -?\d+\.\d+ ± \d+\.\d+, accuracy \d\.\d+, length [\d.]+ \(\d+–\d+\), kl \d+\.\d+, clip \d\.\d+, entropy \d\.\d+, rollout \d+ tok\/s, train \d+ tok\/s/);
+  assert.match(
+    r.stderr,
+    /step 1: reward -?\d+\.\d+ ± \d+\.\d+, accuracy \d\.\d+, length [\d.]+ \(\d+–\d+\), kl \d+\.\d+, clip \d\.\d+, entropy \d\.\d+, rollout \d+ tok\/s, train \d+ tok\/s/,
+  );
   const full = grpoSteps(join(dir, 'run'));
   assert.equal(full.length, 3);
   for (const m of full) {
     assert.equal(m.type, 'grpo');
-    for (const k of ['loss', 'reward', 'rewardStd', 'kl', 'entropy', 'rolloutTokensPerSec', 'trainTokensPerSec', 'gradNorm'] as const) assert.ok(Number.isFinite(m[k]), `${k} = ${m[k]}`);
+    for (const k of ['loss', 'reward', 'rewardStd', 'kl', 'entropy', 'rolloutTokensPerSec', 'trainTokensPerSec', 'gradNorm'] as const)
+      assert.ok(Number.isFinite(m[k]), `${k} = ${m[k]}`);
     assert.deepEqual(Object.keys(m.rewards), ['accuracy', 'format', 'short']);
     assert.ok(m.completionLength.min >= 1 && m.completionLength.max <= 12);
     assert.ok(m.clip.region >= 0 && m.clip.region <= 1);
     assert.equal(m.accuracy, m.rewards.accuracy!.mean);
   }
   assert.ok(full[2]!.kl > 0, 'the policy moved away from the reference');
-  assert.equal(readFileSync(join(dir, 'run', 'samples.jsonl'), 'utf8').trim().split('\n').length, 3);
+  assert.equal(
+    readFileSync(join(dir, 'run', 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length,
+    3,
+  );
   // The checkpoint is a model.
   assert.equal(loadModel(join(dir, 'run', 'checkpoint-000003')).config.modelType, 'deepseek_v3');
   // Plot draws the GRPO panels.
   const plot = run(['plot', 'run'], dir);
   assert.equal(plot.status, 0, plot.stderr);
   const svg = readFileSync(join(dir, 'run', 'metrics.svg'), 'utf8');
-  for (const title of ['Reward', 'Completion length', 'KL', 'Clip', 'Entropy', 'Tokens/s']) assert.ok(svg.includes(title), `plot lacks ${title}`);
+  for (const title of ['Reward', 'Completion length', 'KL', 'Clip', 'Entropy', 'Tokens/s'])
+    assert.ok(svg.includes(title), `plot lacks ${title}`);
 
   // Two steps, then --resume to three: the same rollouts and numbers.
   assert.equal(run(['grpo', '--config', 'grpo.json', '--out', 'split', '--steps', '2'], dir).status, 0);
@@ -82,7 +106,12 @@ test('dsts grpo: every metric logged, checkpoints, and an exact resume', (t) => 
   assert.equal(again.status, 0, again.stderr);
   const split = grpoSteps(join(dir, 'split'));
   assert.equal(split.length, 3);
-  assert.equal(readFileSync(join(dir, 'split', 'samples.jsonl'), 'utf8').trim().split('\n').length, 3);
+  assert.equal(
+    readFileSync(join(dir, 'split', 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length,
+    3,
+  );
   split.forEach((m, i) => {
     assert.equal(m.reward, full[i]!.reward, `step ${i + 1} reward`);
     assert.ok(Math.abs(m.loss - full[i]!.loss) < 1e-6, `step ${i + 1} loss ${m.loss} vs ${full[i]!.loss}`);
@@ -94,7 +123,14 @@ test('GRPO raises the reward: a tiny model learns to answer shorter', async (t) 
   const path = setup(dir, tinyModel(t, 'qwen2_tiny', 'v3'));
   const json = JSON.parse(readFileSync(path, 'utf8'));
   const config = parseGrpoConfig(
-    { ...json, steps: 16, batchSize: 2, rewards: [{ module: './short.ts' }], optimizer: { lr: 0.03, weightDecay: 0 }, grpo: { num_generations: 6, max_completion_length: 16, loss_type: 'dapo' } },
+    {
+      ...json,
+      steps: 16,
+      batchSize: 2,
+      rewards: [{ module: './short.ts' }],
+      optimizer: { lr: 0.03, weightDecay: 0 },
+      grpo: { num_generations: 6, max_completion_length: 16, loss_type: 'dapo' },
+    },
     path,
     dir,
   );
@@ -121,7 +157,7 @@ test('a reward that throws stops the run, naming the module and the example', (t
   assert.match(typo.stderr, /^dsts: .*'grpo\.num_generation': unknown key/);
 });
 
-test('decoding (MLA\'s absorbed cache path) follows the weights after an in-place update', (t) => {
+test("decoding (MLA's absorbed cache path) follows the weights after an in-place update", (t) => {
   const { model, weights } = loadModel(tinyModel(t, 'deepseek_v3_tiny'), { dtype: 'f32' });
   const prompt = [5, 17, 42, 9, 100];
   const decodeLogits = () => {
@@ -163,7 +199,11 @@ test('mask_truncated_completions leaves cut completions out of the loss', async 
   const path = setup(dir, tinyModel(t, 'deepseek_v3_tiny', 'v3'));
   const json = JSON.parse(readFileSync(path, 'utf8'));
   const seen: GrpoMetrics[] = [];
-  const config = parseGrpoConfig({ ...json, steps: 1, grpo: { num_generations: 2, max_completion_length: 2, mask_truncated_completions: true } }, path, dir);
+  const config = parseGrpoConfig(
+    { ...json, steps: 1, grpo: { num_generations: 2, max_completion_length: 2, mask_truncated_completions: true } },
+    path,
+    dir,
+  );
   await grpo({ config, onStep: (m) => seen.push(m) });
   const m = seen[0]!;
   assert.equal(m.truncated, 1, 'two tokens of a random 512-token model never reach its EOS');

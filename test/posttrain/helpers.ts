@@ -32,6 +32,13 @@ export function chatRows(n = 6): unknown[] {
   ];
   return Array.from({ length: n }, (_, i) => {
     const [q, a] = pairs[i % pairs.length]!;
-    return i % 2 === 0 ? { messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] } : { prompt: q, completion: a };
+    return i % 2 === 0
+      ? {
+          messages: [
+            { role: 'user', content: q },
+            { role: 'assistant', content: a },
+          ],
+        }
+      : { prompt: q, completion: a };
   });
 }

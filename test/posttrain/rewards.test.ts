@@ -42,7 +42,7 @@ test('accuracy: 1 for the right answer, 0 otherwise, null without an expected an
   assert.equal(accuracyReward('solution')(ctx('<answer>5</answer>', { solution: '5' })), 1);
 });
 
-test('format: R1-Zero\'s <think>…</think> <answer>…</answer>, counting the <think> the prompt opened', () => {
+test("format: R1-Zero's <think>…</think> <answer>…</answer>, counting the <think> the prompt opened", () => {
   const fmt = formatReward();
   assert.equal(fmt(rewardContext('Q', '<think>reason</think> <answer>4</answer>', {})), 1);
   assert.equal(fmt(rewardContext('Q', '<think>\nreason\n</think>\n<answer>\n4\n</answer>\n', {})), 1);
@@ -51,7 +51,9 @@ test('format: R1-Zero\'s <think>…</think> <answer>…</answer>, counting the <
   assert.equal(fmt(rewardContext('Q', 'reason</think><answer>4</answer>', {})), 0);
   // R1's chat template ends the prompt with "<think>\n": the completion starts inside the reasoning.
   assert.equal(fmt(rewardContext('<｜User｜>Q<｜Assistant｜><think>\n', 'reason\n</think>\n<answer>4</answer>', {})), 1);
-  assert.ok(R1_ZERO_TEMPLATE.includes('<think> reasoning process here </think> <answer> answer here </answer>. User: {prompt}. Assistant:'));
+  assert.ok(
+    R1_ZERO_TEMPLATE.includes('<think> reasoning process here </think> <answer> answer here </answer>. User: {prompt}. Assistant:'),
+  );
 });
 
 test('scoring: weighted sum over the functions that gave a score; errors name the reward and the example', async () => {
@@ -66,8 +68,23 @@ test('scoring: weighted sum over the functions that gave a score; errors name th
   const s = await scoreCompletions(rewards, items);
   assert.deepEqual(Array.from(s.total), [4, 2]);
   assert.ok(Number.isNaN(s.perFunction[1]![1]!));
-  const throwing: Reward[] = [{ name: 'mine', weight: 1, source: '/x/mine.ts', score: () => { throw new Error('boom'); } }];
-  await assert.rejects(scoreCompletions(throwing, [{ ...rewardContext('p', 'c', { id: 'q7' }), line: 6 }]), /reward 'mine' \(\/x\/mine\.ts\) threw on example "q7" \(line 7\): boom/);
+  const throwing: Reward[] = [
+    {
+      name: 'mine',
+      weight: 1,
+      source: '/x/mine.ts',
+      score: () => {
+        throw new Error('boom');
+      },
+    },
+  ];
+  await assert.rejects(
+    scoreCompletions(throwing, [{ ...rewardContext('p', 'c', { id: 'q7' }), line: 6 }]),
+    /reward 'mine' \(\/x\/mine\.ts\) threw on example "q7" \(line 7\): boom/,
+  );
   const garbage: Reward[] = [{ name: 'g', weight: 1, score: () => 'yes' as unknown as number }];
-  await assert.rejects(scoreCompletions(garbage, [{ ...rewardContext('p', 'c', {}), line: 0 }]), /reward 'g' returned "yes" on example at line 1 \(expected a finite number or null\)/);
+  await assert.rejects(
+    scoreCompletions(garbage, [{ ...rewardContext('p', 'c', {}), line: 0 }]),
+    /reward 'g' returned "yes" on example at line 1 \(expected a finite number or null\)/,
+  );
 });

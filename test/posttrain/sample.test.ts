@@ -18,12 +18,33 @@ test('dsts sample keeps the rewarded completions as SFT data that dsts sft train
   const model = tinyModel(t, 'deepseek_v3_tiny', 'r1');
   writeFileSync(join(dir, 'even.js'), 'export default (prompt, completion) => (completion.length % 2 === 0 ? 1 : 0);\n');
   writeJsonl(join(dir, 'prompts.jsonl'), [{ prompt: 'Add 1 and 2.' }, { prompt: 'Say hello.' }, { prompt: 'Name a fox.' }]);
-  writeFileSync(join(dir, 'sample.json'), JSON.stringify({ model, data: { train: 'prompts.jsonl' }, rewards: [{ module: './even.js' }], n: 6, max_tokens: 10, temperature: 1, keep: 'all', out: 'accepted.jsonl', batchSize: 2 }));
-  const r = spawnSync(process.execPath, [dsts, 'sample', '--config', 'sample.json', '--seed', '4'], { encoding: 'utf8', cwd: dir, timeout: PATIENCE_MS });
+  writeFileSync(
+    join(dir, 'sample.json'),
+    JSON.stringify({
+      model,
+      data: { train: 'prompts.jsonl' },
+      rewards: [{ module: './even.js' }],
+      n: 6,
+      max_tokens: 10,
+      temperature: 1,
+      keep: 'all',
+      out: 'accepted.jsonl',
+      batchSize: 2,
+    }),
+  );
+  const r = spawnSync(process.execPath, [dsts, 'sample', '--config', 'sample.json', '--seed', '4'], {
+    encoding: 'utf8',
+    cwd: dir,
+    timeout: PATIENCE_MS,
+  });
   assert.equal(r.status, 0, r.stderr);
   const m = /accepted (\d+) of 18 completions \((\d) of 3 prompts\), mean reward ([\d.]+); (\d+) written/.exec(r.stderr);
   assert.ok(m, r.stderr);
-  const lines = readFileSync(join(dir, 'accepted.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = readFileSync(join(dir, 'accepted.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, Number(m[4]));
   assert.equal(lines.length, Number(m[1]), 'keep "all" writes every accepted completion');
   assert.ok(lines.length > 0 && lines.length < 18, `${lines.length} accepted`);
@@ -31,10 +52,14 @@ test('dsts sample keeps the rewarded completions as SFT data that dsts sft train
     assert.equal(l.reward, 1);
     const reply = l.messages[l.messages.length - 1];
     assert.equal(reply.role, 'assistant');
-    assert.ok(reply.content.startsWith('<think>\n'), 'the reasoning R1\'s prompt opened is part of the reply');
+    assert.ok(reply.content.startsWith('<think>\n'), "the reasoning R1's prompt opened is part of the reply");
     assert.equal((reply.content.length - '<think>\n'.length) % 2, 0);
   }
-  const config = parseSftConfig({ model, data: { train: 'accepted.jsonl' }, seqLen: 64, batchSize: 2, steps: 1, out: 'sft', schedule: { kind: 'constant' } }, join(dir, 'sft.json'), dir);
+  const config = parseSftConfig(
+    { model, data: { train: 'accepted.jsonl' }, seqLen: 64, batchSize: 2, steps: 1, out: 'sft', schedule: { kind: 'constant' } },
+    join(dir, 'sft.json'),
+    dir,
+  );
   const res = await sft({ config });
   assert.equal(res.step, 1);
 });

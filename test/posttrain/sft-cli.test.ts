@@ -16,11 +16,25 @@ import { chatRows, FAMILIES, tempDir, tinyModel, writeJsonl } from './helpers.ts
 
 const dsts = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
 const run = (args: string[], cwd: string) => spawnSync(process.execPath, [dsts, ...args], { encoding: 'utf8', cwd, timeout: PATIENCE_MS });
-const losses = (out: string) => readMetrics(join(out, 'metrics.jsonl')).filter((r): r is StepMetrics => r.type === 'train').map((r) => r.loss);
+const losses = (out: string) =>
+  readMetrics(join(out, 'metrics.jsonl'))
+    .filter((r): r is StepMetrics => r.type === 'train')
+    .map((r) => r.loss);
 
 function writeConfig(dir: string, model: string, extra: Record<string, unknown> = {}): void {
   writeJsonl(join(dir, 'chats.jsonl'), chatRows(8));
-  const cfg = { model, data: { train: 'chats.jsonl' }, seqLen: 96, batchSize: 2, steps: 6, optimizer: { lr: 0.01, weightDecay: 0 }, schedule: { kind: 'constant' }, out: 'run', log: { interval: 1 }, ...extra };
+  const cfg = {
+    model,
+    data: { train: 'chats.jsonl' },
+    seqLen: 96,
+    batchSize: 2,
+    steps: 6,
+    optimizer: { lr: 0.01, weightDecay: 0 },
+    schedule: { kind: 'constant' },
+    out: 'run',
+    log: { interval: 1 },
+    ...extra,
+  };
   writeFileSync(join(dir, 'sft.json'), JSON.stringify(cfg));
 }
 
@@ -52,13 +66,20 @@ test('dsts sft learns, checkpoints a loadable model, and resumes exactly', (t) =
 
 test('dsts sft evaluates on a held-out set of conversations', (t) => {
   const dir = tempDir(t, 'dsts-sft-eval-');
-  writeConfig(dir, tinyModel(t, 'qwen2_tiny'), { data: { train: 'chats.jsonl', validation: 'held.jsonl' }, eval: { interval: 2, batches: 2 }, steps: 4 });
+  writeConfig(dir, tinyModel(t, 'qwen2_tiny'), {
+    data: { train: 'chats.jsonl', validation: 'held.jsonl' },
+    eval: { interval: 2, batches: 2 },
+    steps: 4,
+  });
   writeJsonl(join(dir, 'held.jsonl'), chatRows(3));
   const r = run(['sft', '--config', 'sft.json'], dir);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /step 2: eval loss \d+\.\d{4} \(\d+ assistant tokens\)/);
   const evals = readMetrics(join(dir, 'run', 'metrics.jsonl')).filter((m) => m.type === 'eval');
-  assert.deepEqual(evals.map((e) => e.step), [2, 4]);
+  assert.deepEqual(
+    evals.map((e) => e.step),
+    [2, 4],
+  );
   assert.ok(evals[1]!.loss < evals[0]!.loss, `eval loss ${evals[0]!.loss} → ${evals[1]!.loss}`);
 });
 
@@ -84,7 +105,16 @@ for (const family of FAMILIES) {
     const dir = tempDir(t, `dsts-sft-${family}-`);
     writeJsonl(join(dir, 'chats.jsonl'), chatRows(4));
     const config = parseSftConfig(
-      { model: tinyModel(t, family), data: { train: 'chats.jsonl' }, seqLen: 64, packing: family !== 'llama_tiny', batchSize: 2, steps: 2, schedule: { kind: 'constant' }, out: 'run' },
+      {
+        model: tinyModel(t, family),
+        data: { train: 'chats.jsonl' },
+        seqLen: 64,
+        packing: family !== 'llama_tiny',
+        batchSize: 2,
+        steps: 2,
+        schedule: { kind: 'constant' },
+        out: 'run',
+      },
       join(dir, 'sft.json'),
       dir,
     );

@@ -44,7 +44,7 @@ test('SFT trains the assistant replies only (V3 template: one sequence, every re
   assert.deepEqual(trainedText(tok, pc[0]!), [`Hello!${EOS}`]);
 });
 
-test('SFT with R1\'s template: the reasoning is trained after the prompt\'s <think>, one sequence per reply', (t) => {
+test("SFT with R1's template: the reasoning is trained after the prompt's <think>, one sequence per reply", (t) => {
   const tok = loadTokenizer(tinyModel(t, 'deepseek_v3_tiny', 'r1'));
   const msgs = [
     { role: 'user', content: 'Add 1 and 2.' },
@@ -67,7 +67,9 @@ for (const family of ['deepseek_v3_tiny', 'qwen2_tiny'] as const) {
     const dir = tinyModel(t, family, 'v3');
     const tok = loadTokenizer(dir);
     const { model } = loadModel(dir, { dtype: 'f32' });
-    const seqs = ['Say hello.', 'What is the capital of France?', 'Add 1 and 2.'].map((q) => renderSft(ex({ prompt: q, completion: 'Paris is nice.' }), tok, 'chat')[0]!);
+    const seqs = ['Say hello.', 'What is the capital of France?', 'Add 1 and 2.'].map(
+      (q) => renderSft(ex({ prompt: q, completion: 'Paris is nice.' }), tok, 'chat')[0]!,
+    );
     const total = seqs.reduce((a, s) => a + s.ids.length, 0);
     const stream = new SftStream(seqs, { seqLen: total + 3, packing: true, seed: 1, padId: 1 });
     const b = stream.next(1);

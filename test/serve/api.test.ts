@@ -46,7 +46,14 @@ test('streaming chat: role first, content deltas, finish_reason, usage, [DONE]',
   const res = await fetch(`${v3.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 10, seed: 1, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 10,
+      seed: 1,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
   });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
@@ -60,7 +67,10 @@ test('streaming chat: role first, content deltas, finish_reason, usage, [DONE]',
   assert.ok(usage.usage.completion_tokens >= 1);
   const finish = chunks.at(-2);
   assert.ok(['stop', 'length'].includes(finish.choices[0].finish_reason));
-  assert.ok(chunks.slice(0, -1).every((c) => c.usage === null), 'usage is null until the last chunk');
+  assert.ok(
+    chunks.slice(0, -1).every((c) => c.usage === null),
+    'usage is null until the last chunk',
+  );
   const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
   const whole = await chat(v3, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 10, seed: 1 });
   assert.equal(text, whole.json.choices[0].message.content, 'streamed text equals the non-streamed answer');
@@ -77,7 +87,14 @@ test('reasoning models: thinking in reasoning_content, the answer in content, bo
   const res = await fetch(`${r1.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 24, seed: 5, ignore_eos: true, stream: true }),
+    body: JSON.stringify({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hello!' }],
+      max_tokens: 24,
+      seed: 5,
+      ignore_eos: true,
+      stream: true,
+    }),
   });
   const { events } = await readSse(res);
   const deltas = events.slice(0, -1).map((c) => c.choices[0].delta);
@@ -86,7 +103,10 @@ test('reasoning models: thinking in reasoning_content, the answer in content, bo
   assert.equal(reasoning, m.reasoning_content);
   assert.equal(content, m.content);
   const firstAnswer = deltas.findIndex((d) => d.content);
-  assert.ok(deltas.slice(firstAnswer).every((d) => !d.reasoning_content), 'no reasoning after the answer starts');
+  assert.ok(
+    deltas.slice(firstAnswer).every((d) => !d.reasoning_content),
+    'no reasoning after the answer starts',
+  );
 });
 
 test("earlier turns' thinking is not fed back; chat prefix completion continues the last message", async () => {
@@ -118,8 +138,14 @@ test("earlier turns' thinking is not fed back; chat prefix completion continues 
   // Prefix: the prompt ends with the prefix text (after a closed, empty reasoning for R1); the reply
   // is only the continuation.
   const prefix = '```python\n';
-  const messages = [{ role: 'user', content: 'Write code' }, { role: 'assistant', content: prefix, prefix: true }];
-  for (const [s, ending] of [[v3, `<｜Assistant｜>${prefix}`], [r1, `<｜Assistant｜><think>\n\n</think>\n\n${prefix}`]] as const) {
+  const messages = [
+    { role: 'user', content: 'Write code' },
+    { role: 'assistant', content: prefix, prefix: true },
+  ];
+  for (const [s, ending] of [
+    [v3, `<｜Assistant｜>${prefix}`],
+    [r1, `<｜Assistant｜><think>\n\n</think>\n\n${prefix}`],
+  ] as const) {
     const tok = await postJson(`${s.url}/tokenize`, { messages });
     const detok = await postJson(`${s.url}/detokenize`, { tokens: tok.json.tokens });
     assert.ok(detok.json.prompt.endsWith(ending), JSON.stringify(detok.json.prompt));
@@ -127,7 +153,12 @@ test("earlier turns' thinking is not fed back; chat prefix completion continues 
     assert.equal(json.usage.prompt_tokens, tok.json.count);
     assert.equal(json.choices[0].message.reasoning_content ?? '', '', 'a prefixed answer does not think');
   }
-  const bad = await chat(v3, { messages: [{ role: 'assistant', content: 'x', prefix: true }, { role: 'user', content: 'Hi' }] });
+  const bad = await chat(v3, {
+    messages: [
+      { role: 'assistant', content: 'x', prefix: true },
+      { role: 'user', content: 'Hi' },
+    ],
+  });
   assert.equal(bad.status, 422, 'prefix only on the last message');
 });
 
@@ -152,10 +183,20 @@ test('response_format json_object gives parseable JSON; stop strings cut the out
 
 test('tools: a forced call is parsed into tool_calls with JSON arguments', async () => {
   const tools = [
-    { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        description: 'Weather in a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    },
     { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
   ];
-  for (const [server, choice] of [[v3, 'required'], [r1, { type: 'function', function: { name: 'get_time' } }]] as const) {
+  for (const [server, choice] of [
+    [v3, 'required'],
+    [r1, { type: 'function', function: { name: 'get_time' } }],
+  ] as const) {
     const { status, json } = await chat(server, { tools, tool_choice: choice, max_tokens: 60, seed: 4 });
     assert.equal(status, 200, JSON.stringify(json));
     const c = json.choices[0];
@@ -172,7 +213,10 @@ test('tools: a forced call is parsed into tool_calls with JSON arguments', async
   // DeepSeek-V3's template does not render `tools`: the server describes them in the system prompt.
   const tok = await postJson(`${v3.url}/tokenize`, { messages: [{ role: 'user', content: 'Hi' }], tools });
   const prompt = (await postJson(`${v3.url}/detokenize`, { tokens: tok.json.tokens })).json.prompt as string;
-  assert.match(prompt, /^<｜begin▁of▁sentence｜>## Tools\n\n### Function\n\nYou have the following functions available:\n\n- `get_weather`:/);
+  assert.match(
+    prompt,
+    /^<｜begin▁of▁sentence｜>## Tools\n\n### Function\n\nYou have the following functions available:\n\n- `get_weather`:/,
+  );
   // With tool_choice auto, a reply without a call is plain content.
   const auto = await chat(v3, { tools, max_tokens: 8, seed: 4 });
   assert.equal(auto.status, 200);
@@ -182,7 +226,11 @@ test('tools: a forced call is parsed into tool_calls with JSON arguments', async
     tools,
     messages: [
       { role: 'user', content: 'Weather in Paris?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: '{"temperature": 21}' },
     ],
     max_tokens: 5,
@@ -196,7 +244,14 @@ test('a JSON answer or forced call that cannot fit max_tokens is a 422 up front,
   const stream = fetch(`${v3.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 40, ignore_eos: true, stream: true, seed: 2 }),
+    body: JSON.stringify({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hello!' }],
+      max_tokens: 40,
+      ignore_eos: true,
+      stream: true,
+      seed: 2,
+    }),
   });
   const json = await chat(v3, { response_format: { type: 'json_object' }, max_tokens: 1 });
   assert.equal(json.status, 422, JSON.stringify(json.json));
@@ -232,7 +287,13 @@ test('logprobs: one entry per token with its top alternatives', async () => {
 
 test('a repeated prompt prefix is served from the cache (prompt_cache_hit_tokens)', async () => {
   const system = 'You are a helpful assistant. Answer briefly and precisely, in plain English, and never make anything up. '.repeat(2);
-  const body = { messages: [{ role: 'system', content: system }, { role: 'user', content: 'What is the capital of France?' }], max_tokens: 3 };
+  const body = {
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: 'What is the capital of France?' },
+    ],
+    max_tokens: 3,
+  };
   const first = await chat(v3, body);
   const second = await chat(v3, { ...body, messages: [body.messages[0], { role: 'user', content: 'And of Germany?' }] });
   assert.equal(first.json.usage.prompt_cache_hit_tokens, 0);
@@ -252,10 +313,20 @@ test('/v1/completions: text, echo, stream, logprobs and fill-in-the-middle', asy
   assert.equal(lp.json.usage.prompt_tokens, 3);
   const fim = await postJson(url, { model: 'tiny', prompt: 'def add(a, b):\n    ', suffix: '\n    return c', max_tokens: 4 });
   assert.equal(fim.status, 200);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', prompt: 'def fib(n):', max_tokens: 6, seed: 1, ignore_eos: true, stream: true }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'tiny', prompt: 'def fib(n):', max_tokens: 6, seed: 1, ignore_eos: true, stream: true }),
+  });
   const { events } = await readSse(res);
   assert.equal(events.at(-1), '[DONE]');
-  assert.equal(events.slice(0, -1).map((e) => e.choices[0].text).join(''), plain.json.choices[0].text);
+  assert.equal(
+    events
+      .slice(0, -1)
+      .map((e) => e.choices[0].text)
+      .join(''),
+    plain.json.choices[0].text,
+  );
 });
 
 test('/v1/models, /tokenize, /detokenize, /health, /metrics', async () => {
@@ -272,7 +343,14 @@ test('/v1/models, /tokenize, /detokenize, /health, /metrics', async () => {
   const health = (await (await fetch(`${v3.url}/health`)).json()) as { status: string };
   assert.equal(health.status, 'ok');
   const metrics = await (await fetch(`${v3.url}/metrics`)).text();
-  for (const name of ['dsts_http_requests_total', 'dsts_generation_tokens_total', 'dsts_queue_depth', 'dsts_time_to_first_token_seconds_bucket', 'dsts_inter_token_latency_seconds_count', 'dsts_request_duration_seconds_sum']) {
+  for (const name of [
+    'dsts_http_requests_total',
+    'dsts_generation_tokens_total',
+    'dsts_queue_depth',
+    'dsts_time_to_first_token_seconds_bucket',
+    'dsts_inter_token_latency_seconds_count',
+    'dsts_request_duration_seconds_sum',
+  ]) {
     assert.ok(metrics.includes(name), name);
   }
   assert.match(metrics, /dsts_http_requests_total\{route="chat",status="200"\} [1-9]/);
@@ -281,10 +359,15 @@ test('/v1/models, /tokenize, /detokenize, /health, /metrics', async () => {
 test('a stream that waits in the queue sends keep-alive comments', async () => {
   // ≥ 5 ms a step: the 200-token stream holds the batch ≥ 1 s, many keep-alive intervals, on any machine.
   const s = await startTinyServer({ template: 'v3', maxBatch: 1, keepAliveMs: 20, minStepMs: 5 });
-  const body = (n: number) => JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, ignore_eos: true, stream: true });
+  const body = (n: number) =>
+    JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, ignore_eos: true, stream: true });
   const long = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(200) });
   await until(() => s.context.scheduler.runningCount === 1, 'the long stream to hold the batch');
-  const waiting = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(2) });
+  const waiting = await fetch(`${s.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body(2),
+  });
   const [{ comments }] = await Promise.all([readSse(waiting), long.then((r) => r.text())]);
   assert.ok(comments.includes(': keep-alive'), `comments: ${comments}`);
 });

@@ -29,19 +29,40 @@ test('DeepSeek tool calls in an output become tool_calls, whatever the delta bou
   for (const size of [1, 3, 7, 1000]) {
     const r = feed(new ChatOutput({ reasoning: false, opensThinking: false, tools: deepseek(), strip: null }), DS_CALLS, size);
     assert.equal(r.content, 'Let me check.', `size ${size}`);
-    assert.deepEqual(r.calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)]), [['get_weather', { city: 'Paris' }], ['get_time', {}]]);
+    assert.deepEqual(
+      r.calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)]),
+      [
+        ['get_weather', { city: 'Paris' }],
+        ['get_time', {}],
+      ],
+    );
     assert.ok(r.calls.every((c) => c.type === 'function' && /^call_[0-9a-f]{24}$/.test(c.id)));
   }
   // V3.1's shorter form: name, separator, arguments.
-  const v31 = deepseek().parse('<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_time<｜tool▁sep｜>{"tz": "UTC"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>');
-  assert.deepEqual(v31.map((c) => [c.function.name, c.function.arguments]), [['get_time', '{"tz": "UTC"}']]);
+  const v31 = deepseek().parse(
+    '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_time<｜tool▁sep｜>{"tz": "UTC"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>',
+  );
+  assert.deepEqual(
+    v31.map((c) => [c.function.name, c.function.arguments]),
+    [['get_time', '{"tz": "UTC"}']],
+  );
 });
 
 test('an unfinished tool call falls back to content; other special tokens are dropped', () => {
   const strip = specialTokenPattern(['<｜User｜>', '<｜tool▁calls▁begin｜>', '<｜tool▁call▁begin｜>', '<｜tool▁sep｜>'], []);
   // Deltas as tokens release them: a special token's text arrives whole.
   const out = new ChatOutput({ reasoning: false, opensThinking: false, tools: deepseek(), strip });
-  const deltas = ['Hi', '<｜User｜>', ' the', 're', '<｜tool▁calls▁begin｜>', '<｜tool▁call▁begin｜>', 'function', '<｜tool▁sep｜>', 'get_wea'];
+  const deltas = [
+    'Hi',
+    '<｜User｜>',
+    ' the',
+    're',
+    '<｜tool▁calls▁begin｜>',
+    '<｜tool▁call▁begin｜>',
+    'function',
+    '<｜tool▁sep｜>',
+    'get_wea',
+  ];
   const content = deltas.map((d) => out.push(d).content).join('');
   const end = out.finish();
   assert.deepEqual(end.toolCalls, []);
@@ -54,9 +75,16 @@ test('Hermes-style calls (the fallback dialect) are read too', () => {
   const plain = { tokenToId: () => undefined } as unknown as Parameters<typeof toolDialectFor>[0];
   const d = toolDialectFor(plain);
   assert.equal(d.name, 'hermes');
-  const r = feed(new ChatOutput({ reasoning: false, opensThinking: false, tools: d, strip: null }), 'Sure. <tool_call>\n{"name": "get_time", "arguments": {"tz": "UTC"}}\n</tool_call>', 5);
+  const r = feed(
+    new ChatOutput({ reasoning: false, opensThinking: false, tools: d, strip: null }),
+    'Sure. <tool_call>\n{"name": "get_time", "arguments": {"tz": "UTC"}}\n</tool_call>',
+    5,
+  );
   assert.equal(r.content, 'Sure. ');
-  assert.deepEqual(r.calls.map((c) => [c.function.name, c.function.arguments]), [['get_time', '{"tz":"UTC"}']]);
+  assert.deepEqual(
+    r.calls.map((c) => [c.function.name, c.function.arguments]),
+    [['get_time', '{"tz":"UTC"}']],
+  );
 });
 
 test('reasoning and answer are split, and a partial tool marker is held, not leaked', () => {
@@ -69,7 +97,12 @@ test('reasoning and answer are split, and a partial tool marker is held, not lea
 test('earlier reasoning is removed from history; tools are described for templates that do not render them', () => {
   assert.equal(withoutThinking('<think>\nhmm\n</think>\n\nHello'), 'Hello');
   assert.equal(withoutThinking('Hello'), 'Hello');
-  const text = describeTools([{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }]);
+  const text = describeTools([
+    {
+      type: 'function',
+      function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+    },
+  ]);
   assert.match(text, /^## Tools\n\n### Function\n\nYou have the following functions available:\n\n- `get_weather`:\n```json\n\{/);
   assert.equal(JSON.parse(text.slice(text.indexOf('```json\n') + 8, text.lastIndexOf('```'))).name, 'get_weather');
 });

@@ -67,12 +67,16 @@ test('without --model, dsts serve (npm start) uses the embedded model, or says i
   } else {
     const r = spawnSync(process.execPath, [DSTS, 'serve', '--port', '0'], { encoding: 'utf8', timeout: PATIENCE_MS });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^dsts: the embedded model is not there \(.*models\/deepseek-ts-nano\): train it first, or pass --model <dir>\n$/);
+    assert.match(
+      r.stderr,
+      /^dsts: the embedded model is not there \(.*models\/deepseek-ts-nano\): train it first, or pass --model <dir>\n$/,
+    );
   }
 });
 
 test('a busy port, a port out of range and an address not on this machine are one line and exit 1, no stack', async () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), ...args], { encoding: 'utf8', timeout: PATIENCE_MS });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), ...args], { encoding: 'utf8', timeout: PATIENCE_MS });
   const range = run('--port', '99999');
   assert.equal(range.status, 1);
   assert.equal(range.stderr, 'dsts: port 99999 is out of range: use 0–65535 (0 picks a free one)\n');
@@ -81,9 +85,15 @@ test('a busy port, a port out of range and an address not on this machine are on
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   const port = (holder.address() as AddressInfo).port;
   try {
-    const busy = spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), '--port', String(port)], { encoding: 'utf8', timeout: PATIENCE_MS });
+    const busy = spawnSync(process.execPath, [DSTS, 'serve', '--model', tinyModelDir('v3'), '--port', String(port)], {
+      encoding: 'utf8',
+      timeout: PATIENCE_MS,
+    });
     assert.equal(busy.status, 1);
-    assert.equal(busy.stderr, `dsts: cannot listen on 127.0.0.1:${port}: the port is already in use (is another server running? pick another with --port)\n`);
+    assert.equal(
+      busy.stderr,
+      `dsts: cannot listen on 127.0.0.1:${port}: the port is already in use (is another server running? pick another with --port)\n`,
+    );
   } finally {
     holder.close();
   }

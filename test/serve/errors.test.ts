@@ -28,7 +28,13 @@ test('malformed bodies are 400s', async () => {
   assertError(await postJson(url, ''), 400, 'invalid_json');
   assertError(await postJson(url, '[1, 2]'), 400, 'invalid_json');
   assertError(await postJson(url, 'null'), 400, 'invalid_json');
-  const badUtf8 = new Uint8Array([...new TextEncoder().encode('{"model": "tiny", "messages": [{"role": "user", "content": "'), 0xff, 0xfe, 0xc3, ...new TextEncoder().encode('"}]}')]);
+  const badUtf8 = new Uint8Array([
+    ...new TextEncoder().encode('{"model": "tiny", "messages": [{"role": "user", "content": "'),
+    0xff,
+    0xfe,
+    0xc3,
+    ...new TextEncoder().encode('"}]}'),
+  ]);
   assertError(await postJson(url, badUtf8), 400, 'invalid_encoding');
 });
 
@@ -79,20 +85,33 @@ test('wrong types, unknown fields, empty messages and huge values are 422s namin
 
 test('context and body limits', async () => {
   const long = 'word '.repeat(2000); // ~2000 tokens: tokenized, then refused
-  assertError(await postJson(`${s.url}/v1/chat/completions`, { ...good, messages: [{ role: 'user', content: long }] }), 422, 'context_length_exceeded');
+  assertError(
+    await postJson(`${s.url}/v1/chat/completions`, { ...good, messages: [{ role: 'user', content: long }] }),
+    422,
+    'context_length_exceeded',
+  );
   const huge = 'x'.repeat(60 * 1024); // refused before tokenizing
   assertError(await postJson(`${s.url}/v1/completions`, { model: 'tiny', prompt: huge }), 422, 'context_length_exceeded', 'prompt');
   const tooBig = JSON.stringify({ ...good, messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] });
   assertError(await postJson(`${s.url}/v1/chat/completions`, tooBig), 413, 'request_too_large');
   // max_tokens beyond what the context (512) leaves is capped, not refused.
-  const capped = await postJson(`${s.url}/v1/completions`, { model: 'tiny', prompt: new Array(505).fill(5), max_tokens: 200, ignore_eos: true });
+  const capped = await postJson(`${s.url}/v1/completions`, {
+    model: 'tiny',
+    prompt: new Array(505).fill(5),
+    max_tokens: 200,
+    ignore_eos: true,
+  });
   assert.equal(capped.status, 200);
   assert.equal(capped.json.choices[0].finish_reason, 'length');
   assert.equal(capped.json.usage.completion_tokens, 7);
 });
 
 test('unknown routes are 404, wrong methods 405', async () => {
-  assertError({ status: (await fetch(`${s.url}/v2/everything`)).status, json: await (await fetch(`${s.url}/v2/everything`)).json() }, 404, 'not_found');
+  assertError(
+    { status: (await fetch(`${s.url}/v2/everything`)).status, json: await (await fetch(`${s.url}/v2/everything`)).json() },
+    404,
+    'not_found',
+  );
   const r = await fetch(`${s.url}/v1/chat/completions`);
   assertError({ status: r.status, json: await r.json() }, 405, 'method_not_allowed');
   assert.equal(r.headers.get('allow'), 'POST');
@@ -105,7 +124,11 @@ test('a full queue is a 429, a request that waits too long a 503, and everyone e
   const busy = await startTinyServer({ template: 'v3', maxBatch: 1, maxQueue: 1, queueTimeoutMs: 1500, minStepMs: 8 });
   const url = `${busy.url}/v1/chat/completions`;
   const sched = busy.context.scheduler;
-  const holder = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...good, max_tokens: 300, ignore_eos: true, stream: true }) });
+  const holder = fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...good, max_tokens: 300, ignore_eos: true, stream: true }),
+  });
   await until(() => sched.runningCount === 1, 'the holder to start');
   const waiter = postJson(url, good); // takes the one queue place
   await until(() => sched.queueDepth === 1, 'the waiter to queue');
@@ -122,20 +145,33 @@ test('a full queue is a 429, a request that waits too long a 503, and everyone e
 test('an API key, when set, is required on the API routes', async () => {
   const locked = await startTinyServer({ template: 'v3', apiKey: 'sekret' });
   assertError(await postJson(`${locked.url}/v1/chat/completions`, good), 401, 'invalid_api_key');
-  const ok = await postJson(`${locked.url}/v1/chat/completions`, good, { headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' } });
+  const ok = await postJson(`${locked.url}/v1/chat/completions`, good, {
+    headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' },
+  });
   assert.equal(ok.status, 200);
   assert.equal((await fetch(`${locked.url}/health`)).status, 200);
 });
 
 test('bad requests in the middle of a stream do not disturb it', async () => {
-  const res = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...good, max_tokens: 60, ignore_eos: true, seed: 1, stream: true }) });
+  const res = fetch(`${s.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...good, max_tokens: 60, ignore_eos: true, seed: 1, stream: true }),
+  });
   const junk = await Promise.all([
     postJson(`${s.url}/v1/chat/completions`, '{{{'),
     postJson(`${s.url}/v1/chat/completions`, { ...good, temperature: -1 }),
     postJson(`${s.url}/v1/completions`, { model: 'tiny', prompt: { a: 1 } }),
-    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array([0xc0, 0xaf]) }).then((r) => r.status),
+    fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array([0xc0, 0xaf]),
+    }).then((r) => r.status),
   ]);
-  assert.deepEqual(junk.map((j) => (typeof j === 'number' ? j : j.status)), [400, 422, 422, 400]);
+  assert.deepEqual(
+    junk.map((j) => (typeof j === 'number' ? j : j.status)),
+    [400, 422, 422, 400],
+  );
   const { events } = await readSse(await res);
   assert.equal(events.at(-1), '[DONE]');
   const usage = events.filter((e) => e !== '[DONE]');

@@ -31,7 +31,19 @@ test('complete JSON objects are accepted byte by byte', () => {
 });
 
 test('invalid text is refused at the first bad byte', () => {
-  for (const bad of ['[1]', '"x"', '{a:1}', '{"a":01}', '{"a":1,}', '{"a" 1}', '{"a":tru}x', '{"a":"\u0001"}', '{"a":"\\x"}', '{}}', '{"a":1]']) {
+  for (const bad of [
+    '[1]',
+    '"x"',
+    '{a:1}',
+    '{"a":01}',
+    '{"a":1,}',
+    '{"a" 1}',
+    '{"a":tru}x',
+    '{"a":"\u0001"}',
+    '{"a":"\\x"}',
+    '{}}',
+    '{"a":1]',
+  ]) {
     assert.equal(accepts(bad), false, bad);
   }
   assert.ok(prefixOk('{"a": [1, 2'), 'an unfinished prefix is fine');
@@ -92,7 +104,13 @@ function toyBytes(): (Uint8Array | null)[] {
 }
 
 /** Runs a constraint with random choices among allowed tokens; returns the bytes produced. */
-function drive(chain: ConstraintChain, bytes: (Uint8Array | null)[], budget: number, seed: number, fatal = true): { text: string; used: number } {
+function drive(
+  chain: ConstraintChain,
+  bytes: (Uint8Array | null)[],
+  budget: number,
+  seed: number,
+  fatal = true,
+): { text: string; used: number } {
   const rng = new Rng(seed);
   const out: number[] = [];
   let used = 0;

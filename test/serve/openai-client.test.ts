@@ -15,8 +15,19 @@ before(async () => {
 
 test('models.list and a non-streaming chat completion', async () => {
   const models = await client.models.list();
-  assert.deepEqual(models.data.map((m) => m.id), ['tiny']);
-  const r = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello!' }], max_tokens: 12, seed: 1 });
+  assert.deepEqual(
+    models.data.map((m) => m.id),
+    ['tiny'],
+  );
+  const r = await client.chat.completions.create({
+    model: 'tiny',
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello!' },
+    ],
+    max_tokens: 12,
+    seed: 1,
+  });
   assert.equal(r.object, 'chat.completion');
   assert.equal(typeof r.choices[0]!.message.content, 'string');
   assert.equal(typeof (r.choices[0]!.message as unknown as { reasoning_content: string }).reasoning_content, 'string');
@@ -54,20 +65,46 @@ test('a streaming chat completion, with usage at the end', async () => {
 
 test('a tool call, then the tool result sent back', async () => {
   const tools: OpenAI.ChatCompletionTool[] = [
-    { type: 'function', function: { name: 'get_weather', description: 'Current weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+    {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        description: 'Current weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    },
   ];
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'What is the weather in Paris?' }];
-  const r = await client.chat.completions.create({ model: 'tiny', messages, tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, max_tokens: 48, seed: 3 });
+  const r = await client.chat.completions.create({
+    model: 'tiny',
+    messages,
+    tools,
+    tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    max_tokens: 48,
+    seed: 3,
+  });
   const choice = r.choices[0]!;
   assert.equal(choice.finish_reason, 'tool_calls');
   const call = choice.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
   assert.equal(call.function.name, 'get_weather');
   assert.equal(typeof JSON.parse(call.function.arguments), 'object');
-  messages.push(choice.message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: '{"temperature_c": 21}' });
+  messages.push(choice.message as OpenAI.ChatCompletionMessageParam, {
+    role: 'tool',
+    tool_call_id: call.id,
+    content: '{"temperature_c": 21}',
+  });
   const next = await client.chat.completions.create({ model: 'tiny', messages, tools, max_tokens: 6 });
   assert.equal(typeof next.choices[0]!.message.content, 'string');
   // Streamed, the call arrives as a tool_calls delta.
-  const stream = await client.chat.completions.create({ model: 'tiny', messages: messages.slice(0, 1), tools, tool_choice: 'required', max_tokens: 48, seed: 3, stream: true });
+  const stream = await client.chat.completions.create({
+    model: 'tiny',
+    messages: messages.slice(0, 1),
+    tools,
+    tool_choice: 'required',
+    max_tokens: 48,
+    seed: 3,
+    stream: true,
+  });
   const names: string[] = [];
   let finish = '';
   for await (const chunk of stream) {
@@ -81,10 +118,20 @@ test('a tool call, then the tool result sent back', async () => {
 test('errors surface as the client library’s typed errors', async () => {
   await assert.rejects(
     client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], temperature: 5 }),
-    (e: unknown) => e instanceof OpenAI.UnprocessableEntityError && e.status === 422 && /temperature/.test(e.message) && (e.error as { code: string }).code === 'invalid_parameter',
+    (e: unknown) =>
+      e instanceof OpenAI.UnprocessableEntityError &&
+      e.status === 422 &&
+      /temperature/.test(e.message) &&
+      (e.error as { code: string }).code === 'invalid_parameter',
   );
-  await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }), OpenAI.NotFoundError);
-  await assert.rejects(client.chat.completions.create({ model: 'tiny', messages: [] }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 422);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }),
+    OpenAI.NotFoundError,
+  );
+  await assert.rejects(
+    client.chat.completions.create({ model: 'tiny', messages: [] }),
+    (e: unknown) => e instanceof OpenAI.APIError && e.status === 422,
+  );
 });
 
 test('legacy completions, with fill-in-the-middle', async () => {

@@ -10,7 +10,8 @@ import { Generator } from '../../src/generate/index.ts';
 let served: ServedModel | null = null;
 const model = () => (served ??= loadServedModel(tinyModelDir('v3')));
 
-const scheduler = (o: Partial<SchedulerOptions> = {}) => new Scheduler(model().model, { decoder: model().tokenizer, maxContext: 512, ...o });
+const scheduler = (o: Partial<SchedulerOptions> = {}) =>
+  new Scheduler(model().model, { decoder: model().tokenizer, maxContext: 512, ...o });
 
 function prompt(text: string): number[] {
   return model().tokenizer.encode(model().tokenizer.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true }));
@@ -46,7 +47,14 @@ test('a request joins a running batch between steps', async () => {
   await it.next(); // the first is running
   await it.next();
   const second = s.submit(greedy(prompt(PROMPTS[1]!), 4));
-  const [a, b] = await Promise.all([(async () => { let n = 2; while (!(await it.next()).done) n++; return n; })(), collect(second)]);
+  const [a, b] = await Promise.all([
+    (async () => {
+      let n = 2;
+      while (!(await it.next()).done) n++;
+      return n;
+    })(),
+    collect(second),
+  ]);
   assert.equal(a, 16);
   assert.equal(b.length, 4);
   assert.ok(batches.includes(2), `no step decoded both: ${batches}`);
@@ -160,7 +168,11 @@ test('a sequence whose constraint fails ends alone; the others in the batch keep
   const s = scheduler();
   const alone = await collect(scheduler().submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] }));
   const good = s.submit({ ...greedy(prompt(PROMPTS[1]!), 20), stopTokenIds: [] });
-  const bad = s.submit({ ...greedy(prompt(PROMPTS[0]!), 20), stopTokenIds: [], constraint: constraint({ allows: () => true, acceptThrowsAfter: 3 }) });
+  const bad = s.submit({
+    ...greedy(prompt(PROMPTS[0]!), 20),
+    stopTokenIds: [],
+    constraint: constraint({ allows: () => true, acceptThrowsAfter: 3 }),
+  });
   const silence = console.error;
   console.error = () => {};
   try {

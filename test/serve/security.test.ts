@@ -47,11 +47,17 @@ test('cross-origin calls are refused unless the origin is allowed; same-origin o
   const foreign = await send(s, 'POST', '/v1/chat/completions', { ...json, origin: 'https://evil.example' }, chatBody);
   assert.equal(foreign.status, 403);
   assert.equal(JSON.parse(foreign.body).error.code, 'origin_not_allowed');
-  const preflight = await send(s, 'OPTIONS', '/v1/chat/completions', { origin: 'https://evil.example', 'access-control-request-method': 'POST' });
+  const preflight = await send(s, 'OPTIONS', '/v1/chat/completions', {
+    origin: 'https://evil.example',
+    'access-control-request-method': 'POST',
+  });
   assert.equal(preflight.status, 403);
 
   const open = await startTinyServer({ template: 'v3', corsOrigins: ['https://app.example'] });
-  const ok = await send(open, 'OPTIONS', '/v1/chat/completions', { origin: 'https://app.example', 'access-control-request-method': 'POST' });
+  const ok = await send(open, 'OPTIONS', '/v1/chat/completions', {
+    origin: 'https://app.example',
+    'access-control-request-method': 'POST',
+  });
   assert.equal(ok.status, 204);
   assert.equal(ok.headers['access-control-allow-origin'], 'https://app.example');
   assert.match(String(ok.headers['access-control-allow-headers']), /authorization/);
@@ -68,7 +74,10 @@ test('bodies must be application/json: text/plain and form posts (which skip COR
     assert.equal(JSON.parse(r.body).error.code, 'unsupported_media_type');
   }
   assert.equal((await send(s, 'POST', '/v1/chat/completions', {}, chatBody)).status, 415);
-  assert.equal((await send(s, 'POST', '/v1/chat/completions', { 'content-type': 'application/json; charset=utf-8' }, chatBody)).status, 200);
+  assert.equal(
+    (await send(s, 'POST', '/v1/chat/completions', { 'content-type': 'application/json; charset=utf-8' }, chatBody)).status,
+    200,
+  );
 });
 
 test('a Host that is not the bound address is refused (DNS rebinding), unless allowed', async () => {
@@ -94,7 +103,9 @@ test('a request body that trickles in is answered 408 once the body timeout pass
   const slow = await startTinyServer({ template: 'v3', bodyTimeoutMs: 300 });
   const reply = await new Promise<string>((resolve, reject) => {
     const sock = connect(slow.port, '127.0.0.1', () => {
-      sock.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${slow.port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
+      sock.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${slow.port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+      );
     });
     let text = '';
     sock.on('data', (d: Buffer) => (text += d));

@@ -35,7 +35,16 @@ test('a tokenizer without a chat template gets a plain User/Assistant one', () =
     delete config.chat_template;
     writeFileSync(path, JSON.stringify(config));
     const model = loadServedModel(m.dir);
-    const p = buildChatPrompt(model, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: 'Bye' }], []);
+    const p = buildChatPrompt(
+      model,
+      [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello!' },
+        { role: 'user', content: 'Bye' },
+      ],
+      [],
+    );
     assert.equal(p.text, '<｜begin▁of▁sentence｜>Be brief.\n\nUser: Hi\n\nAssistant: Hello!<｜end▁of▁sentence｜>User: Bye\n\nAssistant:');
     assert.equal(p.opensThinking, false);
   } finally {
@@ -58,7 +67,10 @@ test('sampling defaults come from generation_config.json, else R1 (0.6 / 0.95) f
   assert.deepEqual(loadServedModel(tinyModelDir('v3')).sampling, {});
   const m = buildTinyChatModel({ template: 'r1' });
   try {
-    writeFileSync(join(m.dir, 'generation_config.json'), JSON.stringify({ do_sample: true, temperature: 0.8, top_p: 0.9, eos_token_id: [1, 3] }));
+    writeFileSync(
+      join(m.dir, 'generation_config.json'),
+      JSON.stringify({ do_sample: true, temperature: 0.8, top_p: 0.9, eos_token_id: [1, 3] }),
+    );
     const withConfig = loadServedModel(m.dir);
     assert.deepEqual(withConfig.sampling, { temperature: 0.8, topP: 0.9 });
     assert.ok(withConfig.eosIds.includes(3));

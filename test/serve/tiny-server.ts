@@ -68,7 +68,11 @@ export function pace(server: RunningServer, ms: number): void {
 }
 
 /** POSTs JSON (or a raw body) and returns the status and parsed JSON response. */
-export async function postJson(url: string, body: unknown, init: RequestInit = {}): Promise<{ status: number; json: any; headers: Headers }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  init: RequestInit = {},
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -81,7 +81,10 @@ test('typing a message streams an answer, with the thinking folded in its own bl
   assert.equal(req.stream, true);
   assert.equal(req.max_tokens, 40);
   assert.equal(req.temperature, 0.5);
-  assert.deepEqual(req.messages, [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello there!' }]);
+  assert.deepEqual(req.messages, [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'Hello there!' },
+  ]);
 });
 
 test('the stop button stops a generation, in the page and on the server', async () => {
@@ -118,10 +121,22 @@ test('conversations are kept in the browser across reloads', async () => {
 });
 
 test('answers render as sanitized markdown with code blocks', async () => {
-  const markdown = '## Plan\n\nUse **bold** and `code`:\n\n```js\nconst x = 1;\n```\n\n<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
+  const markdown =
+    '## Plan\n\nUse **bold** and `code`:\n\n```js\nconst x = 1;\n```\n\n<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
   await page.evaluate((content) => {
-    const conversation = { id: 'md', title: 'Markdown', updated: Date.now() + 1000, messages: [{ role: 'user', content: 'Show markdown' }, { role: 'assistant', content }] };
-    localStorage.setItem('dsts.conversations', JSON.stringify([conversation, ...JSON.parse(localStorage.getItem('dsts.conversations') ?? '[]')]));
+    const conversation = {
+      id: 'md',
+      title: 'Markdown',
+      updated: Date.now() + 1000,
+      messages: [
+        { role: 'user', content: 'Show markdown' },
+        { role: 'assistant', content },
+      ],
+    };
+    localStorage.setItem(
+      'dsts.conversations',
+      JSON.stringify([conversation, ...JSON.parse(localStorage.getItem('dsts.conversations') ?? '[]')]),
+    );
     localStorage.setItem('dsts.current', 'md');
   }, markdown);
   await page.reload();
@@ -166,7 +181,11 @@ test('when the conversation outgrows the context, the oldest turns are left out 
   await say(page, 'word '.repeat(3000)); // longer than the context on its own: the server refuses it
   assert.equal(await page.locator('[data-testid=error]').count(), 1);
   await say(page, 'Hello again');
-  assert.deepEqual(sent.at(-1).messages.map((m: { content: string }) => m.content), ['You are terse.', 'Hello again'], 'the failed turn is not sent again');
+  assert.deepEqual(
+    sent.at(-1).messages.map((m: { content: string }) => m.content),
+    ['You are terse.', 'Hello again'],
+    'the failed turn is not sent again',
+  );
 });
 
 test('on a phone-width screen the conversations open from a menu button', async () => {

@@ -48,7 +48,10 @@ test('fixture covers the edge cases it is meant to (sanity of the reference data
   assert.equal(fx.input.length, 16410);
   assert.ok(fx.input.some(Number.isNaN), 'a NaN input');
   assert.ok(fx.input.includes(Infinity) && fx.input.includes(-Infinity), 'both infinities');
-  assert.ok(fx.input.some((x) => x !== 0 && Math.abs(x) < 1.1754943508222875e-38), 'an f32 subnormal');
+  assert.ok(
+    fx.input.some((x) => x !== 0 && Math.abs(x) < 1.1754943508222875e-38),
+    'an f32 subnormal',
+  );
 });
 
 test('encodeBf16 matches torch bit for bit (NaN → 0xFFFF)', () => {
@@ -106,7 +109,7 @@ test('every f16 code decodes to its textbook value and re-encodes to itself', ()
     const ref = f16Reference(h);
     if (Number.isNaN(ref)) {
       assert.ok(Number.isNaN(values[h]!), `NaN code ${hex(h)}`);
-      assert.equal(bits[h], ((h & 0x8000) << 16 | 0x7f800000 | ((h & 0x3ff) << 13)) >>> 0, `NaN payload of ${hex(h)} widened`);
+      assert.equal(bits[h], (((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13)) >>> 0, `NaN payload of ${hex(h)} widened`);
       assert.equal(again[h], h | 0x200, `NaN ${hex(h)} re-encodes quieted`);
     } else {
       assert.ok(Object.is(values[h], ref), `code ${hex(h)}: got ${values[h]}, want ${ref}`);

@@ -45,10 +45,13 @@ test('views, concat and split', () => {
   gradcheck((a) => T.slice(a!, 1, 1, 4), [randn([3, 5], 32)]);
   gradcheck((a) => T.mul(T.expand(a!, [4, 3, 5]), randn([4, 3, 5], 33)), [randn([3, 1], 34)]);
   gradcheck((a, b) => T.concat([a!, b!, a!], 1), [randn([2, 3], 35), randn([2, 5], 36)]);
-  gradcheck((a) => {
-    const [x, y] = T.split(a!, [2, 3], 0);
-    return T.mul(x!, T.slice(y!, 0, 0, 2));
-  }, [randn([5, 3], 37)]);
+  gradcheck(
+    (a) => {
+      const [x, y] = T.split(a!, [2, 3], 0);
+      return T.mul(x!, T.slice(y!, 0, 0, 2));
+    },
+    [randn([5, 3], 37)],
+  );
   gradcheck((a) => T.contiguous(T.transpose(a!)), [randn([3, 4], 38)]);
 });
 
@@ -105,8 +108,14 @@ test('RoPE, interleaved and half-split layouts, shared and per-batch tables', ()
 test('causal attention with grouped KV heads, forward and backward', () => {
   gradcheck((q, k, v) => T.attention(q!, k!, v!), [randn([2, 4, 5, 3], 100), randn([2, 2, 5, 3], 101), randn([2, 2, 5, 2], 102)]);
   // decoding shape: fewer queries than keys (queries are the last positions)
-  gradcheck((q, k, v) => T.attention(q!, k!, v!, { scale: 0.3 }), [randn([1, 2, 2, 3], 103), randn([1, 1, 6, 3], 104), randn([1, 1, 6, 4], 105)]);
-  gradcheck((q, k, v) => T.attention(q!, k!, v!, { causal: false }), [randn([1, 3, 3, 5], 106), randn([1, 3, 7, 5], 107), randn([1, 3, 7, 3], 108)]);
+  gradcheck(
+    (q, k, v) => T.attention(q!, k!, v!, { scale: 0.3 }),
+    [randn([1, 2, 2, 3], 103), randn([1, 1, 6, 3], 104), randn([1, 1, 6, 4], 105)],
+  );
+  gradcheck(
+    (q, k, v) => T.attention(q!, k!, v!, { causal: false }),
+    [randn([1, 3, 3, 5], 106), randn([1, 3, 7, 5], 107), randn([1, 3, 7, 3], 108)],
+  );
 });
 
 test('gradients accumulate across backward calls and noGrad records nothing', () => {

@@ -38,7 +38,12 @@ test('broadcasting arithmetic and reductions', () => {
 
 test('matmul equals the naive product for strided and batched operands', () => {
   const rng = new Rng(3);
-  for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [17, 9, 4], [2, 33, 1]] as const) {
+  for (const [M, K, N] of [
+    [1, 1, 1],
+    [3, 5, 7],
+    [17, 9, 4],
+    [2, 33, 1],
+  ] as const) {
     const a = Tensor.randn([M, K], rng);
     const b = Tensor.randn([N, K], rng);
     const c = T.matmul(a, T.transpose(b));
@@ -58,7 +63,12 @@ test('matmul equals the naive product for strided and batched operands', () => {
   const z = T.matmul(x, y);
   assert.deepEqual(z.shape, [4, 2, 5]);
   const z1 = T.matmul(T.slice(x, 0, 1, 2), y);
-  assert.deepEqual(T.slice(z, 0, 1, 2).toArray().map((v) => v.toFixed(4)), z1.toArray().map((v) => v.toFixed(4)));
+  assert.deepEqual(
+    T.slice(z, 0, 1, 2)
+      .toArray()
+      .map((v) => v.toFixed(4)),
+    z1.toArray().map((v) => v.toFixed(4)),
+  );
 });
 
 test('top-k orders values and breaks ties by lower index', () => {

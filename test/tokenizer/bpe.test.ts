@@ -54,7 +54,16 @@ test('merging equals the reference for short (rescan) and long (heap) words', ()
 });
 
 test('the word cache returns what a fresh computation does', () => {
-  const tok = new Tokenizer(syntheticTokenizer({ merges: [['a', 'b'], ['ab', 'c']] }), {}, { cacheCapacity: 2 });
+  const tok = new Tokenizer(
+    syntheticTokenizer({
+      merges: [
+        ['a', 'b'],
+        ['ab', 'c'],
+      ],
+    }),
+    {},
+    { cacheCapacity: 2 },
+  );
   const words = ['abc', 'abab', 'cab', 'abc', 'x', 'abc', 'abab'];
   const first = words.map((w) => tok.encode(w));
   tok.model.clearCache();

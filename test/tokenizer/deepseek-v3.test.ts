@@ -51,7 +51,8 @@ test('chat ids: the rendered prompt encodes to BOS, role markers and content ids
   // The fixture's chat[i].ids hold ["input_ids", "attention_mask"] (the keys of a BatchEncoding,
   // a fixture-generation slip), so the ids are checked here against the encode fixture instead.
   for (const c of fixture.chat) {
-    if (c.ids.every((x) => typeof x === 'number')) assert.deepEqual(tok.encodeChat(c.messages, { addGenerationPrompt: c.add_generation_prompt }), c.ids);
+    if (c.ids.every((x) => typeof x === 'number'))
+      assert.deepEqual(tok.encodeChat(c.messages, { addGenerationPrompt: c.add_generation_prompt }), c.ids);
   }
   const ids = tok.encodeChat(fixture.chat[0]!.messages, { addGenerationPrompt: true });
   const hello = fixture.encode.find((e) => e.text.includes('"content": "你好"'))!;
@@ -64,11 +65,35 @@ test('chat ids: the rendered prompt encodes to BOS, role markers and content ids
 });
 
 test('chat template with tool calls and tool outputs (expected text rendered by Python Jinja2 as transformers does)', () => {
-  const messages = [{"role": "user", "content": "Weather in Paris?"}, {"role": "assistant", "content": null, "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}, {"type": "function", "function": {"name": "get_time", "arguments": "{}"}}]}, {"role": "tool", "content": "{\"temp\": 21}"}, {"role": "tool", "content": "12:00"}, {"role": "assistant", "content": "It is 21 °C."}];
-  const expected = "<｜begin▁of▁sentence｜><｜User｜>Weather in Paris?<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜>\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜><｜end▁of▁sentence｜><｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>{\"temp\": 21}<｜tool▁output▁end｜>\n<｜tool▁output▁begin｜>12:00<｜tool▁output▁end｜><｜tool▁outputs▁end｜>It is 21 °C.<｜end▁of▁sentence｜>";
+  const messages = [
+    { role: 'user', content: 'Weather in Paris?' },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } },
+        { type: 'function', function: { name: 'get_time', arguments: '{}' } },
+      ],
+    },
+    { role: 'tool', content: '{"temp": 21}' },
+    { role: 'tool', content: '12:00' },
+    { role: 'assistant', content: 'It is 21 °C.' },
+  ];
+  const expected =
+    '<｜begin▁of▁sentence｜><｜User｜>Weather in Paris?<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{"city": "Paris"}\n```<｜tool▁call▁end｜>\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜><｜end▁of▁sentence｜><｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>{"temp": 21}<｜tool▁output▁end｜>\n<｜tool▁output▁begin｜>12:00<｜tool▁output▁end｜><｜tool▁outputs▁end｜>It is 21 °C.<｜end▁of▁sentence｜>';
   assert.equal(tok.applyChatTemplate(messages, { addGenerationPrompt: false }), expected);
-  const open = tok.applyChatTemplate([{ role: 'system', content: 'S1' }, { role: 'user', content: 'a' }, { role: 'tool', content: 'out' }], { addGenerationPrompt: true });
-  assert.equal(open, "<｜begin▁of▁sentence｜>S1<｜User｜>a<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>out<｜tool▁output▁end｜><｜tool▁outputs▁end｜>");
+  const open = tok.applyChatTemplate(
+    [
+      { role: 'system', content: 'S1' },
+      { role: 'user', content: 'a' },
+      { role: 'tool', content: 'out' },
+    ],
+    { addGenerationPrompt: true },
+  );
+  assert.equal(
+    open,
+    '<｜begin▁of▁sentence｜>S1<｜User｜>a<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>out<｜tool▁output▁end｜><｜tool▁outputs▁end｜>',
+  );
 });
 
 test('long and unusual inputs round-trip', () => {

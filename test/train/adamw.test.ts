@@ -31,9 +31,20 @@ test('AdamW matches the PyTorch update over several steps (matrix with decay, no
   const rng = new Rng(3);
   const w = Tensor.randn([3, 4], rng).requireGrad();
   const n = Tensor.ones([4]).requireGrad();
-  const weights = new MapWeights(new Map([['model.layers.0.mlp.up_proj.weight', w], ['model.layers.0.input_layernorm.weight', n]]));
+  const weights = new MapWeights(
+    new Map([
+      ['model.layers.0.mlp.up_proj.weight', w],
+      ['model.layers.0.input_layernorm.weight', n],
+    ]),
+  );
   const params = trainableParams(weights);
-  assert.deepEqual(params.map((p) => [p.name, p.decay]), [['model.layers.0.input_layernorm.weight', false], ['model.layers.0.mlp.up_proj.weight', true]]);
+  assert.deepEqual(
+    params.map((p) => [p.name, p.decay]),
+    [
+      ['model.layers.0.input_layernorm.weight', false],
+      ['model.layers.0.mlp.up_proj.weight', true],
+    ],
+  );
   const opt = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
   const w0 = Array.from(w.data as Float32Array);
   const n0 = Array.from(n.data as Float32Array);
@@ -59,7 +70,14 @@ test('AdamW matches the PyTorch update over several steps (matrix with decay, no
 test('a parameter without a gradient is untouched and keeps its own step count', () => {
   const a = Tensor.full([2, 2], 1).requireGrad();
   const b = Tensor.full([2, 2], 1).requireGrad();
-  const params = trainableParams(new MapWeights(new Map([['a.weight', a], ['b.weight', b]])));
+  const params = trainableParams(
+    new MapWeights(
+      new Map([
+        ['a.weight', a],
+        ['b.weight', b],
+      ]),
+    ),
+  );
   const opt = new AdamW(params, { weightDecay: 0.5 });
   a.grad = Tensor.full([2, 2], 1);
   opt.step(0.1);
@@ -82,7 +100,11 @@ test('state round-trips: a restored optimizer continues identically', () => {
   o1.step(0.01);
   p2.data.set(p1.data);
   const s = o1.state();
-  o2.load({ steps: s.steps.slice(), m: new Map([...s.m].map(([k, v]) => [k, v.slice()])), v: new Map([...s.v].map(([k, v]) => [k, v.slice()])) });
+  o2.load({
+    steps: s.steps.slice(),
+    m: new Map([...s.m].map(([k, v]) => [k, v.slice()])),
+    v: new Map([...s.v].map(([k, v]) => [k, v.slice()])),
+  });
   p1.grad = p2.grad = Tensor.from([-1, 0.5, 0, 2], [2, 2]);
   o1.step(0.01);
   o2.step(0.01);
@@ -102,7 +124,15 @@ test('global-norm clipping: norm over all gradients, factor maxNorm/(norm+1e-6) 
   const a = Tensor.zeros([2]).requireGrad();
   const b = Tensor.zeros([1]).requireGrad();
   const c = Tensor.zeros([1]).requireGrad();
-  const params = trainableParams(new MapWeights(new Map([['a', a], ['b', b], ['c', c]])));
+  const params = trainableParams(
+    new MapWeights(
+      new Map([
+        ['a', a],
+        ['b', b],
+        ['c', c],
+      ]),
+    ),
+  );
   a.grad = Tensor.from([3, 0]);
   b.grad = Tensor.from([4]);
   assert.equal(gradNorm(params), 5, 'missing gradient (c) counts as zero');

@@ -16,12 +16,31 @@ const K = 2;
 
 /** One MoE layer (8 experts, top-2, no groups) and one MTP module, small enough to run 80 steps. */
 function config(): ModelConfig {
-  return parseConfig({
-    model_type: 'deepseek_v3', vocab_size: 64, hidden_size: HIDDEN, intermediate_size: 64, moe_intermediate_size: 16,
-    num_hidden_layers: 1, first_k_dense_replace: 0, num_attention_heads: 2, q_lora_rank: 16, kv_lora_rank: 16,
-    qk_nope_head_dim: 8, qk_rope_head_dim: 4, v_head_dim: 8, n_routed_experts: E, num_experts_per_tok: K,
-    n_group: 1, topk_group: 1, n_shared_experts: 1, num_nextn_predict_layers: 1, max_position_embeddings: 64,
-  }, 'balance-test');
+  return parseConfig(
+    {
+      model_type: 'deepseek_v3',
+      vocab_size: 64,
+      hidden_size: HIDDEN,
+      intermediate_size: 64,
+      moe_intermediate_size: 16,
+      num_hidden_layers: 1,
+      first_k_dense_replace: 0,
+      num_attention_heads: 2,
+      q_lora_rank: 16,
+      kv_lora_rank: 16,
+      qk_nope_head_dim: 8,
+      qk_rope_head_dim: 4,
+      v_head_dim: 8,
+      n_routed_experts: E,
+      num_experts_per_tok: K,
+      n_group: 1,
+      topk_group: 1,
+      n_shared_experts: 1,
+      num_nextn_predict_layers: 1,
+      max_position_embeddings: 64,
+    },
+    'balance-test',
+  );
 }
 
 /**
@@ -74,7 +93,9 @@ test('bias updates reduce max/mean expert load on a skewed router; without them 
   assert.ok(withUpdate[0]! > 3, `initial max/mean ${withUpdate[0]}`);
   assert.ok(tail(without) > 3, `without updates: ${tail(without)}`);
   assert.ok(tail(withUpdate) < 1.5, `with updates: ${tail(withUpdate)}`);
-  console.log(`max/mean load over the last 10 of ${steps} steps: ${tail(without).toFixed(2)} without bias updates, ${tail(withUpdate).toFixed(2)} with γ = 0.01`);
+  console.log(
+    `max/mean load over the last 10 of ${steps} steps: ${tail(without).toFixed(2)} without bias updates, ${tail(withUpdate).toFixed(2)} with γ = 0.01`,
+  );
 });
 
 test('LoadTracker: accumulates micro-batches, records the routings a forward returned, updates by γ·sign(mean − load), resets', () => {
@@ -100,7 +121,10 @@ test('LoadTracker: accumulates micro-batches, records the routings a forward ret
   // The MTP block's router is tracked too, as layer num_hidden_layers + 0.
   const mtpRouting = T.noGrad(() => (mtpMoe as typeof moe).forward(tokens())).routing;
   tracker.record([{ layer: 1, routing: mtpRouting }]);
-  assert.deepEqual(tracker.stats().map((s) => s.layer), [0, 1]);
+  assert.deepEqual(
+    tracker.stats().map((s) => s.layer),
+    [0, 1],
+  );
 
   const bias = moe.router.bias!.data as Float32Array;
   const before = bias.slice();

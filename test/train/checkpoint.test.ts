@@ -75,7 +75,10 @@ test('a bf16 checkpoint: bf16 weights, f32 router bias, logits of the bf16-round
   assert.equal(dtypes.get('model.layers.2.eh_proj.weight'), 'BF16');
   assert.equal(JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8')).torch_dtype, 'bfloat16');
   const bias = trainer.weights.get('model.layers.1.mlp.gate.e_score_correction_bias');
-  assert.ok(Array.from(bias.data).some((v) => v !== 0), 'the bias moved (aux-loss-free balancing is on)');
+  assert.ok(
+    Array.from(bias.data).some((v) => v !== 0),
+    'the bias moved (aux-loss-free balancing is on)',
+  );
 
   // The same model with every bf16-stored weight rounded, built in memory.
   const rounded = new Map<string, Tensor>();
@@ -94,17 +97,27 @@ test('a bf16 checkpoint: bf16 weights, f32 router bias, logits of the bf16-round
 
 test('old checkpoints are pruned to `keep`; a run folder resolves to its latest checkpoint', (t) => {
   const dir = tempDir(t);
-  const cfg = parseRunConfig(tinyRun(dir, { steps: 5, checkpoint: { interval: 1, keep: 2, dtype: 'bf16' }, eval: { interval: 0 } }), 'test', dir);
+  const cfg = parseRunConfig(
+    tinyRun(dir, { steps: 5, checkpoint: { interval: 1, keep: 2, dtype: 'bf16' }, eval: { interval: 0 } }),
+    'test',
+    dir,
+  );
   const trainer = Trainer.create({ config: cfg });
   for (let i = 0; i < 4; i++) {
     trainer.trainStep();
     trainer.save();
   }
   trainer.close();
-  assert.deepEqual(listCheckpoints(cfg.out).map((c) => c.step), [3, 4]);
+  assert.deepEqual(
+    listCheckpoints(cfg.out).map((c) => c.step),
+    [3, 4],
+  );
   assert.deepEqual(resolveCheckpoint(cfg.out), { checkpoint: join(cfg.out, 'checkpoint-000004'), runDir: cfg.out });
   const three = join(cfg.out, 'checkpoint-000003');
   assert.deepEqual(resolveCheckpoint(three), { checkpoint: three, runDir: cfg.out });
-  assert.throws(() => resolveCheckpoint(dir), (e: Error) => e instanceof TrainError && /holds no checkpoint/.test(e.message));
+  assert.throws(
+    () => resolveCheckpoint(dir),
+    (e: Error) => e instanceof TrainError && /holds no checkpoint/.test(e.message),
+  );
   assert.throws(() => resolveCheckpoint(join(dir, 'nope')), /no such folder/);
 });

@@ -46,9 +46,21 @@ test('plain text: paragraph, line and file documents', (t) => {
   const dir = tempDir(t);
   const f = file(dir, 'a.txt', TEXT);
   const base = { jsonlField: 'text' };
-  assert.deepEqual(docs(readAll(f, { ...base, textDocuments: 'paragraph' })), ['first line\nsecond line', 'third para\nstill third', 'last, no newline']);
-  assert.deepEqual(docs(readAll(f, { ...base, textDocuments: 'line' })), ['first line', 'second line', 'third para', 'still third', 'last, no newline']);
-  assert.deepEqual(docs(readAll(f, { ...base, textDocuments: 'file' })), ['first line\nsecond line\n\n\nthird para\nstill third\n\nlast, no newline']);
+  assert.deepEqual(docs(readAll(f, { ...base, textDocuments: 'paragraph' })), [
+    'first line\nsecond line',
+    'third para\nstill third',
+    'last, no newline',
+  ]);
+  assert.deepEqual(docs(readAll(f, { ...base, textDocuments: 'line' })), [
+    'first line',
+    'second line',
+    'third para',
+    'still third',
+    'last, no newline',
+  ]);
+  assert.deepEqual(docs(readAll(f, { ...base, textDocuments: 'file' })), [
+    'first line\nsecond line\n\n\nthird para\nstill third\n\nlast, no newline',
+  ]);
   const numbers = readAll(f, { ...base, textDocuments: 'paragraph' }).map((p) => p.doc);
   assert.deepEqual(numbers, [0, 1, 2]);
 });
@@ -60,7 +72,10 @@ test('JSONL: the text field of each record; errors name file and line', (t) => {
   const r = new DocumentReader(f, o);
   assert.equal(r.next()!.text, 'héllo');
   assert.equal(r.next()!.text, 'wörld');
-  assert.throws(() => r.next(), (e: Error) => e instanceof TrainError && /a\.jsonl:4: expected an object with a string 'text' field/.test(e.message));
+  assert.throws(
+    () => r.next(),
+    (e: Error) => e instanceof TrainError && /a\.jsonl:4: expected an object with a string 'text' field/.test(e.message),
+  );
   r.close();
   const bad = file(dir, 'b.jsonl', '{"text": "ok"}\n{"text": nope}\n');
   assert.throws(() => readAll(bad, o), /b\.jsonl:2: not valid JSON/);
@@ -104,7 +119,11 @@ test('resuming from the cursor after any piece continues exactly', (t) => {
       const rest: Piece[] = [];
       for (let p = r.next(); p; p = r.next()) rest.push(p);
       r.close();
-      assert.deepEqual(rest.map((p) => [p.text, p.doc, p.docEnd]), all.slice(k + 1).map((p) => [p.text, p.doc, p.docEnd]), `${mode}: resume after piece ${k}`);
+      assert.deepEqual(
+        rest.map((p) => [p.text, p.doc, p.docEnd]),
+        all.slice(k + 1).map((p) => [p.text, p.doc, p.docEnd]),
+        `${mode}: resume after piece ${k}`,
+      );
     }
   }
 });
@@ -120,8 +139,19 @@ test('corpus folders: recursive, sorted, only text and JSONL, hidden entries ski
   writeFileSync(join(dir, 'c/.git/x.txt'), 'x');
   writeFileSync(join(dir, 'plain.dat'), 'p');
   const files = listCorpusFiles([join(dir, 'c'), join(dir, 'plain.dat')], 'data.train');
-  assert.deepEqual(files.map((f) => [f.key, f.kind]), [['a.jsonl', 'jsonl'], ['b.txt', 'text'], ['sub/deeper/z.md', 'text'], ['plain.dat', 'text']]);
+  assert.deepEqual(
+    files.map((f) => [f.key, f.kind]),
+    [
+      ['a.jsonl', 'jsonl'],
+      ['b.txt', 'text'],
+      ['sub/deeper/z.md', 'text'],
+      ['plain.dat', 'text'],
+    ],
+  );
   mkdirSync(join(dir, 'empty'));
   assert.throws(() => listCorpusFiles([join(dir, 'empty')], 'data.train'), /data\.train: folder .* holds no \.txt/);
-  assert.throws(() => listCorpusFiles([join(dir, 'nope')], 'data.train'), (e: Error) => e instanceof TrainError && /no such file or folder/.test(e.message));
+  assert.throws(
+    () => listCorpusFiles([join(dir, 'nope')], 'data.train'),
+    (e: Error) => e instanceof TrainError && /no such file or folder/.test(e.message),
+  );
 });

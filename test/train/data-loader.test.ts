@@ -56,11 +56,23 @@ test('token stream: documents joined by EOS; the split is disjoint, stable and a
   const files = listCorpusFiles([corpus(dir, 400)], 'c');
   const documents = { textDocuments: 'paragraph' as const, jsonlField: 'text' };
   const read = (take: 'train' | 'validation' | 'all') => {
-    const s = new TokenStream({ files, documents, encoder: charEncoder(), split: new DocumentSplit(0.1), take, loop: false, seed: 0, shuffleFiles: false, what: 't' });
+    const s = new TokenStream({
+      files,
+      documents,
+      encoder: charEncoder(),
+      split: new DocumentSplit(0.1),
+      take,
+      loop: false,
+      seed: 0,
+      shuffleFiles: false,
+      what: 't',
+    });
     const out: number[] = [];
     while (s.next(out));
     s.close();
-    return decode(out).split('|').filter((d) => d !== '');
+    return decode(out)
+      .split('|')
+      .filter((d) => d !== '');
   };
   const all = read('all');
   assert.equal(all.length, 400);
@@ -84,9 +96,19 @@ test('shuffle buffer: seeded, a permutation of its input, resumable from a snaps
   const s = src(0, 50);
   const out: number[] = [];
   for (let v = a.next(s); v; v = a.next(s)) out.push(v[0]!);
-  assert.deepEqual([...out].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
-  assert.notDeepEqual(out, Array.from({ length: 50 }, (_, i) => i), 'actually shuffled');
-  assert.ok(out.slice(0, 8).every((v) => v < 16), 'bounded: early outputs come from early inputs');
+  assert.deepEqual(
+    [...out].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    out,
+    Array.from({ length: 50 }, (_, i) => i),
+    'actually shuffled',
+  );
+  assert.ok(
+    out.slice(0, 8).every((v) => v < 16),
+    'bounded: early outputs come from early inputs',
+  );
   // Stop after 20, snapshot, continue in a new buffer: same order.
   const b = new ShuffleBuffer(8, 42);
   const sb = src(0, 50);
@@ -107,7 +129,16 @@ test('shuffle buffer: seeded, a permutation of its input, resumable from a snaps
 });
 
 function loaderOptions(files: LoaderOptions['files'], encoder: CorpusEncoder, extra: Partial<LoaderOptions> = {}): LoaderOptions {
-  return { files, documents: { textDocuments: 'paragraph', jsonlField: 'text', chunkBytes: 64 }, encoder, seqLen: 12, valFraction: 0.1, shuffleBuffer: 16, seed: 5, ...extra };
+  return {
+    files,
+    documents: { textDocuments: 'paragraph', jsonlField: 'text', chunkBytes: 64 },
+    encoder,
+    seqLen: 12,
+    valFraction: 0.1,
+    shuffleBuffer: 16,
+    seed: 5,
+    ...extra,
+  };
 }
 
 test('loader: a loader rebuilt from saved state yields the same batches (across epochs and files)', (t) => {
@@ -128,7 +159,10 @@ test('loader: a loader rebuilt from saved state yields the same batches (across 
     b.close();
     assert.deepEqual(got, want, `resumed after ${stopAt} batches`);
   }
-  assert.ok(epochsAtSave.some((e) => e === 0) && epochsAtSave.some((e) => e >= 1), `saved in the first epoch and a later one: ${epochsAtSave}`);
+  assert.ok(
+    epochsAtSave.some((e) => e === 0) && epochsAtSave.some((e) => e >= 1),
+    `saved in the first epoch and a later one: ${epochsAtSave}`,
+  );
   const batch = straight.nextBatch(2);
   assert.deepEqual(batch.shape, [2, 13]);
   assert.equal(batch.dtype, 'i32');
@@ -142,7 +176,13 @@ test('loader streams: the first batch of a large file reads only its beginning',
   const path = join(dir, 'big.txt');
   writeFileSync(path, Array.from({ length: 20000 }, (_, i) => `${i} ${para}`).join('\n\n'));
   const enc = charEncoder();
-  const loader = new TrainLoader(loaderOptions(listCorpusFiles([path], 'c'), enc, { documents: { textDocuments: 'paragraph', jsonlField: 'text' }, shuffleBuffer: 8, seqLen: 32 }));
+  const loader = new TrainLoader(
+    loaderOptions(listCorpusFiles([path], 'c'), enc, {
+      documents: { textDocuments: 'paragraph', jsonlField: 'text' },
+      shuffleBuffer: 8,
+      seqLen: 32,
+    }),
+  );
   loader.nextBatch(4);
   loader.close();
   assert.ok(enc.chars < 3000, `tokenised ${enc.chars} of ${4e6} characters`);
@@ -156,11 +196,16 @@ test('evaluation sequences: the held-out documents only, in corpus order, the sa
   assert.equal(a.length, 5);
   assert.deepEqual(evalSequences(o, 5), a);
   const split = new DocumentSplit(0.1);
-  const heldOut = new Set(Array.from({ length: 300 }, (_, i) => i).filter((i) => split.isValidation('part0.txt', i)).map((i) => `f0d${i}`));
-  for (const s of a) for (const doc of decode(s).split('|')) {
-    const name = doc.split(' ')[0]!;
-    if (/^f0d\d+$/.test(name)) assert.ok(heldOut.has(name), `${name} is a held-out document`);
-  }
+  const heldOut = new Set(
+    Array.from({ length: 300 }, (_, i) => i)
+      .filter((i) => split.isValidation('part0.txt', i))
+      .map((i) => `f0d${i}`),
+  );
+  for (const s of a)
+    for (const doc of decode(s).split('|')) {
+      const name = doc.split(' ')[0]!;
+      if (/^f0d\d+$/.test(name)) assert.ok(heldOut.has(name), `${name} is a held-out document`);
+    }
   assert.equal(evalSequences({ ...o, seqLen: 100000 }, 5).length, 0, 'too little text: no sequence');
 });
 
@@ -169,5 +214,8 @@ test('a corpus with nothing to train on is a user error, not an endless loop', (
   const path = join(dir, 'empty.txt');
   writeFileSync(path, '\n\n\n');
   const loader = new TrainLoader(loaderOptions(listCorpusFiles([path], 'c'), charEncoder()));
-  assert.throws(() => loader.nextBatch(1), (e: Error) => e instanceof TrainError && /no train documents/.test(e.message));
+  assert.throws(
+    () => loader.nextBatch(1),
+    (e: Error) => e instanceof TrainError && /no train documents/.test(e.message),
+  );
 });

@@ -13,8 +13,15 @@ import { buildModel } from '../../src/model/registry.ts';
 import { projection } from '../../src/model/linear.ts';
 import { lmObjective } from '../../src/train/objective.ts';
 import {
-  withPrecision, fp8Linear, quantizeTiles, quantizeTilesTransposed, quantizeBlocks, blockOperand,
-  blockOperandTransposed, dequantizeOperand, operandValues,
+  withPrecision,
+  fp8Linear,
+  quantizeTiles,
+  quantizeTilesTransposed,
+  quantizeBlocks,
+  blockOperand,
+  blockOperandTransposed,
+  dequantizeOperand,
+  operandValues,
 } from '../../src/train/fp8.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
@@ -26,7 +33,8 @@ function manualQuant(x: ArrayLike<number>, rows: number, cols: number, groupRows
   for (let r0 = 0; r0 < rows; r0 += groupRows) {
     for (let c0 = 0; c0 < cols; c0 += groupCols) {
       const cells: number[] = [];
-      for (let r = r0; r < Math.min(rows, r0 + groupRows); r++) for (let c = c0; c < Math.min(cols, c0 + groupCols); c++) cells.push(r * cols + c);
+      for (let r = r0; r < Math.min(rows, r0 + groupRows); r++)
+        for (let c = c0; c < Math.min(cols, c0 + groupCols); c++) cells.push(r * cols + c);
       const amax = Math.max(...cells.map((i) => Math.abs(x[i]!)));
       const s = Math.fround(amax / 448);
       for (const i of cells) {
@@ -42,7 +50,10 @@ function manualQuant(x: ArrayLike<number>, rows: number, cols: number, groupRows
 /** Values whose magnitude swings by 10^±3 from tile to tile, plus one outlier. */
 function wild(rows: number, cols: number, seed: number): Float32Array {
   const rng = new T.Rng(seed);
-  const x = Float32Array.from({ length: rows * cols }, (_, i) => rng.normal() * 10 ** (((Math.floor((i % cols) / 128) + Math.floor(i / cols)) % 7) - 3));
+  const x = Float32Array.from(
+    { length: rows * cols },
+    (_, i) => rng.normal() * 10 ** (((Math.floor((i % cols) / 128) + Math.floor(i / cols)) % 7) - 3),
+  );
   x[5] = 3e4;
   return x;
 }
@@ -60,7 +71,8 @@ test('1×128 tiles: bit-exact with a hand-written quantiser, amax/448 scales, er
   const ref = manualQuant(x, rows, cols, 1, 128);
   assert.deepEqual(Array.from(operandValues(op)), Array.from(ref.q), 'e4m3 values');
   assert.equal(op.scale.length, rows * 3);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < 3; c++) assert.equal(op.scale[r * 3 + c], ref.scaleOf[r * cols + c * 128], `scale ${r},${c}`);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < 3; c++) assert.equal(op.scale[r * 3 + c], ref.scaleOf[r * cols + c * 128], `scale ${r},${c}`);
   const deq = dequantizeOperand(op);
   for (let i = 0; i < x.length; i++) {
     const s = ref.scaleOf[i]!;
@@ -73,7 +85,8 @@ test('1×128 tiles: bit-exact with a hand-written quantiser, amax/448 scales, er
   assert.equal(Math.abs(operandValues(op)[5]!), 448);
   assert.ok(Math.abs(deq[5]! - 3e4) / 3e4 < 1e-6);
   // The outlier coarsens only its own tile: the next tile of row 0 keeps 2^-4 relative accuracy.
-  for (let i = 128; i < 256; i++) if (Math.abs(x[i]!) > 2 ** -6 * 448 * ref.scaleOf[i]!) assert.ok(Math.abs(deq[i]! - x[i]!) <= 2 ** -4 * Math.abs(x[i]!) * (1 + 1e-6));
+  for (let i = 128; i < 256; i++)
+    if (Math.abs(x[i]!) > 2 ** -6 * 448 * ref.scaleOf[i]!) assert.ok(Math.abs(deq[i]! - x[i]!) <= 2 ** -4 * Math.abs(x[i]!) * (1 + 1e-6));
   // All-zero tiles quantise to zeros with a zero scale (no NaN).
   const z = quantizeTiles(new Float32Array(130), 1, 130);
   assert.ok(z.q.every((v) => v === 0) && z.scale.every((v) => v === 0));
@@ -97,8 +110,12 @@ test('128×128 blocks and 128×1 (token-axis) tiles: bit-exact with the hand-wri
   const qb = quantizeBlocks(w, rows, cols);
   const ref = manualQuant(w, rows, cols, 128, 128);
   assert.deepEqual(Array.from(qb.q), Array.from(ref.q));
-  assert.deepEqual(Array.from(qb.blockScale), [0, 128].flatMap((r) => [0, 128].map((c) => ref.scaleOf[r * cols + c]!)));
-  for (let i = 0; i < w.length; i++) assert.ok(Math.abs(ref.deq[i]! - w[i]!) <= Math.max(2 ** -4 * Math.abs(w[i]!), 2 ** -10 * ref.scaleOf[i]!) * (1 + 1e-6));
+  assert.deepEqual(
+    Array.from(qb.blockScale),
+    [0, 128].flatMap((r) => [0, 128].map((c) => ref.scaleOf[r * cols + c]!)),
+  );
+  for (let i = 0; i < w.length; i++)
+    assert.ok(Math.abs(ref.deq[i]! - w[i]!) <= Math.max(2 ** -4 * Math.abs(w[i]!), 2 ** -10 * ref.scaleOf[i]!) * (1 + 1e-6));
   // As a forward operand and transposed (Dgrad): the same values, no second rounding.
   assert.deepEqual(Array.from(dequantizeOperand(blockOperand(qb))), Array.from(ref.deq, Math.fround));
   assert.deepEqual(Array.from(dequantizeOperand(blockOperandTransposed(qb))), Array.from(transpose(ref.deq, rows, cols), Math.fround));
@@ -112,11 +129,12 @@ test('128×128 blocks and 128×1 (token-axis) tiles: bit-exact with the hand-wri
 /** y = x·Wᵀ in f64 from plain arrays. */
 function gemmNT(a: ArrayLike<number>, b: ArrayLike<number>, M: number, N: number, K: number): Float64Array {
   const y = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += a[m * K + k]! * b[n * K + k]!;
-    y[m * N + n] = s;
-  }
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[m * K + k]! * b[n * K + k]!;
+      y[m * N + n] = s;
+    }
   return y;
 }
 
@@ -161,7 +179,11 @@ test('fp8Linear: forward and both backward GEMMs equal the manual fake-quant com
   const xqT = transpose(manualQuant(X, M, K, 128, 1).deq, M, K); // [K, M]
   const dwRef = gemmNT(gqT, xqT, N, K, M);
 
-  for (const [name, got, want] of [['y', fp8.y, yRef], ['dx', fp8.dx, dxRef], ['dw', fp8.dw, dwRef]] as const) {
+  for (const [name, got, want] of [
+    ['y', fp8.y, yRef],
+    ['dx', fp8.dx, dxRef],
+    ['dw', fp8.dw, dwRef],
+  ] as const) {
     // Same quantised operands; only f32 accumulation order separates the two.
     assert.ok(relErr(got, want) < 2e-6, `${name}: ${relErr(got, want)} from the manual FP8 computation`);
   }
@@ -190,7 +212,11 @@ test('FP8 mode: exactly the block projections switch; embedding, head, router st
   const c = loadConfig(fixture('models', 'deepseek_v3_tiny', 'config.json'));
   const m = buildModel(c, initWeights(c, 7));
   const rng = new T.Rng(8);
-  const ids = T.Tensor.from(Array.from({ length: 2 * 9 }, () => rng.int(c.vocabSize)), [2, 9], 'i32');
+  const ids = T.Tensor.from(
+    Array.from({ length: 2 * 9 }, () => rng.int(c.vocabSize)),
+    [2, 9],
+    'i32',
+  );
   const cfg = { mtpWeight: 0.3, balanceAlpha: 1e-3 };
   const fp8 = withPrecision('fp8', () => lmObjective(m, ids, cfg));
   const f32 = withPrecision('f32', () => lmObjective(m, ids, cfg));
@@ -252,7 +278,10 @@ function adamw(params: T.Tensor[], lr: number) {
 test('training in FP8 tracks training in f32: same data, small relative loss gap', () => {
   // The tiny V3 fixture's shape with 2 layers and 8 experts, to keep 40 steps quick.
   const json = JSON.parse(readFileSync(fixture('models', 'deepseek_v3_tiny', 'config.json'), 'utf8')) as Record<string, unknown>;
-  const c = parseConfig({ ...json, num_hidden_layers: 2, n_routed_experts: 8, num_experts_per_tok: 2, n_group: 1, topk_group: 1 }, 'fp8-train');
+  const c = parseConfig(
+    { ...json, num_hidden_layers: 2, n_routed_experts: 8, num_experts_per_tok: 2, n_group: 1, topk_group: 1 },
+    'fp8-train',
+  );
   // A learnable stream: each row counts up from a random start, modulo 64.
   const rng = new T.Rng(31);
   const batches = Array.from({ length: 20 }, () => {
@@ -265,7 +294,13 @@ test('training in FP8 tracks training in f32: same data, small relative loss gap
   const train = (p: 'f32' | 'fp8') => {
     const w = initWeights(c, 17);
     const m = buildModel(c, w);
-    const step = adamw(w.names().map((n) => w.get(n)).filter((t) => t.requiresGrad), 3e-3);
+    const step = adamw(
+      w
+        .names()
+        .map((n) => w.get(n))
+        .filter((t) => t.requiresGrad),
+      3e-3,
+    );
     const losses: number[] = [];
     for (const ids of batches) {
       const r = withPrecision(p, () => {
@@ -283,6 +318,8 @@ test('training in FP8 tracks training in f32: same data, small relative loss gap
   const tail = (l: number[]) => l.slice(-5).reduce((a, b) => a + b) / 5;
   assert.ok(tail(l32) < 0.6 * l32[0]!, `f32 learns: ${l32[0]} → ${tail(l32)}`);
   const gap = Math.abs(tail(l8) - tail(l32)) / tail(l32);
-  console.log(`CE after 20 steps: f32 ${tail(l32).toFixed(4)}, fp8 ${tail(l8).toFixed(4)} (relative gap ${(gap * 100).toFixed(2)}%); start ${l32[0]!.toFixed(3)}`);
+  console.log(
+    `CE after 20 steps: f32 ${tail(l32).toFixed(4)}, fp8 ${tail(l8).toFixed(4)} (relative gap ${(gap * 100).toFixed(2)}%); start ${l32[0]!.toFixed(3)}`,
+  );
   assert.ok(gap < 0.03, `relative loss gap ${gap}`);
 });

@@ -20,7 +20,11 @@ function config(model: string): ModelConfig {
 
 function randomIds(vocab: number, B: number, L: number, seed: number): T.Tensor {
   const rng = new T.Rng(seed);
-  return T.Tensor.from(Array.from({ length: B * L }, () => rng.int(vocab)), [B, L], 'i32');
+  return T.Tensor.from(
+    Array.from({ length: B * L }, () => rng.int(vocab)),
+    [B, L],
+    'i32',
+  );
 }
 
 for (const model of FAMILIES) {
@@ -32,8 +36,12 @@ for (const model of FAMILIES) {
       const stored = new Map(f.names().map((n) => [n, f.read(n).shape]));
       // The fixture checkpoints carry no MTP module; ours adds it after the main layers (V3 only).
       const mtpLayers = c.modelType === 'deepseek_v3' ? c.numNextnPredictLayers : 0;
-      const isMtp = (n: string) => Array.from({ length: mtpLayers }, (_, k) => `model.layers.${c.numHiddenLayers + k}.`).some((p) => n.startsWith(p));
-      const ours = w.names().filter((n) => !isMtp(n)).sort();
+      const isMtp = (n: string) =>
+        Array.from({ length: mtpLayers }, (_, k) => `model.layers.${c.numHiddenLayers + k}.`).some((p) => n.startsWith(p));
+      const ours = w
+        .names()
+        .filter((n) => !isMtp(n))
+        .sort();
       assert.deepEqual(ours, [...stored.keys()].sort());
       for (const n of ours) assert.deepEqual([...w.get(n).shape], [...stored.get(n)!], n);
       if (mtpLayers > 0) {
@@ -131,7 +139,10 @@ for (const model of FAMILIES) {
         continue;
       }
       assert.ok(t.grad, `${n} got no gradient`);
-      assert.ok(T.floatData(t.grad).some((x) => x !== 0), `${n} got an all-zero gradient`);
+      assert.ok(
+        T.floatData(t.grad).some((x) => x !== 0),
+        `${n} got an all-zero gradient`,
+      );
       checked++;
     }
     assert.ok(checked > 10);

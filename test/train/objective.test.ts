@@ -55,7 +55,10 @@ test('CE part: mean next-token cross-entropy of inputs ids[:, :T] against ids[:,
   const ids = T.Tensor.from(rows.flat(), [2, 9], 'i32');
   const r = lmObjective(m, ids, { mtpWeight: 0, balanceAlpha: 0 });
   const logits = T.noGrad(() => m.forward(T.Tensor.from(rows.map((x) => x.slice(0, 8)).flat(), [2, 8], 'i32')).logits!);
-  const expected = handCe(logits, rows.map((x) => x.slice(1)));
+  const expected = handCe(
+    logits,
+    rows.map((x) => x.slice(1)),
+  );
   assert.ok(Math.abs(r.ce - expected) < 1e-5, `${r.ce} vs ${expected}`);
   assert.equal(r.total.item(), r.ce, 'with λ = α = 0 the total is the CE');
   assert.deepEqual(r.mtp, []);
@@ -156,7 +159,14 @@ test('sequence-wise balance loss: eqs. 17–20 on a small routing, and d/d score
     [0.5, 0.1, 0.2, 0.8],
     [0.3, 0.3, 0.9, 0.6],
   ];
-  const topk = [[0, 1], [0, 1], [1, 2], [3, 2], [3, 0], [2, 3]];
+  const topk = [
+    [0, 1],
+    [0, 1],
+    [1, 2],
+    [3, 2],
+    [3, 0],
+    [2, 3],
+  ];
   const routing = (s: T.Tensor): Routing => ({ scores: s, indices: Int32Array.from(topk.flat()), load: new Int32Array(4) });
   const s = T.Tensor.from(scores.flat(), [6, 4], 'f64');
   const got = sequenceBalanceLoss(routing(s), 2, 0.01).item();
@@ -171,17 +181,35 @@ test('sequence-wise balance loss: eqs. 17–20 on a small routing, and d/d score
 
 test('balance loss reaches the router weight: finite differences through sigmoid scores and top-k', () => {
   const dims: MoeDims = {
-    nRoutedExperts: 8, numExpertsPerTok: 2, nGroup: 4, topkGroup: 2, topkMethod: 'noaux_tc',
-    scoringFunc: 'sigmoid', normTopkProb: true, routedScalingFactor: 2.5,
+    nRoutedExperts: 8,
+    numExpertsPerTok: 2,
+    nGroup: 4,
+    topkGroup: 2,
+    topkMethod: 'noaux_tc',
+    scoringFunc: 'sigmoid',
+    normTopkProb: true,
+    routedScalingFactor: 2.5,
   };
   const x = randn([3 * 5, 6], 21);
   const w0 = randn([8, 6], 22, 0.5);
   const bias = T.Tensor.from([0.1, -0.1, 0, 0.05, 0, 0, -0.05, 0.02], [8], 'f32');
-  gradcheck((w) => {
-    const weights = new MapWeights(new Map([['gate.weight', w], ['gate.e_score_correction_bias', bias]]));
-    const router = new Router(weights, { weight: matrix('gate.weight', 8, 6, 'router'), bias: biasDecl('gate.e_score_correction_bias', 8, 'correctionBias') }, dims);
-    return sequenceBalanceLoss(router.route(x).routing, 3, 0.1);
-  }, [w0]);
+  gradcheck(
+    (w) => {
+      const weights = new MapWeights(
+        new Map([
+          ['gate.weight', w],
+          ['gate.e_score_correction_bias', bias],
+        ]),
+      );
+      const router = new Router(
+        weights,
+        { weight: matrix('gate.weight', 8, 6, 'router'), bias: biasDecl('gate.e_score_correction_bias', 8, 'correctionBias') },
+        dims,
+      );
+      return sequenceBalanceLoss(router.route(x).routing, 3, 0.1);
+    },
+    [w0],
+  );
 });
 
 test('lmObjective balance term: mean (or sum) over every MoE layer (main and MTP) of the per-layer loss', () => {
@@ -189,12 +217,24 @@ test('lmObjective balance term: mean (or sum) over every MoE layer (main and MTP
   const w = initWeights(c, 14);
   const m = buildModel(c, w);
   const rng = new T.Rng(9);
-  const ids = T.Tensor.from(Array.from({ length: 3 * 11 }, () => rng.int(c.vocabSize)), [3, 11], 'i32');
+  const ids = T.Tensor.from(
+    Array.from({ length: 3 * 11 }, () => rng.int(c.vocabSize)),
+    [3, 11],
+    'i32',
+  );
   const alpha = 0.05;
   const r = lmObjective(m, ids, { mtpWeight: 0.3, balanceAlpha: alpha });
   const refs = moeLayerRefs(m);
-  assert.deepEqual(refs.map((x) => x.layer), [1, 2, 3], 'two main MoE layers and the MTP block');
-  assert.deepEqual(r.routings.map((x) => x.layer), [1, 2, 3], 'the forward returns every MoE block\'s routing');
+  assert.deepEqual(
+    refs.map((x) => x.layer),
+    [1, 2, 3],
+    'two main MoE layers and the MTP block',
+  );
+  assert.deepEqual(
+    r.routings.map((x) => x.layer),
+    [1, 2, 3],
+    "the forward returns every MoE block's routing",
+  );
   const perLayer = r.routings.map(({ routing }) => {
     const E = routing.scores.shape[1]!;
     const sd = T.floatData(routing.scores);

@@ -46,20 +46,49 @@ test('staged values: λ 0.3 for the first 10T of 14.8T tokens, then 0.1; γ 0 fo
 
   // Without the recipe the plain defaults hold; each piece can be asked for on its own.
   const plain = parseRunConfig(tinyRun(dir), 'test', dir);
-  assert.deepEqual([plain.mtpWeight, plain.biasUpdate.gamma, plain.balanceReduction, plain.initStd, plain.batchRamp], [0.3, 0.001, 'mean', null, null]);
-  const mixed = parseRunConfig(tinyRun(dir, { recipe: 'deepseek-v3', initStd: 0.02, batchRamp: null, mtpWeight: [{ from: 0, value: 1 }, { from: 0.5, value: 0 }] }), 'test', dir);
-  assert.deepEqual([mixed.initStd, mixed.batchRamp, stagedValue(mixed.mtpWeight, 3, 8), stagedValue(mixed.mtpWeight, 4, 8)], [0.02, null, 1, 0]);
+  assert.deepEqual(
+    [plain.mtpWeight, plain.biasUpdate.gamma, plain.balanceReduction, plain.initStd, plain.batchRamp],
+    [0.3, 0.001, 'mean', null, null],
+  );
+  const mixed = parseRunConfig(
+    tinyRun(dir, {
+      recipe: 'deepseek-v3',
+      initStd: 0.02,
+      batchRamp: null,
+      mtpWeight: [
+        { from: 0, value: 1 },
+        { from: 0.5, value: 0 },
+      ],
+    }),
+    'test',
+    dir,
+  );
+  assert.deepEqual(
+    [mixed.initStd, mixed.batchRamp, stagedValue(mixed.mtpWeight, 3, 8), stagedValue(mixed.mtpWeight, 4, 8)],
+    [0.02, null, 1, 0],
+  );
   assert.throws(() => parseRunConfig(tinyRun(dir, { mtpWeight: [{ from: 0.2, value: 1 }] }), 'test', dir), TrainError);
 });
 
 test('a V3-recipe run: smaller steps while the batch ramps, init σ 0.006', (t) => {
   const dir = tempDir(t);
-  const raw = tinyRun(dir, { recipe: 'deepseek-v3', steps: 6, gradAccum: 3, batchSize: 2, batchRamp: { startAccum: 1, steps: 2 }, eval: { interval: 0 }, schedule: { kind: 'deepseek-v3', warmup: 1 } });
+  const raw = tinyRun(dir, {
+    recipe: 'deepseek-v3',
+    steps: 6,
+    gradAccum: 3,
+    batchSize: 2,
+    batchRamp: { startAccum: 1, steps: 2 },
+    eval: { interval: 0 },
+    schedule: { kind: 'deepseek-v3', warmup: 1 },
+  });
   const tr = Trainer.create({ config: parseRunConfig(raw, 'test', dir) });
   try {
     const tokens = [1, 2, 3, 4].map(() => tr.trainStep().tokens);
     const perStep = tokens.map((n, i) => n - (tokens[i - 1] ?? 0));
-    assert.deepEqual(perStep, [1, 2, 3, 3].map((a) => a * 2 * 16));
+    assert.deepEqual(
+      perStep,
+      [1, 2, 3, 3].map((a) => a * 2 * 16),
+    );
     const fresh = Trainer.create({ config: parseRunConfig({ ...raw, out: join(dir, 'fresh') }, 'test', dir) });
     const d = fresh.weights.get('model.layers.0.self_attn.kv_b_proj.weight').data as Float32Array;
     const std = Math.sqrt(d.reduce((a, v) => a + v * v, 0) / d.length);

@@ -20,7 +20,14 @@ function losses(out: string): unknown[] {
 
 function config(dir: string, out: string, extra: Record<string, unknown> = {}): RunConfig {
   writeFileSync(join(dir, 'second.txt'), repetitiveText(60, 7));
-  const raw = tinyRun(dir, { steps: 10, batchSize: 2, gradAccum: 2, eval: { interval: 3, batches: 1 }, checkpoint: { interval: 0, dtype: 'bf16' }, ...extra });
+  const raw = tinyRun(dir, {
+    steps: 10,
+    batchSize: 2,
+    gradAccum: 2,
+    eval: { interval: 3, batches: 1 },
+    checkpoint: { interval: 0, dtype: 'bf16' },
+    ...extra,
+  });
   const data = raw.data as Record<string, unknown>;
   return parseRunConfig({ ...raw, data: { ...data, train: [data.train, join(dir, 'second.txt')], shuffleBuffer: 8 }, out }, 'test', dir);
 }
@@ -74,12 +81,18 @@ test('a finished run can be extended with more steps; overrides apply on resume'
   const idle = await train({ config: resumeRunConfig(cfg.out), resume: cfg.out, log: (l) => logs.push(l) });
   assert.equal(idle.step, 6);
   assert.equal(idle.checkpoint, null, 'nothing trained, nothing saved');
-  assert.ok(logs.some((l) => l.includes('nothing to do: the run is at step 6 of 6')), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.includes('nothing to do: the run is at step 6 of 6')),
+    logs.join('\n'),
+  );
   // A corpus that changed under the run is worth a warning (the data order cannot match any more).
   appendFileSync(join(dir, 'second.txt'), 'more text\n');
   const warned: string[] = [];
   await train({ config: resumeRunConfig(cfg.out, { steps: 7 }), resume: cfg.out, log: (l) => warned.push(l) });
-  assert.ok(warned.some((l) => l.startsWith('warning: the training corpus changed')), warned.join('\n'));
+  assert.ok(
+    warned.some((l) => l.startsWith('warning: the training corpus changed')),
+    warned.join('\n'),
+  );
 });
 
 test('a resumed run keeps saving after rotation deleted the checkpoint it resumed from', async (t) => {

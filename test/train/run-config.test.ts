@@ -20,7 +20,9 @@ test('defaults and relative paths', (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'm'));
   writeFileSync(join(dir, 'm', 'config.json'), JSON.stringify(TINY_V3));
-  const cfg = loadRunConfig(write(dir, { model: 'm', data: { train: ['corpus', 'x.jsonl'] }, tokenizer: 'tok/tokenizer.json', out: 'runs/a' }));
+  const cfg = loadRunConfig(
+    write(dir, { model: 'm', data: { train: ['corpus', 'x.jsonl'] }, tokenizer: 'tok/tokenizer.json', out: 'runs/a' }),
+  );
   assert.equal(cfg.model.hidden_size, 32, 'a model folder is read for its config.json');
   assert.deepEqual(cfg.data.train, [join(dir, 'corpus'), join(dir, 'x.jsonl')]);
   assert.deepEqual(cfg.tokenizer, { kind: 'file', path: join(dir, 'tok/tokenizer.json') });
@@ -40,10 +42,17 @@ test('defaults and relative paths', (t) => {
 
 test('a resolved config parses back to the same config', (t) => {
   const dir = tempDir(t);
-  const cfg = loadRunConfig(write(dir, {
-    model: TINY_V3, data: { train: 'c.txt', validation: 'v.txt' }, tokenizer: { train: { vocabSize: 500 } }, out: 'o',
-    schedule: { kind: 'wsd', warmup: 5, decayFraction: 0.3 }, precision: 'fp8', biasUpdate: { enabled: false },
-  }));
+  const cfg = loadRunConfig(
+    write(dir, {
+      model: TINY_V3,
+      data: { train: 'c.txt', validation: 'v.txt' },
+      tokenizer: { train: { vocabSize: 500 } },
+      out: 'o',
+      schedule: { kind: 'wsd', warmup: 5, decayFraction: 0.3 },
+      precision: 'fp8',
+      biasUpdate: { enabled: false },
+    }),
+  );
   const again = parseRunConfig(runConfigJson(cfg), 'saved', '/elsewhere');
   assert.deepEqual({ ...again, source: cfg.source }, cfg);
 });
@@ -74,15 +83,21 @@ test('mistakes are one-line user errors naming the key', (t) => {
     [{ ...base, out: undefined }, /'out': missing/],
     [{ ...base, schedule: { warmup: 2000 }, steps: 100 }, /warmup.*must be below 'steps'/],
     [{ ...base, seqLen: '256' }, /'seqLen': must be a number/],
-    [{ ...base, data: { train: 'c.txt', validation: 'v.txt', valFraction: 0.1 } }, /'data\.valFraction': give data\.validation or data\.valFraction, not both/],
+    [
+      { ...base, data: { train: 'c.txt', validation: 'v.txt', valFraction: 0.1 } },
+      /'data\.valFraction': give data\.validation or data\.valFraction, not both/,
+    ],
   ];
   for (const [json, re] of cases) {
-    assert.throws(() => loadRunConfig(write(dir, json)), (e: Error) => {
-      assert.ok(e instanceof TrainError && e instanceof UserFacingError, `${e.name}: ${e.message}`);
-      assert.match(e.message, re);
-      assert.ok(!e.message.includes('\n'), 'one line');
-      return true;
-    });
+    assert.throws(
+      () => loadRunConfig(write(dir, json)),
+      (e: Error) => {
+        assert.ok(e instanceof TrainError && e instanceof UserFacingError, `${e.name}: ${e.message}`);
+        assert.match(e.message, re);
+        assert.ok(!e.message.includes('\n'), 'one line');
+        return true;
+      },
+    );
   }
   writeFileSync(join(dir, 'bad.json'), '{ "model": ');
   assert.throws(() => loadRunConfig(join(dir, 'bad.json')), /not valid JSON/);

@@ -8,7 +8,10 @@ const close = (a: number, b: number, msg?: string) => assert.ok(Math.abs(a - b) 
 
 test('warmup ramps linearly from peak/warmup to the peak', () => {
   const s: ScheduleConfig = { kind: 'cosine', warmup: 4, minLrRatio: 0.1 };
-  assert.deepEqual([0, 1, 2, 3].map((i) => learningRate(s, 1, i, 100)), [0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => learningRate(s, 1, i, 100)),
+    [0.25, 0.5, 0.75, 1],
+  );
 });
 
 test('cosine: peak after warmup, half-way at the middle, the floor at the last step', () => {

@@ -22,12 +22,18 @@ test('the loss goes down and every part of it is logged', async (t) => {
   assert.equal(result.step, 30);
   assert.equal(result.interrupted, false);
   assert.equal(result.checkpoint, join(cfg.out, 'checkpoint-000030'));
-  assert.deepEqual(progress, Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.deepEqual(
+    progress,
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
   const records = readMetrics(join(cfg.out, 'metrics.jsonl'));
   const steps = records.filter((r): r is StepMetrics => r.type === 'train');
   const evals = records.filter((r): r is EvalMetrics => r.type === 'eval');
   assert.equal(steps.length, 30);
-  assert.deepEqual(evals.map((e) => e.step), [10, 20, 30]);
+  assert.deepEqual(
+    evals.map((e) => e.step),
+    [10, 20, 30],
+  );
   const first = steps[0]!;
   const last = steps[29]!;
   assert.ok(last.ce < first.ce - 2, `cross-entropy ${first.ce} → ${last.ce}`);
@@ -37,7 +43,11 @@ test('the loss goes down and every part of it is logged', async (t) => {
     assert.equal(m.mtp.length, 1, 'one MTP depth');
     assert.ok(Math.abs(m.loss - (m.ce + 0.3 * m.mtp[0]! + m.balance)) < 1e-5, `loss parts add up at step ${m.step}`);
     assert.ok(m.balance > 0 && m.gradNorm > 0 && m.lr > 0 && m.tokensPerSec > 0);
-    assert.deepEqual(m.load.map((l) => l.layer), [1, 2], 'the MoE layer and the MTP block');
+    assert.deepEqual(
+      m.load.map((l) => l.layer),
+      [1, 2],
+      'the MoE layer and the MTP block',
+    );
     for (const l of m.load) {
       // B·T·k / experts tokens per expert; the depth-1 MTP block routes T − 1 positions.
       assert.equal(l.mean, (4 * (l.layer === 1 ? 16 : 15) * 2) / 4, `layer ${l.layer} mean load`);
@@ -73,10 +83,15 @@ test('the router bias moves by γ per step only when the aux-loss-free update is
   const bias = (tr: Trainer) => Array.from(tr.weights.get('model.layers.1.mlp.gate.e_score_correction_bias').data as Float32Array);
   const on = Trainer.create({ config: parseRunConfig(tinyRun(dir, { out: join(dir, 'on'), biasUpdate: { gamma: 0.01 } }), 'test', dir) });
   on.trainStep();
-  assert.ok(bias(on).every((b) => Math.abs(Math.abs(b) - 0.01) < 1e-7 || b === 0), `${bias(on)}`);
+  assert.ok(
+    bias(on).every((b) => Math.abs(Math.abs(b) - 0.01) < 1e-7 || b === 0),
+    `${bias(on)}`,
+  );
   assert.ok(bias(on).some((b) => b !== 0));
   on.close();
-  const off = Trainer.create({ config: parseRunConfig(tinyRun(dir, { out: join(dir, 'off'), biasUpdate: { enabled: false } }), 'test', dir) });
+  const off = Trainer.create({
+    config: parseRunConfig(tinyRun(dir, { out: join(dir, 'off'), biasUpdate: { enabled: false } }), 'test', dir),
+  });
   off.trainStep();
   off.trainStep();
   assert.deepEqual(bias(off), [0, 0, 0, 0]);
@@ -110,7 +125,10 @@ test('an output folder holding a run, or other files, is refused unless forced',
   const dir = tempDir(t);
   const cfg = parseRunConfig(tinyRun(dir, { steps: 3, eval: { interval: 0 } }), 'test', dir);
   await train({ config: cfg });
-  assert.throws(() => Trainer.create({ config: cfg }), (e: Error) => e instanceof TrainError && e.message.includes(`--resume ${cfg.out}`) && e.message.includes('--force'));
+  assert.throws(
+    () => Trainer.create({ config: cfg }),
+    (e: Error) => e instanceof TrainError && e.message.includes(`--resume ${cfg.out}`) && e.message.includes('--force'),
+  );
   const again = await train({ config: cfg, force: true });
   assert.equal(again.step, 3);
   assert.equal(readMetrics(join(cfg.out, 'metrics.jsonl')).length, 3, 'the old metrics were replaced, not appended to');

@@ -41,7 +41,10 @@ export class ReplyPrinter {
   private inThinking = false;
   private lineStart = true;
 
-  constructor(private readonly out: { write(text: string): unknown }, private readonly tty: boolean) {}
+  constructor(
+    private readonly out: { write(text: string): unknown },
+    private readonly tty: boolean,
+  ) {}
 
   reasoning(text: string): void {
     if (!text) return;
@@ -89,7 +92,8 @@ export class ReplyPrinter {
 
 /** The embedded model, as `dsts serve` uses it when no --model is given. */
 function embeddedModel(): string {
-  if (!embeddedModelReady()) throw new UserError(`chat: the embedded model is not there (${EMBEDDED_MODEL}): train it first, or pass --model <dir>`);
+  if (!embeddedModelReady())
+    throw new UserError(`chat: the embedded model is not there (${EMBEDDED_MODEL}): train it first, or pass --model <dir>`);
   return EMBEDDED_MODEL;
 }
 
@@ -143,7 +147,10 @@ const command: Command = {
         stop = false;
         try {
           for await (const d of session.send(line)) {
-            if (d.dropped) console.error(`(the conversation outgrew the model's context of ${setup.generator.maxContext} tokens: ${d.dropped === 2 ? 'the oldest exchange was' : `the oldest ${d.dropped / 2} exchanges were`} dropped; /reset starts over)`);
+            if (d.dropped)
+              console.error(
+                `(the conversation outgrew the model's context of ${setup.generator.maxContext} tokens: ${d.dropped === 2 ? 'the oldest exchange was' : `the oldest ${d.dropped / 2} exchanges were`} dropped; /reset starts over)`,
+              );
             printer.reasoning(d.reasoning);
             printer.content(d.content);
             if (stop) break;

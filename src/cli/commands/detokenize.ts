@@ -17,7 +17,10 @@ export function parseIds(input: string): number[] {
     }
     if (!Array.isArray(items)) throw new UserError('stdin is not a JSON array of ids');
   } else {
-    items = s.split(/[\s,]+/).filter((x) => x !== '').map(Number);
+    items = s
+      .split(/[\s,]+/)
+      .filter((x) => x !== '')
+      .map(Number);
   }
   return items.map((v, k) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new UserError(`item ${k} is not a token id: ${JSON.stringify(v)}`);

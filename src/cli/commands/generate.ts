@@ -3,7 +3,17 @@ import type { Command } from '../command.ts';
 import { parse, numberFlag, quantizeFlag, quantizeOption, QUANTIZE_USAGE, type Options } from '../args.ts';
 import type { QuantScheme } from '../../kernels/types.ts';
 import { UserError } from '../errors.ts';
-import { loadForGeneration, mergeSampling, fallbackTemplateFor, forceThinkingOpen, isReasoningTemplate, splitThinking, promptOpensThinking, type GenerationSetup, type SamplingParams } from '../../generate/index.ts';
+import {
+  loadForGeneration,
+  mergeSampling,
+  fallbackTemplateFor,
+  forceThinkingOpen,
+  isReasoningTemplate,
+  splitThinking,
+  promptOpensThinking,
+  type GenerationSetup,
+  type SamplingParams,
+} from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
 import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
 
@@ -60,10 +70,13 @@ export function samplingFromFlags(v: Values): SamplingParams {
   };
   if (p.temperature !== undefined && p.temperature < 0) throw new UserError(`--temperature must be ≥ 0, got ${p.temperature}`);
   if (p.topP !== undefined && !(p.topP > 0 && p.topP <= 1)) throw new UserError(`--top-p must be in (0, 1], got ${p.topP}`);
-  if (p.topK !== undefined && !(Number.isInteger(p.topK) && p.topK >= 0)) throw new UserError(`--top-k must be an integer ≥ 0, got ${p.topK}`);
+  if (p.topK !== undefined && !(Number.isInteger(p.topK) && p.topK >= 0))
+    throw new UserError(`--top-k must be an integer ≥ 0, got ${p.topK}`);
   if (p.minP !== undefined && !(p.minP >= 0 && p.minP <= 1)) throw new UserError(`--min-p must be in [0, 1], got ${p.minP}`);
-  if (p.repetitionPenalty !== undefined && !(p.repetitionPenalty > 0)) throw new UserError(`--repetition-penalty must be > 0, got ${p.repetitionPenalty}`);
-  if (p.seed !== undefined && !(Number.isInteger(p.seed) && p.seed >= 0)) throw new UserError(`--seed must be an integer ≥ 0, got ${p.seed}`);
+  if (p.repetitionPenalty !== undefined && !(p.repetitionPenalty > 0))
+    throw new UserError(`--repetition-penalty must be > 0, got ${p.repetitionPenalty}`);
+  if (p.seed !== undefined && !(Number.isInteger(p.seed) && p.seed >= 0))
+    throw new UserError(`--seed must be an integer ≥ 0, got ${p.seed}`);
   return p;
 }
 
@@ -111,7 +124,8 @@ export function userErrors<T>(fn: () => T): T {
 
 /** The tokenizer, or a user error saying how to provide one. */
 export function requireTokenizer(setup: GenerationSetup, why: string): Tokenizer {
-  if (!setup.tokenizer) throw new UserError(`${why} needs a tokenizer: the model folder has no tokenizer.json (pass --tokenizer <file|dir>)`);
+  if (!setup.tokenizer)
+    throw new UserError(`${why} needs a tokenizer: the model folder has no tokenizer.json (pass --tokenizer <file|dir>)`);
   return setup.tokenizer;
 }
 
@@ -132,7 +146,8 @@ const command: Command = {
       ...samplingOptions,
       ...quantizeOption,
     });
-    if ((v.prompt === undefined) === (v.ids === undefined)) throw new UserError('generate: give exactly one of --prompt <text> and --ids <list>');
+    if ((v.prompt === undefined) === (v.ids === undefined))
+      throw new UserError('generate: give exactly one of --prompt <text> and --ids <list>');
     if (v.chat && v.prompt === undefined) throw new UserError('generate: --chat needs --prompt');
     if (v.system !== undefined && !v.chat) throw new UserError('generate: --system needs --chat');
     const flags = samplingFromFlags(v);
@@ -152,7 +167,9 @@ const command: Command = {
       if (v.chat) {
         const messages = [...(v.system === undefined ? [] : [{ role: 'system', content: v.system }]), { role: 'user', content: text }];
         // Without a template, the plain layout `dsts serve` and `dsts chat` use.
-        text = userErrors(() => tok.applyChatTemplate(messages, { addGenerationPrompt: true, chatTemplate: fallbackTemplateFor(setup.chatTemplate) }));
+        text = userErrors(() =>
+          tok.applyChatTemplate(messages, { addGenerationPrompt: true, chatTemplate: fallbackTemplateFor(setup.chatTemplate) }),
+        );
         if (isReasoningTemplate(setup.chatTemplate)) text = forceThinkingOpen(text);
         opensThinking = promptOpensThinking(text);
       }

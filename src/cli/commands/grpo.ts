@@ -29,7 +29,12 @@ const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 export function grpoLine(m: GrpoMetrics): string {
   const parts = [`step ${m.step}: reward ${f(m.reward)} ± ${f(m.rewardStd)}`];
   if (m.accuracy !== undefined) parts.push(`accuracy ${f(m.accuracy)}`);
-  parts.push(`length ${m.completionLength.mean.toFixed(1)} (${m.completionLength.min}–${m.completionLength.max})`, `kl ${f(m.kl, 4)}`, `clip ${f(m.clip.region)}`, `entropy ${f(m.entropy)}`);
+  parts.push(
+    `length ${m.completionLength.mean.toFixed(1)} (${m.completionLength.min}–${m.completionLength.max})`,
+    `kl ${f(m.kl, 4)}`,
+    `clip ${f(m.clip.region)}`,
+    `entropy ${f(m.entropy)}`,
+  );
   parts.push(`rollout ${Math.round(m.rolloutTokensPerSec)} tok/s, train ${Math.round(m.trainTokensPerSec)} tok/s`);
   return parts.join(', ');
 }
@@ -54,9 +59,12 @@ const command: Command = {
         force: values.force === true,
         signal,
         log: (line) => reporter.message(line),
-        onStep: values.quiet === true ? undefined : (m) => {
-          if (m.step % config.log.interval === 0 || m.step === config.steps) reporter.message(grpoLine(m));
-        },
+        onStep:
+          values.quiet === true
+            ? undefined
+            : (m) => {
+                if (m.step % config.log.interval === 0 || m.step === config.steps) reporter.message(grpoLine(m));
+              },
       }),
     );
     reporter.finish();

@@ -23,7 +23,7 @@ options:
   --force           overwrite --out whatever it holds`;
 
 const command: Command = {
-  summary: 'draw a training run\'s metrics (loss, lr, expert load) as an SVG',
+  summary: "draw a training run's metrics (loss, lr, expert load) as an SVG",
   usage,
   async run(args) {
     const { values, positionals } = parse(args, { out: { type: 'string' }, title: { type: 'string' }, force: { type: 'boolean' } }, true);

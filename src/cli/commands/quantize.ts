@@ -42,7 +42,9 @@ const command: Command = {
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
     const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
-    console.log(`quantize: ${r.quantized} of ${r.tensors} tensors as ${SCHEME_LABEL[scheme]}; ${gb(r.bytesIn)} → ${gb(r.bytesOut)} in ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${v.out}`);
+    console.log(
+      `quantize: ${r.quantized} of ${r.tensors} tensors as ${SCHEME_LABEL[scheme]}; ${gb(r.bytesIn)} → ${gb(r.bytesOut)} in ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${v.out}`,
+    );
     return 0;
   },
 };

@@ -87,7 +87,8 @@ const command: Command = {
     };
     if (options.port !== undefined) checkPort(options.port);
     for (const o of options.corsOrigins ?? []) {
-      if (o !== '*' && !/^https?:\/\/[^/]+$/.test(o)) throw new UserError(`--cors-origin expects an origin such as https://example.com (scheme and host, no path), got '${o}'`);
+      if (o !== '*' && !/^https?:\/\/[^/]+$/.test(o))
+        throw new UserError(`--cors-origin expects an origin such as https://example.com (scheme and host, no path), got '${o}'`);
     }
     const dir = values.model ?? EMBEDDED_MODEL;
     if (values.model === undefined && !embeddedModelReady()) {

@@ -47,7 +47,9 @@ const command: Command = {
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'train') {
-      throw new UserError(`${sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`}: the only one is 'train' (see 'dsts tokenizer --help')`);
+      throw new UserError(
+        `${sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`}: the only one is 'train' (see 'dsts tokenizer --help')`,
+      );
     }
     const { values } = parse(rest, {
       corpus: { type: 'string' },

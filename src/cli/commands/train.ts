@@ -1,8 +1,8 @@
 /** `dsts train`: pre-train a model from a run config (or resume a run). A thin layer over src/train. */
-import { resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import { numberFlag, parse } from '../args.ts';
 import { UserError } from '../errors.ts';
+import { runOverrides } from '../run-flags.ts';
 import { loadRunConfig, type RunConfig } from '../../train/config/run-config.ts';
 import { resolveCheckpoint } from '../../train/checkpoint.ts';
 import { resumeRunConfig, train } from '../../train/trainer.ts';
@@ -37,34 +37,17 @@ options:
   --quiet                    no progress display`;
 
 /** Dotted key → value from the command line's flags (undefined where a flag was not given). */
+/** The run flags shared with sft/grpo, plus pre-training's own; `--set` entries (last) win. */
 function overrides(v: Record<string, string | boolean | string[] | undefined>): Record<string, unknown> {
   const num = (name: string) => (v[name] === undefined ? undefined : numberFlag(v[name] as string, name, 0));
-  const out: Record<string, unknown> = {
-    steps: num('steps'),
-    seed: num('seed'),
-    'optimizer.lr': num('lr'),
+  return {
     batchSize: num('batch-size'),
     gradAccum: num('grad-accum'),
     seqLen: num('seq-len'),
     precision: v.precision,
     'eval.interval': num('eval-interval'),
-    'checkpoint.interval': num('checkpoint-interval'),
-    'log.interval': num('log-interval'),
-    out: v.out === undefined ? undefined : resolve(v.out as string),
+    ...runOverrides(v),
   };
-  for (const kv of (v.set as string[] | undefined) ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set expects key=value, got '${kv}'`);
-    const raw = kv.slice(eq + 1);
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw; // a bare word is a string
-    }
-    out[kv.slice(0, eq)] = value;
-  }
-  return out;
 }
 
 const command: Command = {
@@ -89,7 +72,8 @@ const command: Command = {
       set: { type: 'string', multiple: true },
       quiet: { type: 'boolean' },
     });
-    if (values.config === undefined && values.resume === undefined) throw new UserError('train: give --config <run.json> or --resume <dir>');
+    if (values.config === undefined && values.resume === undefined)
+      throw new UserError('train: give --config <run.json> or --resume <dir>');
     const o = overrides(values);
     let config: RunConfig;
     if (values.config !== undefined) {

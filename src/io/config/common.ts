@@ -20,7 +20,11 @@ export function parseCommon(r: ConfigReader, d: CommonDefaults): CommonConfig {
   const hiddenSize = r.int('hidden_size');
   const numAttentionHeads = r.int('num_attention_heads');
   const numKeyValueHeads = r.intOr('num_key_value_heads', numAttentionHeads);
-  r.require(numAttentionHeads % numKeyValueHeads === 0, 'num_key_value_heads', `must divide num_attention_heads (${numAttentionHeads}), got ${numKeyValueHeads}`);
+  r.require(
+    numAttentionHeads % numKeyValueHeads === 0,
+    'num_key_value_heads',
+    `must divide num_attention_heads (${numAttentionHeads}), got ${numKeyValueHeads}`,
+  );
   const maxPositionEmbeddings = r.intOr('max_position_embeddings', d.maxPositionEmbeddings);
   const rmsNormEps = r.numOr('rms_norm_eps', 1e-6);
   r.require(rmsNormEps > 0, 'rms_norm_eps', `must be positive, got ${rmsNormEps}`);

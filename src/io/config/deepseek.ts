@@ -63,7 +63,11 @@ function parseDeepseek(r: ConfigReader, d: DeepseekDefaults): Omit<DeepseekCommo
 
   const nRoutedExperts = r.int('n_routed_experts');
   const numExpertsPerTok = r.int('num_experts_per_tok');
-  r.require(numExpertsPerTok <= nRoutedExperts, 'num_experts_per_tok', `must not exceed n_routed_experts (${nRoutedExperts}), got ${numExpertsPerTok}`);
+  r.require(
+    numExpertsPerTok <= nRoutedExperts,
+    'num_experts_per_tok',
+    `must not exceed n_routed_experts (${nRoutedExperts}), got ${numExpertsPerTok}`,
+  );
   const nGroup = r.intOr('n_group', d.nGroup);
   const topkGroup = r.intOr('topk_group', d.topkGroup);
   r.require(nRoutedExperts % nGroup === 0, 'n_group', `must divide n_routed_experts (${nRoutedExperts}), got ${nGroup}`);
@@ -72,12 +76,21 @@ function parseDeepseek(r: ConfigReader, d: DeepseekDefaults): Omit<DeepseekCommo
   const topkMethod = r.oneOf('topk_method', ['noaux_tc', 'greedy', 'group_limited_greedy'] as const, d.topkMethod, { gready: 'greedy' });
   if (topkMethod !== 'greedy') {
     const perGroup = nRoutedExperts / nGroup;
-    r.require(numExpertsPerTok <= topkGroup * perGroup, 'num_experts_per_tok', `must fit in topk_group (${topkGroup}) groups of ${perGroup} experts, got ${numExpertsPerTok}`);
+    r.require(
+      numExpertsPerTok <= topkGroup * perGroup,
+      'num_experts_per_tok',
+      `must fit in topk_group (${topkGroup}) groups of ${perGroup} experts, got ${numExpertsPerTok}`,
+    );
     // noaux_tc scores a group by the sum of its two best experts.
-    if (topkMethod === 'noaux_tc') r.require(perGroup >= 2, 'n_group', `noaux_tc needs at least 2 experts per group; ${nRoutedExperts} experts in ${nGroup} groups`);
+    if (topkMethod === 'noaux_tc')
+      r.require(perGroup >= 2, 'n_group', `noaux_tc needs at least 2 experts per group; ${nRoutedExperts} experts in ${nGroup} groups`);
   }
   const firstKDenseReplace = r.intOr('first_k_dense_replace', d.firstKDenseReplace, 0);
-  r.require(firstKDenseReplace <= common.numHiddenLayers, 'first_k_dense_replace', `must not exceed num_hidden_layers (${common.numHiddenLayers}), got ${firstKDenseReplace}`);
+  r.require(
+    firstKDenseReplace <= common.numHiddenLayers,
+    'first_k_dense_replace',
+    `must not exceed num_hidden_layers (${common.numHiddenLayers}), got ${firstKDenseReplace}`,
+  );
   // An explicit null meant "no shared experts" in DeepSeek's own code; absent takes the default.
   const nSharedExperts = r.raw('n_shared_experts') === null ? 0 : r.intOr('n_shared_experts', d.nSharedExperts, 0);
 

@@ -9,7 +9,11 @@ import type { LlamaConfig, Qwen2Config } from './types.ts';
 /** `head_dim`, or hidden_size / num_attention_heads (which must then divide evenly). */
 function headDim(r: ConfigReader, hiddenSize: number, heads: number): number {
   if (r.has('head_dim') && r.raw('head_dim') !== null) return r.int('head_dim');
-  r.require(hiddenSize % heads === 0, 'num_attention_heads', `must divide hidden_size (${hiddenSize}) when head_dim is absent, got ${heads}`);
+  r.require(
+    hiddenSize % heads === 0,
+    'num_attention_heads',
+    `must divide hidden_size (${hiddenSize}) when head_dim is absent, got ${heads}`,
+  );
   return hiddenSize / heads;
 }
 

@@ -16,7 +16,8 @@ export function parseQuantization(r: ConfigReader): Fp8Quantization | IntQuantiz
   if (method === 'dsts') {
     const scheme = q.oneOf('scheme', ['q8', 'q4'] as const, 'q8');
     const raw = q.raw('weight_block_size');
-    if (raw !== undefined && JSON.stringify(raw) !== '[1,32]') q.fail('weight_block_size', `must be [1, 32] for quant_method "dsts", got ${JSON.stringify(raw)}`);
+    if (raw !== undefined && JSON.stringify(raw) !== '[1,32]')
+      q.fail('weight_block_size', `must be [1, 32] for quant_method "dsts", got ${JSON.stringify(raw)}`);
     return { quantMethod: 'dsts', scheme, weightBlockSize: [1, 32] };
   }
   const fmt = q.oneOf('fmt', ['e4m3'] as const, 'e4m3');

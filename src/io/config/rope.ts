@@ -6,7 +6,11 @@
 import type { ConfigReader } from './reader.ts';
 import type { RopeScaling } from './types.ts';
 
-export function parseRope(r: ConfigReader, maxPositionEmbeddings: number, defaultTheta = 10000): { ropeTheta: number; ropeScaling: RopeScaling } {
+export function parseRope(
+  r: ConfigReader,
+  maxPositionEmbeddings: number,
+  defaultTheta = 10000,
+): { ropeTheta: number; ropeScaling: RopeScaling } {
   const key = r.has('rope_parameters') ? 'rope_parameters' : 'rope_scaling';
   const obj = r.objectOrNull(key);
   const nested = obj === null ? null : r.nested(key, obj);

@@ -79,8 +79,10 @@ function parseIndex(indexPath: string): { metadata: Record<string, unknown>; wei
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FormatError(indexPath, 'must be a JSON object');
   const { metadata = {}, weight_map: map } = json as Record<string, unknown>;
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new FormatError(indexPath, 'must be an object', 'metadata');
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new FormatError(indexPath, 'missing or not an object of tensor name → shard file', 'weight_map');
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    throw new FormatError(indexPath, 'must be an object', 'metadata');
+  if (typeof map !== 'object' || map === null || Array.isArray(map))
+    throw new FormatError(indexPath, 'missing or not an object of tensor name → shard file', 'weight_map');
   const weightMap = new Map<string, string>();
   for (const [name, file] of Object.entries(map as Record<string, unknown>)) {
     // Shards must sit beside the index: a path would let an index read arbitrary files.

@@ -6,7 +6,21 @@
 
 /** Safetensors dtype names, in the order of the reference (Rust) implementation's `Dtype` enum. */
 export const SAFETENSORS_DTYPES = [
-  'BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64',
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'F64',
+  'I64',
+  'U64',
 ] as const;
 
 export type SafetensorsDType = (typeof SAFETENSORS_DTYPES)[number];
@@ -77,7 +91,12 @@ export function dtypeRank(dtype: SafetensorsDType): number {
 }
 
 /** Views `length` elements of `dtype` at `byteOffset` of `buffer` (which must be aligned for it). */
-export function viewAs<D extends SafetensorsDType>(dtype: D, buffer: ArrayBuffer, byteOffset: number, length: number): SafetensorsArrayOf[D] {
+export function viewAs<D extends SafetensorsDType>(
+  dtype: D,
+  buffer: ArrayBuffer,
+  byteOffset: number,
+  length: number,
+): SafetensorsArrayOf[D] {
   return new ctors[dtype](buffer, byteOffset, length) as SafetensorsArrayOf[D];
 }
 

@@ -31,7 +31,8 @@ export function openSafetensors(path: string): SafetensorsFile {
   const fd = withFile(path, () => openSync(path, 'r'));
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new MissingFileError(path, stat.isDirectory() ? 'is a directory, expected a .safetensors file' : 'not a regular file');
+    if (!stat.isFile())
+      throw new MissingFileError(path, stat.isDirectory() ? 'is a directory, expected a .safetensors file' : 'not a regular file');
     const size = stat.size;
     const prefix = new Uint8Array(8);
     if (size >= 8) readFully(path, fd, prefix, 0);
@@ -52,7 +53,8 @@ function readFully(path: string, fd: number, dst: Uint8Array, position: number, 
   while (done < dst.length) {
     const want = Math.min(CHUNK, dst.length - done);
     const got = readSync(fd, dst, done, want, position + done);
-    if (got === 0) throw new FormatError(path, `file ended at byte ${position + done}, expected ${dst.length - done} more (truncated?)`, tensor);
+    if (got === 0)
+      throw new FormatError(path, `file ended at byte ${position + done}, expected ${dst.length - done} more (truncated?)`, tensor);
     done += got;
   }
 }

@@ -32,8 +32,10 @@ export const MAX_HEADER_BYTES = 100_000_000;
 export function headerLength(file: string, prefix: Uint8Array, fileSize: number): number {
   if (fileSize < 8) throw new FormatError(file, `file is ${fileSize} bytes, too short for a safetensors header`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new FormatError(file, `header length ${n} exceeds ${MAX_HEADER_BYTES} bytes: not a safetensors file, or corrupt`);
-  if (n > BigInt(fileSize - 8)) throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new FormatError(file, `header length ${n} exceeds ${MAX_HEADER_BYTES} bytes: not a safetensors file, or corrupt`);
+  if (n > BigInt(fileSize - 8))
+    throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
   if (n < 2n) throw new FormatError(file, `header length ${n} is too small for a JSON object`);
   return Number(n);
 }
@@ -76,13 +78,19 @@ export function parseHeader(file: string, bytes: Uint8Array, dataStart: number, 
   for (let i = 1; i < spans.length; i++) {
     const prev = spans[i - 1]!;
     const cur = spans[i]!;
-    if (cur.begin < prev.end) throw new FormatError(file, `data_offsets [${cur.begin}, ${cur.end}] overlap those of '${prev.name}' [${prev.begin}, ${prev.end}]`, cur.name);
+    if (cur.begin < prev.end)
+      throw new FormatError(
+        file,
+        `data_offsets [${cur.begin}, ${cur.end}] overlap those of '${prev.name}' [${prev.begin}, ${prev.end}]`,
+        cur.name,
+      );
   }
   return { metadata, tensors };
 }
 
 function parseMetadata(file: string, entry: unknown): Record<string, string> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new FormatError(file, 'must be an object of strings', '__metadata__');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new FormatError(file, 'must be an object of strings', '__metadata__');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
     if (typeof v !== 'string') throw new FormatError(file, `value of '${k}' must be a string, got ${JSON.stringify(v)}`, '__metadata__');
@@ -96,12 +104,14 @@ function isIndex(v: unknown): v is number {
 }
 
 function parseEntry(file: string, name: string, entry: unknown, dataStart: number, dataSize: number) {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new FormatError(file, 'entry must be an object with dtype, shape and data_offsets', name);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new FormatError(file, 'entry must be an object with dtype, shape and data_offsets', name);
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (!isSafetensorsDType(dtype)) {
     throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)} (known: ${SAFETENSORS_DTYPES.join(', ')})`, name);
   }
-  if (!Array.isArray(shape) || !shape.every(isIndex)) throw new FormatError(file, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
+  if (!Array.isArray(shape) || !shape.every(isIndex))
+    throw new FormatError(file, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
     throw new FormatError(file, `data_offsets must be [begin, end] of non-negative integers, got ${JSON.stringify(offsets)}`, name);
   }
@@ -110,7 +120,11 @@ function parseEntry(file: string, name: string, entry: unknown, dataStart: numbe
   const need = numel(shape) * dtypeSize(dtype);
   if (!Number.isSafeInteger(need)) throw new FormatError(file, `shape [${shape.join(', ')}] is too large`, name);
   if (end - begin !== need) {
-    throw new FormatError(file, `shape [${shape.join(', ')}] of ${dtype} needs ${need} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`, name);
+    throw new FormatError(
+      file,
+      `shape [${shape.join(', ')}] of ${dtype} needs ${need} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      name,
+    );
   }
   if (end > dataSize) {
     throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${dataSize} bytes of data in the file (truncated?)`, name);

@@ -51,11 +51,15 @@ function entries(tensors: TensorMap): [string, WritableTensor][] {
 function check(name: string, t: WritableTensor): void {
   if (name === '__metadata__') throw new TypeError(`writeSafetensors: '__metadata__' is reserved and cannot name a tensor`);
   if (!isSafetensorsDType(t.dtype)) throw new TypeError(`writeSafetensors: '${name}' has unknown dtype ${JSON.stringify(t.dtype)}`);
-  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new TypeError(`writeSafetensors: '${name}' has invalid shape [${t.shape.join(', ')}]`);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new TypeError(`writeSafetensors: '${name}' has invalid shape [${t.shape.join(', ')}]`);
   if (!('data' in t)) return; // checked when produced
-  if (!holdsDType(t.dtype, t.data)) throw new TypeError(`writeSafetensors: '${name}' is ${t.dtype} but its data is a ${t.data.constructor.name}`);
+  if (!holdsDType(t.dtype, t.data))
+    throw new TypeError(`writeSafetensors: '${name}' is ${t.dtype} but its data is a ${t.data.constructor.name}`);
   if (t.data.length !== numel(t.shape)) {
-    throw new TypeError(`writeSafetensors: '${name}' has shape [${t.shape.join(', ')}] (${numel(t.shape)} elements) but ${t.data.length} elements of data`);
+    throw new TypeError(
+      `writeSafetensors: '${name}' has shape [${t.shape.join(', ')}] (${numel(t.shape)} elements) but ${t.data.length} elements of data`,
+    );
   }
 }
 

@@ -17,10 +17,69 @@ export interface MappedFile {
 }
 
 export interface NativeAddon {
-  qmatmul(kind: number, M: number, N: number, K: number, X: Float32Array, xOff: number, W: ArrayBufferView, S: Float32Array | null, blockRows: number, blockCols: number, Y: Float32Array, yOff: number): void;
-  attention(B: number, H: number, Hkv: number, Tq: number, Tk: number, Dk: number, Dv: number, scale: number, causal: boolean, q: Float32Array, k: Float32Array, kStride: number, kRow: number, v: Float32Array, vStride: number, vRow: number, out: Float32Array, lse: Float32Array): void;
-  gemm(M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number, beta: number, A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number, C: Float32Array, cOff: number, ldc: number): void;
-  quantize(dstKind: number, srcKind: number, src: ArrayBufferView, N: number, K: number, blockRows: number, blockCols: number, codes: ArrayBufferView, scales: Float32Array): void;
+  qmatmul(
+    kind: number,
+    M: number,
+    N: number,
+    K: number,
+    X: Float32Array,
+    xOff: number,
+    W: ArrayBufferView,
+    S: Float32Array | null,
+    blockRows: number,
+    blockCols: number,
+    Y: Float32Array,
+    yOff: number,
+  ): void;
+  attention(
+    B: number,
+    H: number,
+    Hkv: number,
+    Tq: number,
+    Tk: number,
+    Dk: number,
+    Dv: number,
+    scale: number,
+    causal: boolean,
+    q: Float32Array,
+    k: Float32Array,
+    kStride: number,
+    kRow: number,
+    v: Float32Array,
+    vStride: number,
+    vRow: number,
+    out: Float32Array,
+    lse: Float32Array,
+  ): void;
+  gemm(
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    A: Float32Array,
+    aOff: number,
+    lda: number,
+    B: Float32Array,
+    bOff: number,
+    ldb: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+  ): void;
+  quantize(
+    dstKind: number,
+    srcKind: number,
+    src: ArrayBufferView,
+    N: number,
+    K: number,
+    blockRows: number,
+    blockCols: number,
+    codes: ArrayBufferView,
+    scales: Float32Array,
+  ): void;
   mapFile(path: string): MappedFile;
   /** An ArrayBuffer over [offset, offset + length) of the mapped file, without copying. */
   mapView(handle: unknown, offset: number, length: number): ArrayBuffer;

@@ -4,7 +4,17 @@
  * heap or a memory-mapped checkpoint — with no copy into a separate kernel memory, so a model is
  * limited by RAM only. The other hot loops come from `base` (the WASM set, or the reference).
  */
-import { QUANT_BLOCK, type AttentionArgs, type FloatArray, type FloatWeight, type GemmArgs, type Kernels, type QuantMatmulArgs, type QuantScheme, type QuantWeight } from '../types.ts';
+import {
+  QUANT_BLOCK,
+  type AttentionArgs,
+  type FloatArray,
+  type FloatWeight,
+  type GemmArgs,
+  type Kernels,
+  type QuantMatmulArgs,
+  type QuantScheme,
+  type QuantWeight,
+} from '../types.ts';
 import { checkQuantWeight } from '../reference/quant-matmul.ts';
 import { referenceKernels as ref } from '../reference/index.ts';
 import { checkAttention, checkGemm } from '../checks.ts';
@@ -50,7 +60,26 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
   function gemm(g: GemmArgs): void {
     if (!(g.A instanceof Float32Array && g.B instanceof Float32Array && g.C instanceof Float32Array)) return ref.gemm(g);
     checkGemm(g);
-    within(() => addon.gemm(g.M, g.N, g.K, g.transA, g.transB, g.alpha, g.beta, g.A as Float32Array, g.aOffset, g.lda, g.B as Float32Array, g.bOffset, g.ldb, g.C as Float32Array, g.cOffset, g.ldc));
+    within(() =>
+      addon.gemm(
+        g.M,
+        g.N,
+        g.K,
+        g.transA,
+        g.transB,
+        g.alpha,
+        g.beta,
+        g.A as Float32Array,
+        g.aOffset,
+        g.lda,
+        g.B as Float32Array,
+        g.bOffset,
+        g.ldb,
+        g.C as Float32Array,
+        g.cOffset,
+        g.ldc,
+      ),
+    );
   }
 
   function quantMatmul(q: QuantMatmulArgs): void {
@@ -68,16 +97,19 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
     if (scheme === 'q4' && K % QUANT_BLOCK !== 0) throw new RangeError(`q4 needs K % ${QUANT_BLOCK} == 0, got K = ${K}`);
     const src = NATIVE_KIND[W.kind];
     if (scheme === 'fp8') {
-      const data = new Uint8Array(N * K), scaleInv = new Float32Array(Math.ceil(N / 128) * Math.ceil(K / 128));
+      const data = new Uint8Array(N * K),
+        scaleInv = new Float32Array(Math.ceil(N / 128) * Math.ceil(K / 128));
       within(() => addon.quantize(NATIVE_KIND.e4m3, src, W.data, N, K, 128, 128, data, scaleInv));
       return { kind: 'e4m3', data, scaleInv, blockRows: 128, blockCols: 128 };
     }
     if (scheme === 'q8') {
-      const data = new Int8Array(N * K), scaleInv = new Float32Array(N * Math.ceil(K / QUANT_BLOCK));
+      const data = new Int8Array(N * K),
+        scaleInv = new Float32Array(N * Math.ceil(K / QUANT_BLOCK));
       within(() => addon.quantize(NATIVE_KIND.i8, src, W.data, N, K, 1, QUANT_BLOCK, data, scaleInv));
       return { kind: 'i8', data, scaleInv, blockCols: QUANT_BLOCK };
     }
-    const data = new Uint8Array((N * K) / 2), scaleInv = new Float32Array((N * K) / QUANT_BLOCK);
+    const data = new Uint8Array((N * K) / 2),
+      scaleInv = new Float32Array((N * K) / QUANT_BLOCK);
     within(() => addon.quantize(NATIVE_KIND.i4, src, W.data, N, K, 1, QUANT_BLOCK, data, scaleInv));
     return { kind: 'i4', data, scaleInv };
   }
@@ -89,13 +121,36 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
     const { B, H, Hkv, Tq, Tk, Dk, Dv } = a;
     const kr = a.kRowStride ?? Dk;
     const vr = a.vRowStride ?? Dv;
-    within(() => addon.attention(B, H, Hkv, Tq, Tk, Dk, Dv, a.scale, a.causal, a.q as Float32Array, a.k as Float32Array, a.kHeadStride ?? Tk * kr, kr, a.v as Float32Array, a.vHeadStride ?? Tk * vr, vr, a.out as Float32Array, a.lse as Float32Array));
+    within(() =>
+      addon.attention(
+        B,
+        H,
+        Hkv,
+        Tq,
+        Tk,
+        Dk,
+        Dv,
+        a.scale,
+        a.causal,
+        a.q as Float32Array,
+        a.k as Float32Array,
+        a.kHeadStride ?? Tk * kr,
+        kr,
+        a.v as Float32Array,
+        a.vHeadStride ?? Tk * vr,
+        vr,
+        a.out as Float32Array,
+        a.lse as Float32Array,
+      ),
+    );
   }
 
   const f32 = (...xs: (FloatArray | undefined)[]) => xs.every((x) => x === undefined || x instanceof Float32Array);
   const rmsNorm: Kernels['rmsNorm'] = (x, w, out, rows, dim, eps, rstd) => {
     if (!f32(x, w, out, rstd)) return base.rmsNorm(x, w, out, rows, dim, eps, rstd);
-    within(() => addon.rmsNorm(x as Float32Array, w as Float32Array, out as Float32Array, rows, dim, eps, (rstd as Float32Array | undefined) ?? null));
+    within(() =>
+      addon.rmsNorm(x as Float32Array, w as Float32Array, out as Float32Array, rows, dim, eps, (rstd as Float32Array | undefined) ?? null),
+    );
   };
   const siluMul: Kernels['siluMul'] = (gate, up, out, n) => {
     if (!f32(gate, up, out)) return base.siluMul(gate, up, out, n);
@@ -106,5 +161,15 @@ export function createNativeKernels(addon: NativeAddon, base: Kernels, opts: Nat
     within(() => addon.softmax(x as Float32Array, out as Float32Array, rows, cols));
   };
 
-  return { ...base, name: `native-${opts.isa ?? defaults.isa}+${base.name}`, gemm, quantMatmul, quantize, attention, rmsNorm, siluMul, softmax };
+  return {
+    ...base,
+    name: `native-${opts.isa ?? defaults.isa}+${base.name}`,
+    gemm,
+    quantMatmul,
+    quantize,
+    attention,
+    rmsNorm,
+    siluMul,
+    softmax,
+  };
 }

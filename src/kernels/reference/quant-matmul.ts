@@ -42,7 +42,8 @@ export function checkQuantWeight(W: QuantWeight, N: number, K: number): void {
   if (W.kind === 'i4') {
     if (K % QUANT_BLOCK !== 0) throw new RangeError(`quantMatmul: int4 weights need K % ${QUANT_BLOCK} == 0, got K = ${K}`);
     if (W.data.length < (N * K) / 2) throw new RangeError(`quantMatmul: int4 weight has ${W.data.length} bytes, need ${(N * K) / 2}`);
-    if (W.scaleInv.length < (N * K) / QUANT_BLOCK) throw new RangeError(`quantMatmul: ${(N * K) / QUANT_BLOCK} block scales needed, got ${W.scaleInv.length}`);
+    if (W.scaleInv.length < (N * K) / QUANT_BLOCK)
+      throw new RangeError(`quantMatmul: ${(N * K) / QUANT_BLOCK} block scales needed, got ${W.scaleInv.length}`);
     return;
   }
   if (W.data.length < N * K) throw new RangeError(`quantMatmul: weight has ${W.data.length} values, need ${N}×${K}`);

@@ -73,7 +73,10 @@ function quantizeFp8(W: FloatWeight, N: number, K: number, br: number, bc: numbe
   const code = new Uint8Array(1);
   for (let rb = 0; rb < nbr; rb++) {
     for (let cb = 0; cb < nbc; cb++) {
-      const r0 = rb * br, r1 = Math.min(N, r0 + br), c0 = cb * bc, c1 = Math.min(K, c0 + bc);
+      const r0 = rb * br,
+        r1 = Math.min(N, r0 + br),
+        c0 = cb * bc,
+        c1 = Math.min(K, c0 + bc);
       let amax = 0;
       for (let n = r0; n < r1; n++) for (let k = c0; k < c1; k++) amax = Math.max(amax, Math.abs(rows[n]![k]!));
       const s = amax > 0 ? f(amax / 448) : 1;

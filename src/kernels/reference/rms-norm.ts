@@ -1,7 +1,15 @@
 /** Reference RMSNorm (HF DeepSeek/Llama): x / sqrt(mean(x²) + eps) · weight. */
 import type { FloatArray } from '../types.ts';
 
-export function rmsNorm(x: FloatArray, weight: FloatArray, out: FloatArray, rows: number, dim: number, eps: number, rstd?: FloatArray): void {
+export function rmsNorm(
+  x: FloatArray,
+  weight: FloatArray,
+  out: FloatArray,
+  rows: number,
+  dim: number,
+  eps: number,
+  rstd?: FloatArray,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let ss = 0;

@@ -43,7 +43,8 @@ export class Arena {
       }
     }
     if (ptr < 0) {
-      if (this.top + size > this.maxBytes) throw new KernelMemoryError(`kernel arena: cannot allocate ${bytes} bytes (limit ${this.maxBytes})`);
+      if (this.top + size > this.maxBytes)
+        throw new KernelMemoryError(`kernel arena: cannot allocate ${bytes} bytes (limit ${this.maxBytes})`);
       this.ensure(this.top + size);
       ptr = this.top;
       this.top += size;

@@ -3,7 +3,14 @@
 import { workerData } from 'node:worker_threads';
 
 const { module, memory, tid, ctrl: C, spin } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error('abort'); } } });
+const instance = new WebAssembly.Instance(module, {
+  env: {
+    memory,
+    abort: () => {
+      throw new Error('abort');
+    },
+  },
+});
 const run = instance.exports.run;
 const ctrl = new Int32Array(memory.buffer, 0, 16);
 

@@ -42,7 +42,9 @@ function blockParams(c: DeepseekConfig, i: number): BlockParams {
   return {
     norms: decoderNormParams(p, c.hiddenSize),
     attention: mlaParams(`${p}.self_attn`, c),
-    ffn: isMoeLayer(c, i) ? { moe: moeParams(`${p}.mlp`, c) } : { dense: mlpParams(`${p}.mlp`, c.hiddenSize, c.intermediateSize, 'denseMlp') },
+    ffn: isMoeLayer(c, i)
+      ? { moe: moeParams(`${p}.mlp`, c) }
+      : { dense: mlpParams(`${p}.mlp`, c.hiddenSize, c.intermediateSize, 'denseMlp') },
   };
 }
 
@@ -73,13 +75,7 @@ function deepseekParams(c: DeepseekConfig): DeepseekParams {
 /** Every parameter of the family, in a fixed order (init draws its random numbers in this order). */
 export function declareDeepseek(c: DeepseekConfig): ParamDecl[] {
   const p = deepseekParams(c);
-  return [
-    p.embed,
-    ...flattenDecls(p.layers),
-    ...p.mtp.flatMap((m, k) => markMtp(flattenDecls(m), k)),
-    p.norm,
-    ...(p.head ? [p.head] : []),
-  ];
+  return [p.embed, ...flattenDecls(p.layers), ...p.mtp.flatMap((m, k) => markMtp(flattenDecls(m), k)), p.norm, ...(p.head ? [p.head] : [])];
 }
 
 function block(w: Weights, c: DeepseekConfig, p: BlockParams, prefix: string): DecoderLayer {
@@ -104,7 +100,12 @@ export function buildDeepseek(c: DeepseekConfig, w: Weights): CausalLM {
     norm: w.get(p.norm.name),
     // Tied: the embedding, unless the loader made the head a quantised copy of its own.
     head: p.head ? w.get(p.head.name) : (w.maybe('lm_head.weight') ?? embed),
-    rotary: new RotaryEmbedding({ theta: c.ropeTheta, dim: c.qkRopeHeadDim, maxPositionEmbeddings: c.maxPositionEmbeddings, scaling: c.ropeScaling }),
+    rotary: new RotaryEmbedding({
+      theta: c.ropeTheta,
+      dim: c.qkRopeHeadDim,
+      maxPositionEmbeddings: c.maxPositionEmbeddings,
+      scaling: c.ropeScaling,
+    }),
     eps: c.rmsNormEps,
     mtp,
   });

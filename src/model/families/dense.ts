@@ -21,7 +21,11 @@ function gqaParams(p: string, c: DenseConfig): ParamDecl[] {
   const qkvBias = c.modelType === 'qwen2' || c.attentionBias;
   const oBias = c.modelType === 'llama' && c.attentionBias;
   const out: ParamDecl[] = [];
-  for (const [n, rows] of [['q_proj', q], ['k_proj', kv], ['v_proj', kv]] as const) {
+  for (const [n, rows] of [
+    ['q_proj', q],
+    ['k_proj', kv],
+    ['v_proj', kv],
+  ] as const) {
     out.push(matrix(`${p}.${n}.weight`, rows, h, 'attention'));
     if (qkvBias) out.push(bias(`${p}.${n}.bias`, rows, 'attention'));
   }
@@ -63,7 +67,12 @@ export function buildDense(c: DenseConfig, w: Weights): CausalLM {
     layers,
     norm: w.get('model.norm.weight'),
     head: c.tieWordEmbeddings ? (w.maybe('lm_head.weight') ?? embed) : w.get('lm_head.weight'),
-    rotary: new RotaryEmbedding({ theta: c.ropeTheta, dim: c.headDim, maxPositionEmbeddings: c.maxPositionEmbeddings, scaling: c.ropeScaling }),
+    rotary: new RotaryEmbedding({
+      theta: c.ropeTheta,
+      dim: c.headDim,
+      maxPositionEmbeddings: c.maxPositionEmbeddings,
+      scaling: c.ropeScaling,
+    }),
     eps: c.rmsNormEps,
     mtp: [],
   });

@@ -33,7 +33,8 @@ export function readJsonl(files: readonly string[]): Example[] {
       } catch (e) {
         throw new PosttrainError(`${file}:${line + 1}: not valid JSON (${(e as Error).message})`);
       }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PosttrainError(`${file}:${line + 1}: each line must be a JSON object`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new PosttrainError(`${file}:${line + 1}: each line must be a JSON object`);
       out.push({ data: v as Record<string, unknown>, file, line });
     });
   }

@@ -59,7 +59,10 @@ function questionText(ex: Example): string {
 export function renderPrompt(ex: Example, tokenizer: Tokenizer, template: PromptTemplate, system?: string): RenderedPrompt {
   if (template === 'chat') {
     const own = chatTemplateText(tokenizer);
-    const text = tokenizer.applyChatTemplate(promptMessages(ex, system), { addGenerationPrompt: true, chatTemplate: fallbackTemplateFor(own) });
+    const text = tokenizer.applyChatTemplate(promptMessages(ex, system), {
+      addGenerationPrompt: true,
+      chatTemplate: fallbackTemplateFor(own),
+    });
     return { text, ids: tokenizer.encode(text) };
   }
   const q = questionText(ex);

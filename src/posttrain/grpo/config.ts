@@ -108,9 +108,18 @@ export function grpoConfigJson(cfg: GrpoConfig): JsonObject {
   json.rewards = cfg.rewards.map(({ type, ...rest }) => (type === 'module' ? rest : { type, ...rest }));
   const g = cfg.grpo;
   json.grpo = {
-    num_generations: g.numGenerations, temperature: g.temperature, top_p: g.topP, top_k: g.topK,
-    max_prompt_length: g.maxPromptLength, max_completion_length: g.maxCompletionLength, beta: g.beta,
-    epsilon: g.epsilon, epsilon_high: g.epsilonHigh, num_iterations: g.numIterations, loss_type: g.lossType, scale_rewards: g.scaleRewards,
+    num_generations: g.numGenerations,
+    temperature: g.temperature,
+    top_p: g.topP,
+    top_k: g.topK,
+    max_prompt_length: g.maxPromptLength,
+    max_completion_length: g.maxCompletionLength,
+    beta: g.beta,
+    epsilon: g.epsilon,
+    epsilon_high: g.epsilonHigh,
+    num_iterations: g.numIterations,
+    loss_type: g.lossType,
+    scale_rewards: g.scaleRewards,
     mask_truncated_completions: g.maskTruncatedCompletions,
   };
   return json;

@@ -74,7 +74,12 @@ export function k3Kl(logps: Tensor, refLogps: Tensor): Tensor {
 /** clamp(x, lo, hi); the gradient passes where lo ≤ x ≤ hi (torch.clamp). */
 function clamp(x: Tensor, lo: number, hi: number): Tensor {
   const out = T.map(x, (v) => Math.min(Math.max(v, lo), hi));
-  return T.record(out, 'clamp', [x], (g) => [T.mul(g, T.map(x, (v) => (v >= lo && v <= hi ? 1 : 0)))]);
+  return T.record(out, 'clamp', [x], (g) => [
+    T.mul(
+      g,
+      T.map(x, (v) => (v >= lo && v <= hi ? 1 : 0)),
+    ),
+  ]);
 }
 
 /** Elementwise min(a, b), the gradient going to the smaller one. */
@@ -118,7 +123,11 @@ export interface GrpoLoss {
 /** The GRPO loss of one (micro-)batch. */
 export function grpoLoss(x: GrpoLossInput): GrpoLoss {
   const [B, C] = x.logps.shape as [number, number];
-  const adv = Tensor.from(Array.from({ length: B }, (_, i) => x.advantages[i]!), [B, 1], 'f32');
+  const adv = Tensor.from(
+    Array.from({ length: B }, (_, i) => x.advantages[i]!),
+    [B, 1],
+    'f32',
+  );
   const old = x.oldLogps ?? T.noGrad(() => T.map(x.logps, (v) => v));
   const coef1 = T.exp(T.sub(x.logps, old));
   const coef2 = clamp(coef1, 1 - x.epsilonLow, 1 + x.epsilonHigh);
@@ -135,7 +144,16 @@ export function grpoLoss(x: GrpoLossInput): GrpoLoss {
   let loss: Tensor;
   switch (x.lossType) {
     case 'grpo': {
-      const lengths = Tensor.from(Array.from({ length: B }, (_, i) => Math.max(1, x.mask.subarray(i * C, (i + 1) * C).reduce((a, v) => a + v, 0))), [B], 'f32');
+      const lengths = Tensor.from(
+        Array.from({ length: B }, (_, i) =>
+          Math.max(
+            1,
+            x.mask.subarray(i * C, (i + 1) * C).reduce((a, v) => a + v, 0),
+          ),
+        ),
+        [B],
+        'f32',
+      );
       loss = T.mean(T.div(T.sum(masked, 1), lengths));
       break;
     }

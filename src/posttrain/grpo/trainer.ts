@@ -64,15 +64,18 @@ export interface GrpoResult extends LoopResult {
  * the steps its checkpoint covers (those logged after it are about to be redone).
  */
 function openSamples(path: string, keepUpTo: number): number {
-  const kept = keepUpTo > 0 && existsSync(path)
-    ? readFileSync(path, 'utf8').split('\n').filter((l) => {
-        try {
-          return l !== '' && (JSON.parse(l) as { step: number }).step <= keepUpTo;
-        } catch {
-          return false;
-        }
-      })
-    : [];
+  const kept =
+    keepUpTo > 0 && existsSync(path)
+      ? readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((l) => {
+            try {
+              return l !== '' && (JSON.parse(l) as { step: number }).step <= keepUpTo;
+            } catch {
+              return false;
+            }
+          })
+      : [];
   writeFileSync(path, kept.map((l) => l + '\n').join(''));
   return openSync(path, 'a');
 }
@@ -134,16 +137,23 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     const prompts = batchExamples.map((ex) => {
       const p = renderPrompt(ex, tok, cfg.promptTemplate, cfg.system ?? undefined);
       // As TRL: an over-long prompt keeps its last max_prompt_length tokens.
-      return p.ids.length > g.maxPromptLength ? { text: tok.decode(p.ids.slice(-g.maxPromptLength)), ids: p.ids.slice(-g.maxPromptLength) } : p;
+      return p.ids.length > g.maxPromptLength
+        ? { text: tok.decode(p.ids.slice(-g.maxPromptLength)), ids: p.ids.slice(-g.maxPromptLength) }
+        : p;
     });
-    const roll = rollout(model, tok, prompts.map((p) => p.ids), {
-      n: G,
-      sampling: { temperature: g.temperature, topP: g.topP, topK: g.topK },
-      maxTokens: g.maxCompletionLength,
-      stopTokenIds: stops,
-      seed: mixSeed(cfg.seed, step),
-      maxContext: policy.config.maxPositionEmbeddings,
-    });
+    const roll = rollout(
+      model,
+      tok,
+      prompts.map((p) => p.ids),
+      {
+        n: G,
+        sampling: { temperature: g.temperature, topP: g.topP, topK: g.topK },
+        maxTokens: g.maxCompletionLength,
+        stopTokenIds: stops,
+        seed: mixSeed(cfg.seed, step),
+        maxContext: policy.config.maxPositionEmbeddings,
+      },
+    );
     const flat = roll.groups.flat();
     const items = flat.map((c, i) => {
       const p = Math.floor(i / G);
@@ -181,8 +191,17 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
         const { logps, mask, entropy: ent } = completionLogps(model, part, g.temperature);
         for (let i = a; i < b; i++) if (!trained[i]) mask.fill(0, (i - a) * part.width, (i - a + 1) * part.width);
         const r = grpoLoss({
-          logps, oldLogps: old?.[k] ?? null, refLogps: ref?.[k] ?? null, advantages: advantages.subarray(a, b), mask,
-          beta: g.beta, epsilonLow: g.epsilon, epsilonHigh: g.epsilonHigh, lossType: g.lossType, maxCompletionLength: g.maxCompletionLength, stepTokens,
+          logps,
+          oldLogps: old?.[k] ?? null,
+          refLogps: ref?.[k] ?? null,
+          advantages: advantages.subarray(a, b),
+          mask,
+          beta: g.beta,
+          epsilonLow: g.epsilon,
+          epsilonHigh: g.epsilonHigh,
+          lossType: g.lossType,
+          maxCompletionLength: g.maxCompletionLength,
+          stepTokens,
         });
         // dapo already divides by the step's tokens; the others average their micro-batch losses.
         const weight = g.lossType === 'dapo' ? 1 : (b - a) / rowsPerStep;
@@ -210,17 +229,31 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
     tokens += stepTokens;
     elapsed += (tEnd - t0) / 1000;
     const m: GrpoMetrics = {
-      type: 'grpo', step: step + 1, loss, lr, gradNorm, reward: total.mean, rewardStd: total.std, rewards: perFn,
+      type: 'grpo',
+      step: step + 1,
+      loss,
+      lr,
+      gradNorm,
+      reward: total.mean,
+      rewardStd: total.std,
+      rewards: perFn,
       completionLength: { mean: lengths.reduce((a, b) => a + b, 0) / lengths.length, min: Math.min(...lengths), max: Math.max(...lengths) },
       truncated: flat.filter((c) => c.finishReason === 'length').length / flat.length,
       zeroStdGroups: zeroStd / cfg.batchSize,
-      kl, clip: { low: clipLow, high: clipHigh, region: clipLow + clipHigh }, entropy,
+      kl,
+      clip: { low: clipLow, high: clipHigh, region: clipLow + clipHigh },
+      entropy,
       rolloutTokensPerSec: roll.tokens / roll.seconds,
-      trainTokensPerSec: (batch.prompts.reduce((a, p) => a + p.length, 0) + stepTokens) * g.numIterations / ((tEnd - tTrain) / 1000),
-      tokens, elapsed, epoch,
+      trainTokensPerSec: ((batch.prompts.reduce((a, p) => a + p.length, 0) + stepTokens) * g.numIterations) / ((tEnd - tTrain) / 1000),
+      tokens,
+      elapsed,
+      epoch,
     };
     if (perFn.accuracy) m.accuracy = perFn.accuracy.mean;
-    writeSync(samples, JSON.stringify({ step: step + 1, prompt: prompts[0]!.text, completion: flat[0]!.text, reward: scored.total[0] }) + '\n');
+    writeSync(
+      samples,
+      JSON.stringify({ step: step + 1, prompt: prompts[0]!.text, completion: flat[0]!.text, reward: scored.total[0] }) + '\n',
+    );
     return m;
   };
 
@@ -232,7 +265,15 @@ export async function grpo(opts: GrpoRunOptions): Promise<GrpoResult> {
       signal: opts.signal,
       log,
       progress: opts.progress,
-      save: () => savePosttrain(cfg.out, runJson, policy, updater, { step, updates: updater.updates, tokens, elapsed, position: { epoch, cursor } }, cfg.checkpoint),
+      save: () =>
+        savePosttrain(
+          cfg.out,
+          runJson,
+          policy,
+          updater,
+          { step, updates: updater.updates, tokens, elapsed, position: { epoch, cursor } },
+          cfg.checkpoint,
+        ),
       step: async () => {
         const m = await oneStep();
         step = m.step;

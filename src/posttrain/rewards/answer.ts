@@ -36,7 +36,11 @@ function lastBoxed(s: string): string | null {
  * or a trailing period or percent sign; null when `s` is not just a number.
  */
 export function parseNumber(s: string): number | null {
-  const t = s.trim().replace(/^\$|\$$/g, '').replace(/\.$/, '').trim();
+  const t = s
+    .trim()
+    .replace(/^\$|\$$/g, '')
+    .replace(/\.$/, '')
+    .trim();
   const frac = /^([-+]?\d+)\s*\/\s*(\d+)$/.exec(t);
   if (frac) return Number(frac[2]) === 0 ? null : Number(frac[1]) / Number(frac[2]);
   if (!/^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?%?$/.test(t) || !/\d/.test(t)) return null;

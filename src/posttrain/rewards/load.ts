@@ -45,7 +45,13 @@ export function readRewardSpecs(r: ObjectReader, baseDir: string): RewardSpec[] 
       if (module === undefined) o.fail('module', 'missing: the path of a .ts/.js module exporting the reward function');
       const path = resolve(baseDir, module);
       const exportName = o.string('export') ?? 'default';
-      spec = { type, name: o.string('name') ?? (exportName === 'default' ? basename(path).replace(/\.[cm]?[jt]s$/, '') : exportName), weight, module: path, export: exportName };
+      spec = {
+        type,
+        name: o.string('name') ?? (exportName === 'default' ? basename(path).replace(/\.[cm]?[jt]s$/, '') : exportName),
+        weight,
+        module: path,
+        export: exportName,
+      };
     } else if (type === 'accuracy') {
       spec = { type, name: o.string('name') ?? 'accuracy', weight, field: o.string('field') ?? 'answer' };
     } else {
@@ -77,7 +83,9 @@ async function importReward(spec: Extract<RewardSpec, { type: 'module' }>): Prom
   const fn = mod[spec.export];
   if (typeof fn !== 'function') {
     const exported = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-    throw new PosttrainError(`reward module ${spec.module} has no function export '${spec.export}' (its functions: ${exported.join(', ') || 'none'})`);
+    throw new PosttrainError(
+      `reward module ${spec.module} has no function export '${spec.export}' (its functions: ${exported.join(', ') || 'none'})`,
+    );
   }
   return fn as UserRewardFn;
 }

@@ -23,11 +23,16 @@ function origin(r: Reward): string {
 /** A short label of an example: its `id` when it has one, else its line number. */
 export function exampleLabel(example: Record<string, unknown>, index: number): string {
   const id = example.id;
-  return typeof id === 'string' || typeof id === 'number' ? `example ${JSON.stringify(id)} (line ${index + 1})` : `example at line ${index + 1}`;
+  return typeof id === 'string' || typeof id === 'number'
+    ? `example ${JSON.stringify(id)} (line ${index + 1})`
+    : `example at line ${index + 1}`;
 }
 
 /** Scores `items` (each with its example's line index for messages). */
-export async function scoreCompletions(rewards: readonly Reward[], items: readonly (RewardContext & { line: number })[]): Promise<ScoredBatch> {
+export async function scoreCompletions(
+  rewards: readonly Reward[],
+  items: readonly (RewardContext & { line: number })[],
+): Promise<ScoredBatch> {
   const perFunction = rewards.map(() => new Float64Array(items.length));
   const total = new Float64Array(items.length);
   for (let i = 0; i < items.length; i++) {
@@ -38,14 +43,18 @@ export async function scoreCompletions(rewards: readonly Reward[], items: readon
       try {
         v = await r.score(ctx);
       } catch (e) {
-        throw new PosttrainError(`${origin(r)} threw on ${exampleLabel(ctx.example, ctx.line)}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+        throw new PosttrainError(`${origin(r)} threw on ${exampleLabel(ctx.example, ctx.line)}: ${(e as Error)?.message ?? String(e)}`, {
+          cause: e,
+        });
       }
       if (v === null || v === undefined) {
         perFunction[f]![i] = NaN;
         continue;
       }
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new PosttrainError(`${origin(r)} returned ${JSON.stringify(v) ?? String(v)} on ${exampleLabel(ctx.example, ctx.line)} (expected a finite number or null)`);
+        throw new PosttrainError(
+          `${origin(r)} returned ${JSON.stringify(v) ?? String(v)} on ${exampleLabel(ctx.example, ctx.line)} (expected a finite number or null)`,
+        );
       }
       perFunction[f]![i] = v;
       total[i]! += r.weight * v;

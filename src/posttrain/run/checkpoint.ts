@@ -26,7 +26,14 @@ export interface Progress {
 }
 
 /** Writes a checkpoint of the run; returns its folder. */
-export function savePosttrain(runDir: string, run: JsonObject, policy: Policy, updater: PolicyUpdater, p: Progress, cfg: RunConfig['checkpoint']): string {
+export function savePosttrain(
+  runDir: string,
+  run: JsonObject,
+  policy: Policy,
+  updater: PolicyUpdater,
+  p: Progress,
+  cfg: RunConfig['checkpoint'],
+): string {
   const tensors = new Map<string, StoredTensor>();
   optimizerTensors(updater.optimizer, tensors);
   const state: TrainerStateJson = {
@@ -40,7 +47,18 @@ export function savePosttrain(runDir: string, run: JsonObject, policy: Policy, u
     params: policy.params.map((x) => x.name),
     modelDtype: cfg.dtype,
   };
-  return saveCheckpoint(runDir, { modelConfig: policy.modelJson, weights: policy.weights, dtype: cfg.dtype, tokenizerFiles: policy.tokenizer.files, state, stateTensors: tensors }, cfg.keep);
+  return saveCheckpoint(
+    runDir,
+    {
+      modelConfig: policy.modelJson,
+      weights: policy.weights,
+      dtype: cfg.dtype,
+      tokenizerFiles: policy.tokenizer.files,
+      state,
+      stateTensors: tensors,
+    },
+    cfg.keep,
+  );
 }
 
 export interface Resumed {
@@ -54,7 +72,10 @@ export interface Resumed {
 export function readResume(path: string, kind: 'sft' | 'grpo'): Resumed {
   const { checkpoint, runDir } = resolveCheckpoint(path);
   const { state, tensors } = readTrainerState(checkpoint);
-  if (state.run.kind !== kind) throw new PosttrainError(`--resume: ${checkpoint} is not a 'dsts ${kind}' run (it is ${state.run.kind ? `a '${String(state.run.kind)}'` : 'a pre-training'} run)`);
+  if (state.run.kind !== kind)
+    throw new PosttrainError(
+      `--resume: ${checkpoint} is not a 'dsts ${kind}' run (it is ${state.run.kind ? `a '${String(state.run.kind)}'` : 'a pre-training'} run)`,
+    );
   return { checkpoint, runDir, state, tensors };
 }
 

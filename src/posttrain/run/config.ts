@@ -5,7 +5,16 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { checkpointConfig, logConfig, optimizerConfig, readJson, scheduleConfig, setPath, type OptimizerConfig, type RunConfig } from '../../train/config/run-config.ts';
+import {
+  checkpointConfig,
+  logConfig,
+  optimizerConfig,
+  readJson,
+  scheduleConfig,
+  setPath,
+  type OptimizerConfig,
+  type RunConfig,
+} from '../../train/config/run-config.ts';
 import { isObject, ObjectReader, type JsonObject } from '../../train/config/reader.ts';
 import type { ScheduleConfig } from '../../train/schedule.ts';
 import { PosttrainError } from '../errors.ts';
@@ -25,7 +34,11 @@ export interface CommonConfig {
 }
 
 /** Reads the shared keys (the caller reads its own and then calls r.done()). */
-export function readCommon(r: ObjectReader, baseDir: string, defaults: { lr: number; steps: number; checkpointInterval: number }): CommonConfig {
+export function readCommon(
+  r: ObjectReader,
+  baseDir: string,
+  defaults: { lr: number; steps: number; checkpointInterval: number },
+): CommonConfig {
   const m = r.string('model');
   if (m === undefined) r.fail('model', 'missing: the model folder to start from (config.json, model.safetensors, tokenizer.json)');
   const model = resolve(baseDir, m);
@@ -55,7 +68,11 @@ export function readCommon(r: ObjectReader, baseDir: string, defaults: { lr: num
  * Reads a config file with command-line overrides (dotted key → value) applied, and hands the
  * object to `parse` with the file's folder for relative paths.
  */
-export function loadConfigFile<T>(path: string, overrides: Record<string, unknown>, parse: (json: JsonObject, source: string, baseDir: string) => T): T {
+export function loadConfigFile<T>(
+  path: string,
+  overrides: Record<string, unknown>,
+  parse: (json: JsonObject, source: string, baseDir: string) => T,
+): T {
   const abs = resolve(path);
   const json = readJson(abs, 'the run config');
   if (!isObject(json)) throw new PosttrainError(`${abs}: a run config must be a JSON object`);

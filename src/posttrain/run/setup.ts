@@ -24,7 +24,12 @@ export function openRun(cfg: CommonConfig, kind: 'sft' | 'grpo', opts: { resume?
 }
 
 /** The config a checkpoint was saved with, `overrides` applied and `out` set to its run folder. */
-export function resumeConfig<T>(path: string, kind: 'sft' | 'grpo', overrides: Record<string, unknown>, parse: (json: JsonObject, source: string, baseDir: string) => T): T {
+export function resumeConfig<T>(
+  path: string,
+  kind: 'sft' | 'grpo',
+  overrides: Record<string, unknown>,
+  parse: (json: JsonObject, source: string, baseDir: string) => T,
+): T {
   const r = readResume(path, kind);
   const json: JsonObject = structuredClone(r.state.run);
   json.out = r.runDir;

@@ -41,14 +41,19 @@ export async function rejectionSample(cfg: SampleConfig, log: (line: string) => 
     for (let start = 0; start < examples.length; start += cfg.batchSize) {
       const batch = examples.slice(start, start + cfg.batchSize);
       const prompts = batch.map((ex) => renderPrompt(ex, tok, cfg.promptTemplate, cfg.system ?? undefined));
-      const roll = rollout(model, tok, prompts.map((p) => p.ids), {
-        n: cfg.n,
-        sampling: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK },
-        maxTokens: cfg.maxTokens,
-        stopTokenIds: stops,
-        seed: mixSeed(cfg.seed, start),
-        maxContext: config.maxPositionEmbeddings,
-      });
+      const roll = rollout(
+        model,
+        tok,
+        prompts.map((p) => p.ids),
+        {
+          n: cfg.n,
+          sampling: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK },
+          maxTokens: cfg.maxTokens,
+          stopTokenIds: stops,
+          seed: mixSeed(cfg.seed, start),
+          maxContext: config.maxPositionEmbeddings,
+        },
+      );
       for (const [i, group] of roll.groups.entries()) {
         const ex = batch[i]!;
         const contexts = group.map((c) => ({ ...rewardContext(prompts[i]!.text, c.text, ex.data), line: ex.line }));
@@ -59,19 +64,31 @@ export async function rejectionSample(cfg: SampleConfig, log: (line: string) => 
         const accepted = group.map((_, k) => k).filter((k) => scored.total[k]! >= cfg.minReward);
         res.accepted += accepted.length;
         if (accepted.length > 0) res.promptsAccepted++;
-        const kept = cfg.keep === 'all' ? accepted : accepted.length > 0 ? [accepted.reduce((b, k) => (scored.total[k]! > scored.total[b]! ? k : b))] : [];
+        const kept =
+          cfg.keep === 'all'
+            ? accepted
+            : accepted.length > 0
+              ? [accepted.reduce((b, k) => (scored.total[k]! > scored.total[b]! ? k : b))]
+              : [];
         for (const k of kept) {
           const ctx = contexts[k]!;
-          const per = Object.fromEntries(rewards.map((r, f) => [r.name, Number.isNaN(scored.perFunction[f]![k]!) ? null : scored.perFunction[f]![k]!]));
+          const per = Object.fromEntries(
+            rewards.map((r, f) => [r.name, Number.isNaN(scored.perFunction[f]![k]!) ? null : scored.perFunction[f]![k]!]),
+          );
           const line =
             cfg.promptTemplate === 'chat'
               ? { messages: [...promptMessages(ex, cfg.system ?? undefined), { role: 'assistant', content: ctx.fullCompletion }] }
               : { prompt: prompts[i]!.text, completion: ctx.completion };
-          writeSync(out, JSON.stringify({ ...line, reward: scored.total[k], rewards: per, source: { file: ex.file, line: ex.line + 1 } }) + '\n');
+          writeSync(
+            out,
+            JSON.stringify({ ...line, reward: scored.total[k], rewards: per, source: { file: ex.file, line: ex.line + 1 } }) + '\n',
+          );
           res.written++;
         }
       }
-      log(`${res.prompts}/${examples.length} prompts: ${res.accepted} of ${res.completions} completions accepted (${Math.round(roll.tokens / roll.seconds)} tok/s)`);
+      log(
+        `${res.prompts}/${examples.length} prompts: ${res.accepted} of ${res.completions} completions accepted (${Math.round(roll.tokens / roll.seconds)} tok/s)`,
+      );
     }
   } finally {
     closeSync(out);

@@ -44,7 +44,11 @@ export class SftStream {
   epoch: number;
   cursor: number;
 
-  constructor(private readonly seqs: readonly SftSequence[], private readonly opts: PackOptions, at: StreamPosition = { epoch: 0, cursor: 0 }) {
+  constructor(
+    private readonly seqs: readonly SftSequence[],
+    private readonly opts: PackOptions,
+    at: StreamPosition = { epoch: 0, cursor: 0 },
+  ) {
     this.epoch = at.epoch;
     this.cursor = at.cursor;
     this.order = permutation(seqs.length, opts.seed + this.epoch);
@@ -114,6 +118,12 @@ export class SftStream {
       lengths.push(r * L + L - at);
       blocks.push(segmentBlocks(lengths));
     }
-    return { ids: new Tensor(ids, [rows, L], 'i32'), targets: new Tensor(targets, [rows * L], 'i32'), layout: { length: L, rows: blocks }, tokens, trained };
+    return {
+      ids: new Tensor(ids, [rows, L], 'i32'),
+      targets: new Tensor(targets, [rows * L], 'i32'),
+      layout: { length: L, rows: blocks },
+      tokens,
+      trained,
+    };
   }
 }

@@ -47,13 +47,16 @@ function conversation(ex: Example): ChatMessage[] {
   else if (d.prompt !== undefined && d.completion !== undefined) {
     const prompt = typeof d.prompt === 'string' ? [{ role: 'user', content: d.prompt }] : d.prompt;
     const completion = typeof d.completion === 'string' ? [{ role: 'assistant', content: d.completion }] : d.completion;
-    if (!Array.isArray(prompt) || !Array.isArray(completion)) throw new PosttrainError(`${where(ex)}: "prompt" and "completion" must be text or lists of messages`);
+    if (!Array.isArray(prompt) || !Array.isArray(completion))
+      throw new PosttrainError(`${where(ex)}: "prompt" and "completion" must be text or lists of messages`);
     msgs = [...prompt, ...completion];
   } else throw new PosttrainError(`${where(ex)}: an SFT example needs "messages", or "prompt" and "completion"`);
   const list = msgs as ChatMessage[];
   for (const m of list) {
-    if (typeof m !== 'object' || m === null || typeof m.role !== 'string') throw new PosttrainError(`${where(ex)}: each message needs a "role"`);
-    if (m.role === 'assistant' && typeof m.content !== 'string') throw new PosttrainError(`${where(ex)}: assistant messages need text "content"`);
+    if (typeof m !== 'object' || m === null || typeof m.role !== 'string')
+      throw new PosttrainError(`${where(ex)}: each message needs a "role"`);
+    if (m.role === 'assistant' && typeof m.content !== 'string')
+      throw new PosttrainError(`${where(ex)}: assistant messages need text "content"`);
   }
   if (!list.some((m) => m.role === 'assistant')) throw new PosttrainError(`${where(ex)}: no assistant message to train on`);
   return list;
@@ -76,7 +79,10 @@ function renderTurns(ex: Example, msgs: ChatMessage[], tok: Tokenizer): Turn[] {
     const prompt = render(before, true);
     const probe = render([...before, { ...m, content: SENTINEL }], false);
     const at = probe.indexOf(SENTINEL);
-    if (at < 0) throw new PosttrainError(`${where(ex)}: the chat template does not write the assistant's content as given; cannot find what to train`);
+    if (at < 0)
+      throw new PosttrainError(
+        `${where(ex)}: the chat template does not write the assistant's content as given; cannot find what to train`,
+      );
     const head = probe.slice(0, at);
     const endOfTurn = probe.slice(at + SENTINEL.length);
     const opening = prompt.startsWith(head) ? prompt.slice(head.length) : '';
@@ -91,9 +97,15 @@ function renderTurns(ex: Example, msgs: ChatMessage[], tok: Tokenizer): Turn[] {
 export function renderSft(ex: Example, tok: Tokenizer, template: SftTemplate): SftSequence[] {
   if (template === 'plain') {
     const { prompt, completion } = ex.data;
-    if (typeof prompt !== 'string' || typeof completion !== 'string') throw new PosttrainError(`${where(ex)}: template "plain" needs text "prompt" and "completion"`);
+    if (typeof prompt !== 'string' || typeof completion !== 'string')
+      throw new PosttrainError(`${where(ex)}: template "plain" needs text "prompt" and "completion"`);
     const eos = tok.specialTokens.eos_token ?? '';
-    return [build([[tok.encode(prompt, { addSpecialTokens: true }), false], [tok.encode(completion + eos), true]])];
+    return [
+      build([
+        [tok.encode(prompt, { addSpecialTokens: true }), false],
+        [tok.encode(completion + eos), true],
+      ]),
+    ];
   }
   const msgs = conversation(ex);
   const turns = renderTurns(ex, msgs, tok);
@@ -108,7 +120,12 @@ export function renderSft(ex: Example, tok: Tokenizer, template: SftTemplate): S
     }
     return [build(pieces)];
   }
-  return turns.map((t) => build([[tok.encode(t.prompt), false], [tok.encode(t.target), true]]));
+  return turns.map((t) =>
+    build([
+      [tok.encode(t.prompt), false],
+      [tok.encode(t.target), true],
+    ]),
+  );
 }
 
 function build(pieces: [number[], boolean][]): SftSequence {

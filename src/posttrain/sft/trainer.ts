@@ -121,7 +121,15 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       signal: opts.signal,
       log,
       progress: opts.progress,
-      save: () => savePosttrain(cfg.out, runJson, policy, updater, { step, updates: updater.updates, tokens, elapsed, position: stream.position() as unknown as Record<string, unknown> }, cfg.checkpoint),
+      save: () =>
+        savePosttrain(
+          cfg.out,
+          runJson,
+          policy,
+          updater,
+          { step, updates: updater.updates, tokens, elapsed, position: stream.position() as unknown as Record<string, unknown> },
+          cfg.checkpoint,
+        ),
       step: async () => {
         const t0 = performance.now();
         const weight = Tensor.from([1 / cfg.gradAccum], [], 'f32');
@@ -144,8 +152,21 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
         const seconds = (performance.now() - t0) / 1000;
         elapsed += seconds;
         const rec: StepMetrics & { trainedTokens: number; epoch: number } = {
-          type: 'train', step, loss, ce: loss, mtp: [], balance: 0, lr: u.lr, gradNorm: u.gradNorm, tokens, tokensPerSec: stepTokens / seconds, elapsed,
-          load: [], ms: { data: 0, compute: Math.round(tOpt - t0), optimizer: Math.round(performance.now() - tOpt) }, trainedTokens: trained, epoch: stream.epoch,
+          type: 'train',
+          step,
+          loss,
+          ce: loss,
+          mtp: [],
+          balance: 0,
+          lr: u.lr,
+          gradNorm: u.gradNorm,
+          tokens,
+          tokensPerSec: stepTokens / seconds,
+          elapsed,
+          load: [],
+          ms: { data: 0, compute: Math.round(tOpt - t0), optimizer: Math.round(performance.now() - tOpt) },
+          trainedTokens: trained,
+          epoch: stream.epoch,
         };
         if (u.skipped) {
           rec.skipped = true;

@@ -5,7 +5,15 @@
  * chunk with `finish_reason`, usage when asked, and `data: [DONE]`).
  */
 import type { ServerResponse } from 'node:http';
-import { requestSampling, checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
+import {
+  requestSampling,
+  checkModelName,
+  checkTextLength,
+  generationError,
+  outputBudget,
+  startGeneration,
+  type ServerContext,
+} from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { SseStream } from '../http/sse.ts';
 import type { Json } from '../http/validate.ts';
@@ -50,7 +58,11 @@ function finishReason(gen: Generation, calls: ParsedToolCall[]): FinishReason {
 export async function chatCompletions(ctx: ServerContext, body: Json, res: ServerResponse): Promise<void> {
   const r = parseChatRequest(body, { maxTokens: ctx.limits.maxTokens, vocabSize: ctx.model.model.vocabSize });
   checkModelName(ctx, r.model);
-  checkTextLength(ctx, r.messages.reduce((n, m) => n + (m.content?.length ?? 0) + (m.reasoningContent?.length ?? 0), 0), 'messages');
+  checkTextLength(
+    ctx,
+    r.messages.reduce((n, m) => n + (m.content?.length ?? 0) + (m.reasoningContent?.length ?? 0), 0),
+    'messages',
+  );
   const prompt = buildChatPrompt(ctx.model, r.messages, r.tools);
   const maxTokens = outputBudget(ctx, prompt.ids.length, r.maxTokens);
   const plan = planChat(ctx.model, r, prompt, ctx.limits.thinkingBudget);
@@ -85,9 +97,19 @@ function checkStructureFits(plan: ChatPlan, r: ChatRequest, maxTokens: number): 
   if (need <= maxTokens) return;
   const what = r.jsonMode ? 'a JSON object' : 'the forced tool call';
   if (r.maxTokens !== null && r.maxTokens < need) {
-    throw new ApiError(422, `'max_tokens' is ${r.maxTokens}, but ${what} needs at least ${need} tokens here`, 'max_tokens_too_small', 'max_tokens');
+    throw new ApiError(
+      422,
+      `'max_tokens' is ${r.maxTokens}, but ${what} needs at least ${need} tokens here`,
+      'max_tokens_too_small',
+      'max_tokens',
+    );
   }
-  throw new ApiError(422, `the context leaves room for ${maxTokens} output tokens, but ${what} needs at least ${need}`, 'context_length_exceeded', 'messages');
+  throw new ApiError(
+    422,
+    `the context leaves room for ${maxTokens} output tokens, but ${what} needs at least ${need}`,
+    'context_length_exceeded',
+    'messages',
+  );
 }
 
 interface Meta {
@@ -96,7 +118,14 @@ interface Meta {
   model: string;
 }
 
-async function answerChat(ctx: ServerContext, r: ChatRequest, gen: Generation, out: ChatOutput, meta: Meta, res: ServerResponse): Promise<void> {
+async function answerChat(
+  ctx: ServerContext,
+  r: ChatRequest,
+  gen: Generation,
+  out: ChatOutput,
+  meta: Meta,
+  res: ServerResponse,
+): Promise<void> {
   const logprobs: ChatLogprob[] = [];
   let reasoningTokens = 0;
   try {
@@ -125,7 +154,14 @@ async function answerChat(ctx: ServerContext, r: ChatRequest, gen: Generation, o
   res.end(JSON.stringify(payload));
 }
 
-async function streamChat(ctx: ServerContext, r: ChatRequest, gen: Generation, out: ChatOutput, meta: Meta, res: ServerResponse): Promise<void> {
+async function streamChat(
+  ctx: ServerContext,
+  r: ChatRequest,
+  gen: Generation,
+  out: ChatOutput,
+  meta: Meta,
+  res: ServerResponse,
+): Promise<void> {
   const sse = new SseStream(res, ctx.limits.keepAliveMs);
   const usageField = r.includeUsage ? { usage: null } : {};
   let pending: ChatLogprob[] = [];
@@ -167,7 +203,13 @@ async function streamChat(ctx: ServerContext, r: ChatRequest, gen: Generation, o
   if (toolCalls.length > 0) chunk({ tool_calls: toolCalls.map((c, index) => ({ index, ...c })) });
   chunk({}, finishReason(gen, toolCalls));
   if (r.includeUsage) {
-    sse.send({ ...meta, object: 'chat.completion.chunk', system_fingerprint: SYSTEM_FINGERPRINT, choices: [], usage: chatUsage(gen, reasoningTokens) });
+    sse.send({
+      ...meta,
+      object: 'chat.completion.chunk',
+      system_fingerprint: SYSTEM_FINGERPRINT,
+      choices: [],
+      usage: chatUsage(gen, reasoningTokens),
+    });
   }
   sse.done();
 }

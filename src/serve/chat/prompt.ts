@@ -31,7 +31,11 @@ export function withoutThinking(content: string): string {
 export function describeTools(tools: readonly ToolSpec[]): string {
   const lines = ['## Tools', '', '### Function', '', 'You have the following functions available:', ''];
   for (const t of tools) {
-    const spec = { name: t.function.name, description: t.function.description ?? '', parameters: t.function.parameters ?? { type: 'object', properties: {} } };
+    const spec = {
+      name: t.function.name,
+      description: t.function.description ?? '',
+      parameters: t.function.parameters ?? { type: 'object', properties: {} },
+    };
     lines.push(`- \`${t.function.name}\`:`, '```json', JSON.stringify(spec, null, 2), '```', '');
   }
   return lines.join('\n').trimEnd();
@@ -69,7 +73,11 @@ export function buildChatPrompt(model: ServedModel, messages: readonly ChatMessa
   }
   let text: string;
   try {
-    text = model.tokenizer.applyChatTemplate(history, { addGenerationPrompt: true, tools: templateTools, chatTemplate: model.fallbackTemplate });
+    text = model.tokenizer.applyChatTemplate(history, {
+      addGenerationPrompt: true,
+      tools: templateTools,
+      chatTemplate: model.fallbackTemplate,
+    });
   } catch (e) {
     throw new ApiError(422, `the chat template cannot render these messages: ${(e as Error).message}`, 'template_error', 'messages');
   }

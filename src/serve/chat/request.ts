@@ -54,9 +54,33 @@ export interface ChatRequest {
 }
 
 export const CHAT_FIELDS = [
-  'model', 'messages', 'stream', 'stream_options', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'seed',
-  'frequency_penalty', 'presence_penalty', 'response_format', 'tools', 'tool_choice', 'logprobs', 'top_logprobs', 'n', 'user',
-  'logit_bias', 'parallel_tool_calls', 'top_k', 'min_p', 'repetition_penalty', 'ignore_eos', 'metadata', 'store',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'seed',
+  'frequency_penalty',
+  'presence_penalty',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'logprobs',
+  'top_logprobs',
+  'n',
+  'user',
+  'logit_bias',
+  'parallel_tool_calls',
+  'top_k',
+  'min_p',
+  'repetition_penalty',
+  'ignore_eos',
+  'metadata',
+  'store',
 ] as const;
 
 const MESSAGE_FIELDS = ['role', 'content', 'name', 'tool_calls', 'tool_call_id', 'prefix', 'reasoning_content'];
@@ -96,7 +120,8 @@ export function storageFields(f: Fields): void {
   if (entries.length > 16) throw invalidParam('metadata', "'metadata' has more than 16 keys");
   for (const [k, v] of entries) {
     if (k.length > 64) throw invalidParam('metadata', `'metadata' key '${k.slice(0, 64)}…' is longer than 64 characters`);
-    if (typeof v !== 'string' || v.length > 512) throw invalidParam('metadata', `'metadata.${k}' must be a string of at most 512 characters`);
+    if (typeof v !== 'string' || v.length > 512)
+      throw invalidParam('metadata', `'metadata.${k}' must be a string of at most 512 characters`);
   }
 }
 
@@ -109,8 +134,10 @@ export function logitBiasField(f: Fields, vocabSize: number): Map<number, number
   if (entries.length > 1024) throw invalidParam('logit_bias', "'logit_bias' has more than 1024 entries");
   for (const [k, v] of entries) {
     const id = Number(k);
-    if (!/^\d+$/.test(k) || id >= vocabSize) throw invalidParam('logit_bias', `'logit_bias' key '${k}' is not a token id of this model (0..${vocabSize - 1})`);
-    if (typeof v !== 'number' || !(v >= -100 && v <= 100)) throw invalidParam('logit_bias', `'logit_bias' values must be numbers in [-100, 100]`);
+    if (!/^\d+$/.test(k) || id >= vocabSize)
+      throw invalidParam('logit_bias', `'logit_bias' key '${k}' is not a token id of this model (0..${vocabSize - 1})`);
+    if (typeof v !== 'number' || !(v >= -100 && v <= 100))
+      throw invalidParam('logit_bias', `'logit_bias' values must be numbers in [-100, 100]`);
     out.set(id, v);
   }
   return out;
@@ -126,7 +153,8 @@ function contentText(v: unknown, param: string): string | null {
     .map((_, i) => {
       const p = new Fields(objectAt(v, i, param), `${param}[${i}].`, ['type', 'text', 'image_url', 'input_audio', 'file']);
       const type = p.string('type', { required: true });
-      if (type !== 'text') throw invalidParam(p.name('type'), `content parts of type '${type}' are not supported (text only)`, 'unsupported_content');
+      if (type !== 'text')
+        throw invalidParam(p.name('type'), `content parts of type '${type}' are not supported (text only)`, 'unsupported_content');
       return p.string('text', { required: true })!;
     })
     .join('');
@@ -141,7 +169,8 @@ function toolCalls(list: unknown[], param: string): ChatToolCall[] {
     const ff = new Fields(fn, `${c.name('function')}.`, ['name', 'arguments']);
     const name = ff.string('name', { required: true, maxLength: 64 })!;
     const args = ff.obj.arguments;
-    const argText = typeof args === 'string' ? args : args !== undefined && args !== null && typeof args === 'object' ? JSON.stringify(args) : '{}';
+    const argText =
+      typeof args === 'string' ? args : args !== undefined && args !== null && typeof args === 'object' ? JSON.stringify(args) : '{}';
     return { id: c.string('id', { maxLength: 256 }) ?? `call_${i}`, type, function: { name, arguments: argText } };
   });
 }
@@ -164,15 +193,19 @@ function parseMessages(list: unknown[]): ChatMessageIn[] {
     }
     if (role === 'tool') {
       m.toolCallId = f.string('tool_call_id', { maxLength: 256 });
-      if (m.content === null) throw invalidParam(f.name('content'), `'${f.name('content')}' is required for a tool message`, 'missing_parameter');
+      if (m.content === null)
+        throw invalidParam(f.name('content'), `'${f.name('content')}' is required for a tool message`, 'missing_parameter');
     } else if (f.has('tool_call_id')) {
       throw invalidParam(f.name('tool_call_id'), "only tool messages carry 'tool_call_id'");
     }
-    if (role !== 'assistant' && m.content === null) throw invalidParam(f.name('content'), `'${f.name('content')}' is required`, 'missing_parameter');
-    if (role === 'assistant' && m.content === null && !m.toolCalls) throw invalidParam(f.name('content'), `an assistant message needs 'content' or 'tool_calls'`, 'missing_parameter');
+    if (role !== 'assistant' && m.content === null)
+      throw invalidParam(f.name('content'), `'${f.name('content')}' is required`, 'missing_parameter');
+    if (role === 'assistant' && m.content === null && !m.toolCalls)
+      throw invalidParam(f.name('content'), `an assistant message needs 'content' or 'tool_calls'`, 'missing_parameter');
     const prefix = f.boolean('prefix');
     if (prefix) {
-      if (role !== 'assistant' || i !== list.length - 1) throw invalidParam(f.name('prefix'), "'prefix' is only allowed on the last message, an assistant one");
+      if (role !== 'assistant' || i !== list.length - 1)
+        throw invalidParam(f.name('prefix'), "'prefix' is only allowed on the last message, an assistant one");
       m.prefix = true;
     }
     const reasoning = f.string('reasoning_content');
@@ -189,12 +222,14 @@ function parseTools(f: Fields): ToolSpec[] {
   const seen = new Set<string>();
   return list.map((_, i) => {
     const t = new Fields(objectAt(list, i, 'tools'), `tools[${i}].`, ['type', 'function']);
-    if (t.oneOf('type', ['function'] as const) === undefined) throw invalidParam(t.name('type'), `'${t.name('type')}' is required ('function')`, 'missing_parameter');
+    if (t.oneOf('type', ['function'] as const) === undefined)
+      throw invalidParam(t.name('type'), `'${t.name('type')}' is required ('function')`, 'missing_parameter');
     const fn = t.object('function');
     if (!fn) throw invalidParam(t.name('function'), `'${t.name('function')}' is required`, 'missing_parameter');
     const ff = new Fields(fn, `${t.name('function')}.`, ['name', 'description', 'parameters', 'strict']);
     const name = ff.string('name', { required: true })!;
-    if (!NAME.test(name)) throw invalidParam(ff.name('name'), `'${ff.name('name')}' must be 1–64 letters, digits, '_' or '-', got '${name}'`);
+    if (!NAME.test(name))
+      throw invalidParam(ff.name('name'), `'${ff.name('name')}' must be 1–64 letters, digits, '_' or '-', got '${name}'`);
     if (seen.has(name)) throw invalidParam(ff.name('name'), `two tools are named '${name}'`);
     seen.add(name);
     const spec: ToolSpec = { type: 'function', function: { name } };
@@ -220,10 +255,12 @@ function parseToolChoice(f: Fields, tools: ToolSpec[]): ToolChoice {
     const fn = c.object('function');
     if (!fn) throw invalidParam('tool_choice.function', "'tool_choice.function' is required", 'missing_parameter');
     const name = new Fields(fn, 'tool_choice.function.', ['name']).string('name', { required: true })!;
-    if (!tools.some((t) => t.function.name === name)) throw invalidParam('tool_choice', `'tool_choice' names '${name}', which is not in 'tools'`);
+    if (!tools.some((t) => t.function.name === name))
+      throw invalidParam('tool_choice', `'tool_choice' names '${name}', which is not in 'tools'`);
     choice = { name };
   }
-  if (choice !== 'none' && tools.length === 0) throw invalidParam('tool_choice', `'tool_choice' is '${typeof choice === 'string' ? choice : 'function'}' but no 'tools' were given`);
+  if (choice !== 'none' && tools.length === 0)
+    throw invalidParam('tool_choice', `'tool_choice' is '${typeof choice === 'string' ? choice : 'function'}' but no 'tools' were given`);
   return choice;
 }
 
@@ -242,10 +279,12 @@ export function parseChatRequest(body: Json, limits: ChatLimits): ChatRequest {
   const stream = f.boolean('stream') ?? false;
   const so = f.object('stream_options');
   if (so && !stream) throw invalidParam('stream_options', "'stream_options' is only allowed with 'stream': true");
-  const includeUsage = so ? (new Fields(so, 'stream_options.', ['include_usage', 'continuous_usage_stats']).boolean('include_usage') ?? false) : false;
+  const includeUsage = so
+    ? (new Fields(so, 'stream_options.', ['include_usage', 'continuous_usage_stats']).boolean('include_usage') ?? false)
+    : false;
   const { sampling, maxTokens } = samplingFields(f, limits.maxTokens);
   const rf = f.object('response_format');
-  const format = rf ? new Fields(rf, 'response_format.', ['type']).oneOf('type', ['text', 'json_object'] as const) ?? 'text' : 'text';
+  const format = rf ? (new Fields(rf, 'response_format.', ['type']).oneOf('type', ['text', 'json_object'] as const) ?? 'text') : 'text';
   const tools = parseTools(f);
   const toolChoice = parseToolChoice(f, tools);
   f.boolean('parallel_tool_calls');
@@ -254,7 +293,8 @@ export function parseChatRequest(body: Json, limits: ChatLimits): ChatRequest {
   const logprobs = f.boolean('logprobs') ?? false;
   const topLogprobs = f.number('top_logprobs', 0, 20, { integer: true });
   if (topLogprobs !== undefined && !logprobs) throw invalidParam('top_logprobs', "'top_logprobs' needs 'logprobs': true");
-  if (format === 'json_object' && typeof toolChoice === 'object') throw invalidParam('response_format', "'response_format' json_object cannot be combined with a forced tool call");
+  if (format === 'json_object' && typeof toolChoice === 'object')
+    throw invalidParam('response_format', "'response_format' json_object cannot be combined with a forced tool call");
   return {
     model,
     messages,

@@ -71,7 +71,10 @@ const deepseek: ToolDialect = {
     if (only !== null) return [new LiteralSegment(tokenizer.encode(`${head}${only}\n\`\`\`json\n`)), new JsonSegment(bytes), tail];
     return [
       new LiteralSegment(tokenizer.encode(head)),
-      new ChoiceSegment(names.map((n) => utf8.encode(`${n}\n`)), bytes),
+      new ChoiceSegment(
+        names.map((n) => utf8.encode(`${n}\n`)),
+        bytes,
+      ),
       new LiteralSegment(tokenizer.encode('```json\n')),
       new JsonSegment(bytes),
       tail,
@@ -87,7 +90,8 @@ const hermes: ToolDialect = {
     for (const m of text.matchAll(/<tool_call>\s*([\s\S]*?)\s*<\/tool_call>/g)) {
       try {
         const v = JSON.parse(m[1]!) as { name?: unknown; arguments?: unknown };
-        if (typeof v.name === 'string') calls.push({ id: toolCallId(), type: 'function', function: { name: v.name, arguments: argumentsText(v.arguments) } });
+        if (typeof v.name === 'string')
+          calls.push({ id: toolCallId(), type: 'function', function: { name: v.name, arguments: argumentsText(v.arguments) } });
       } catch {
         // not a call: left out
       }
@@ -97,11 +101,18 @@ const hermes: ToolDialect = {
   forcedCall(names, only, tokenizer, bytes) {
     const tail = new LiteralSegment(tokenizer.encode('}\n</tool_call>'));
     if (only !== null) {
-      return [new LiteralSegment(tokenizer.encode(`<tool_call>\n{"name": ${JSON.stringify(only)}, "arguments": `)), new JsonSegment(bytes), tail];
+      return [
+        new LiteralSegment(tokenizer.encode(`<tool_call>\n{"name": ${JSON.stringify(only)}, "arguments": `)),
+        new JsonSegment(bytes),
+        tail,
+      ];
     }
     return [
       new LiteralSegment(tokenizer.encode('<tool_call>\n{"name": "')),
-      new ChoiceSegment(names.map((n) => utf8.encode(`${n}"`)), bytes),
+      new ChoiceSegment(
+        names.map((n) => utf8.encode(`${n}"`)),
+        bytes,
+      ),
       new LiteralSegment(tokenizer.encode(', "arguments": ')),
       new JsonSegment(bytes),
       tail,

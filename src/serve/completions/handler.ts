@@ -3,7 +3,15 @@
  * middle between prompt and suffix (fill-in-the-middle, when the model has FIM tokens).
  */
 import type { ServerResponse } from 'node:http';
-import { requestSampling, checkModelName, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
+import {
+  requestSampling,
+  checkModelName,
+  checkTextLength,
+  generationError,
+  outputBudget,
+  startGeneration,
+  type ServerContext,
+} from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { ApiError } from '../http/errors.ts';
 import { SseStream } from '../http/sse.ts';
@@ -15,7 +23,13 @@ import { parseCompletionRequest, type CompletionRequest } from './request.ts';
 function promptIds(ctx: ServerContext, r: CompletionRequest): number[] {
   const tok = ctx.model.tokenizer;
   if (r.suffix !== null) {
-    if (!ctx.model.fim) throw new ApiError(422, `model '${ctx.model.id}' has no fill-in-the-middle tokens: 'suffix' is not supported`, 'fim_not_supported', 'suffix');
+    if (!ctx.model.fim)
+      throw new ApiError(
+        422,
+        `model '${ctx.model.id}' has no fill-in-the-middle tokens: 'suffix' is not supported`,
+        'fim_not_supported',
+        'suffix',
+      );
     if (typeof r.prompt !== 'string') throw new ApiError(422, "'suffix' needs a text 'prompt'", 'invalid_parameter', 'prompt');
     return tok.encode(ctx.model.fim.render(r.prompt, r.suffix), { addSpecialTokens: true });
   }
@@ -52,7 +66,13 @@ export async function completions(ctx: ServerContext, body: Json, res: ServerRes
     res,
   );
   const echoText = r.echo ? (typeof r.prompt === 'string' ? r.prompt : ctx.model.tokenizer.decode(r.prompt)) : '';
-  const meta = { id: responseId('cmpl'), object: 'text_completion', created: unixNow(), model: ctx.model.id, system_fingerprint: SYSTEM_FINGERPRINT };
+  const meta = {
+    id: responseId('cmpl'),
+    object: 'text_completion',
+    created: unixNow(),
+    model: ctx.model.id,
+    system_fingerprint: SYSTEM_FINGERPRINT,
+  };
   const reason = () => (gen.finishReason === 'length' ? 'length' : 'stop');
 
   if (!r.stream) {
@@ -69,7 +89,13 @@ export async function completions(ctx: ServerContext, body: Json, res: ServerRes
     }
     if (gen.finishReason === 'abort') return;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ...meta, choices: [{ index: 0, text, logprobs: r.logprobs === undefined ? null : lp, finish_reason: reason() }], usage: usage(gen) }));
+    res.end(
+      JSON.stringify({
+        ...meta,
+        choices: [{ index: 0, text, logprobs: r.logprobs === undefined ? null : lp, finish_reason: reason() }],
+        usage: usage(gen),
+      }),
+    );
     return;
   }
 

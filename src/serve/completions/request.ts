@@ -26,8 +26,28 @@ export interface CompletionRequest {
 }
 
 export const COMPLETION_FIELDS = [
-  'model', 'prompt', 'suffix', 'max_tokens', 'temperature', 'top_p', 'n', 'stream', 'stream_options', 'logprobs', 'echo', 'stop',
-  'presence_penalty', 'frequency_penalty', 'best_of', 'logit_bias', 'user', 'seed', 'top_k', 'min_p', 'repetition_penalty', 'ignore_eos',
+  'model',
+  'prompt',
+  'suffix',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'n',
+  'stream',
+  'stream_options',
+  'logprobs',
+  'echo',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'best_of',
+  'logit_bias',
+  'user',
+  'seed',
+  'top_k',
+  'min_p',
+  'repetition_penalty',
+  'ignore_eos',
 ] as const;
 
 /** OpenAI's default for /v1/completions. */
@@ -54,7 +74,9 @@ export function parseCompletionRequest(body: Json, limits: { maxTokens: number; 
   const stream = f.boolean('stream') ?? false;
   const so = f.object('stream_options');
   if (so && !stream) throw invalidParam('stream_options', "'stream_options' is only allowed with 'stream': true");
-  const includeUsage = so ? (new Fields(so, 'stream_options.', ['include_usage', 'continuous_usage_stats']).boolean('include_usage') ?? false) : false;
+  const includeUsage = so
+    ? (new Fields(so, 'stream_options.', ['include_usage', 'continuous_usage_stats']).boolean('include_usage') ?? false)
+    : false;
   const { sampling, maxTokens } = samplingFields(f, limits.maxTokens);
   f.number('best_of', 1, 1, { integer: true });
   f.string('user', { maxLength: 1024 });

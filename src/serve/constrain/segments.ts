@@ -62,7 +62,10 @@ export class ChoiceSegment implements Segment {
   private matched: Uint8Array = new Uint8Array(0);
   private live: Uint8Array[];
 
-  constructor(options: readonly Uint8Array[], private readonly bytes: TokenBytes) {
+  constructor(
+    options: readonly Uint8Array[],
+    private readonly bytes: TokenBytes,
+  ) {
     if (options.length === 0) throw new RangeError('a choice needs at least one option');
     this.live = [...options];
   }

@@ -59,7 +59,8 @@ export class PrefixCache {
   constructor(options: PrefixCacheOptions = {}) {
     this.blockSize = options.blockSize ?? 16;
     this.maxTokens = options.maxTokens ?? 65536;
-    if (!(Number.isInteger(this.blockSize) && this.blockSize >= 1)) throw new RangeError(`block size must be an integer ≥ 1, got ${this.blockSize}`);
+    if (!(Number.isInteger(this.blockSize) && this.blockSize >= 1))
+      throw new RangeError(`block size must be an integer ≥ 1, got ${this.blockSize}`);
   }
 
   /** Tokens currently held. */

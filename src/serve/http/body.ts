@@ -31,7 +31,10 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infini
       reject(e);
     };
     const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => fail(new ApiError(408, `the request body did not arrive within ${Math.round(timeoutMs / 1000)} s`, 'request_timeout')), timeoutMs)
+      ? setTimeout(
+          () => fail(new ApiError(408, `the request body did not arrive within ${Math.round(timeoutMs / 1000)} s`, 'request_timeout')),
+          timeoutMs,
+        )
       : undefined;
     req.on('data', (c: Buffer) => {
       if (failed) return;
@@ -62,7 +65,8 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   } catch (e) {
     throw malformed(`the request body is not valid JSON: ${(e as Error).message}`, 'invalid_json');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('the request body must be a JSON object', 'invalid_json');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw malformed('the request body must be a JSON object', 'invalid_json');
   return value as Record<string, unknown>;
 }
 

@@ -66,7 +66,11 @@ function corsOrigin(origin: string, o: GuardOptions): string | null {
  */
 export function checkRequestSource(req: IncomingMessage, res: ServerResponse, o: GuardOptions): boolean {
   if (!hostAllowed(req.headers.host, o)) {
-    throw new ApiError(403, `the Host '${req.headers.host}' is not this server's address (start it with --allowed-host to accept it)`, 'host_not_allowed');
+    throw new ApiError(
+      403,
+      `the Host '${req.headers.host}' is not this server's address (start it with --allowed-host to accept it)`,
+      'host_not_allowed',
+    );
   }
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== 'null' && sameOrigin(origin, req.headers.host)) {
@@ -74,7 +78,12 @@ export function checkRequestSource(req: IncomingMessage, res: ServerResponse, o:
   }
   if (origin !== undefined) {
     const allowed = corsOrigin(origin, o);
-    if (allowed === null) throw new ApiError(403, `requests from the origin '${origin}' are not allowed (start the server with --cors-origin to allow it)`, 'origin_not_allowed');
+    if (allowed === null)
+      throw new ApiError(
+        403,
+        `requests from the origin '${origin}' are not allowed (start the server with --cors-origin to allow it)`,
+        'origin_not_allowed',
+      );
     res.setHeader('access-control-allow-origin', allowed);
     res.setHeader('vary', 'Origin');
     res.setHeader('access-control-allow-headers', 'authorization, content-type');
@@ -103,7 +112,11 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 export function requireJson(req: IncomingMessage): void {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new ApiError(415, `the request body must be JSON, sent with 'Content-Type: application/json'${type ? ` (got '${type}')` : ''}`, 'unsupported_media_type');
+    throw new ApiError(
+      415,
+      `the request body must be JSON, sent with 'Content-Type: application/json'${type ? ` (got '${type}')` : ''}`,
+      'unsupported_media_type',
+    );
   }
 }
 

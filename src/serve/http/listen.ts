@@ -15,7 +15,8 @@ export class ListenError extends UserFacingError {
 
 /** Checks a port number before trying it (Node's own RangeError for 99999 is a stack trace). */
 export function checkPort(port: number): void {
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ListenError(`port ${port} is out of range: use 0–65535 (0 picks a free one)`);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new ListenError(`port ${port} is out of range: use 0–65535 (0 picks a free one)`);
 }
 
 function explain(e: NodeJS.ErrnoException, host: string, port: number): string {

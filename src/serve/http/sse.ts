@@ -10,7 +10,11 @@ export class SseStream {
   private last = Date.now();
   private closed = false;
 
-  constructor(private readonly res: ServerResponse, keepAliveMs: number, headers: Record<string, string> = {}) {
+  constructor(
+    private readonly res: ServerResponse,
+    keepAliveMs: number,
+    headers: Record<string, string> = {},
+  ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -20,9 +24,12 @@ export class SseStream {
     });
     res.flushHeaders();
     if (keepAliveMs > 0) {
-      this.timer = setInterval(() => {
-        if (Date.now() - this.last >= keepAliveMs) this.write(': keep-alive\n\n');
-      }, Math.max(1, Math.floor(keepAliveMs / 2)));
+      this.timer = setInterval(
+        () => {
+          if (Date.now() - this.last >= keepAliveMs) this.write(': keep-alive\n\n');
+        },
+        Math.max(1, Math.floor(keepAliveMs / 2)),
+      );
       this.timer.unref();
     }
     res.on('close', () => this.stop());

@@ -16,7 +16,8 @@ export class Fields {
     readonly path: string,
     allowed: readonly string[],
   ) {
-    for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw invalidParam(this.name(k), `unknown parameter '${this.name(k)}'`, 'unknown_parameter');
+    for (const k of Object.keys(obj))
+      if (!allowed.includes(k)) throw invalidParam(this.name(k), `unknown parameter '${this.name(k)}'`, 'unknown_parameter');
   }
 
   name(k: string): string {
@@ -38,7 +39,8 @@ export class Fields {
       return undefined;
     }
     if (typeof v !== 'string') this.fail(k, 'a string');
-    if (opts.maxLength !== undefined && v.length > opts.maxLength) throw invalidParam(this.name(k), `'${this.name(k)}' is longer than ${opts.maxLength} characters`);
+    if (opts.maxLength !== undefined && v.length > opts.maxLength)
+      throw invalidParam(this.name(k), `'${this.name(k)}' is longer than ${opts.maxLength} characters`);
     return v;
   }
 
@@ -78,7 +80,8 @@ export class Fields {
   oneOf<T extends string>(k: string, values: readonly T[]): T | undefined {
     const v = this.string(k);
     if (v === undefined) return undefined;
-    if (!(values as readonly string[]).includes(v)) throw invalidParam(this.name(k), `'${this.name(k)}' must be one of ${values.map((x) => `'${x}'`).join(', ')}, got '${v}'`);
+    if (!(values as readonly string[]).includes(v))
+      throw invalidParam(this.name(k), `'${this.name(k)}' must be one of ${values.map((x) => `'${x}'`).join(', ')}, got '${v}'`);
     return v as T;
   }
 
@@ -88,7 +91,8 @@ export class Fields {
     if (v === undefined || v === null) return [];
     const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : this.fail(k, 'a string or an array of strings');
     if (list.length > max) throw invalidParam(this.name(k), `'${this.name(k)}' has more than ${max} stop sequences`);
-    for (const s of list) if (typeof s !== 'string' || s.length === 0 || s.length > 512) this.fail(k, 'non-empty strings (≤ 512 characters)');
+    for (const s of list)
+      if (typeof s !== 'string' || s.length === 0 || s.length > 512) this.fail(k, 'non-empty strings (≤ 512 characters)');
     return list as string[];
   }
 }
@@ -96,6 +100,7 @@ export class Fields {
 /** An element of an array parameter that must be an object. */
 export function objectAt(list: unknown[], i: number, param: string): Json {
   const v = list[i];
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParam(`${param}[${i}]`, `'${param}[${i}]' must be an object, got ${describe(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalidParam(`${param}[${i}]`, `'${param}[${i}]' must be an object, got ${describe(v)}`);
   return v as Json;
 }

@@ -4,7 +4,14 @@ import { ApiError } from '../http/errors.ts';
 
 function modelCard(ctx: ServerContext) {
   // max_model_len is vLLM's field; max_output_tokens is the largest max_tokens this server accepts.
-  return { id: ctx.model.id, object: 'model', created: ctx.model.created, owned_by: 'deepseek-ts', max_model_len: ctx.model.maxContext, max_output_tokens: ctx.limits.maxTokens };
+  return {
+    id: ctx.model.id,
+    object: 'model',
+    created: ctx.model.created,
+    owned_by: 'deepseek-ts',
+    max_model_len: ctx.model.maxContext,
+    max_output_tokens: ctx.limits.maxTokens,
+  };
 }
 
 export function listModels(ctx: ServerContext) {

@@ -21,7 +21,10 @@ interface StaticFile {
   type: string;
 }
 
-const web = (name: string): StaticFile => ({ path: fileURLToPath(new URL(`../web/${name}`, import.meta.url)), type: TYPES[name.split('.').pop()!]! });
+const web = (name: string): StaticFile => ({
+  path: fileURLToPath(new URL(`../web/${name}`, import.meta.url)),
+  type: TYPES[name.split('.').pop()!]!,
+});
 
 /** URL path → file. */
 export const STATIC_FILES: Record<string, StaticFile> = {

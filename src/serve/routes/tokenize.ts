@@ -9,7 +9,15 @@ import { Fields, type Json } from '../http/validate.ts';
 import { parseChatRequest } from '../chat/request.ts';
 
 export function tokenize(ctx: ServerContext, body: Json): Json {
-  const f = new Fields(body, '', ['model', 'prompt', 'messages', 'tools', 'add_special_tokens', 'add_generation_prompt', 'return_token_strs']);
+  const f = new Fields(body, '', [
+    'model',
+    'prompt',
+    'messages',
+    'tools',
+    'add_special_tokens',
+    'add_generation_prompt',
+    'return_token_strs',
+  ]);
   const model = f.string('model', { maxLength: 256 });
   if (model !== undefined) checkModelName(ctx, model);
   const strs = f.boolean('return_token_strs') ?? false;
@@ -19,7 +27,10 @@ export function tokenize(ctx: ServerContext, body: Json): Json {
     if (f.has('add_generation_prompt') && f.boolean('add_generation_prompt') === false) {
       throw invalidParam('add_generation_prompt', "'add_generation_prompt': false is not supported");
     }
-    const r = parseChatRequest({ model: ctx.model.id, messages: body.messages, tools: body.tools }, { maxTokens: 1, vocabSize: ctx.model.model.vocabSize });
+    const r = parseChatRequest(
+      { model: ctx.model.id, messages: body.messages, tools: body.tools },
+      { maxTokens: 1, vocabSize: ctx.model.model.vocabSize },
+    );
     ids = buildChatPrompt(ctx.model, r.messages, r.tools).ids;
   } else {
     const prompt = f.string('prompt', { required: true })!;
@@ -38,7 +49,8 @@ export function detokenize(ctx: ServerContext, body: Json): Json {
   if (tokens === undefined) throw invalidParam('tokens', "'tokens' is required", 'missing_parameter');
   const V = ctx.model.tokenizer.vocabSize;
   tokens.forEach((t, i) => {
-    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= V) throw invalidParam(`tokens[${i}]`, `'tokens[${i}]' must be a token id in 0..${V - 1}`);
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= V)
+      throw invalidParam(`tokens[${i}]`, `'tokens[${i}]' must be a token id in 0..${V - 1}`);
   });
   return { prompt: ctx.model.tokenizer.decode(tokens as number[]) };
 }

@@ -15,7 +15,7 @@ export function bf16FromF32(x: number): number {
 
 /** f32 value of the bf16 `bits`; exact (bf16 is a truncated f32). */
 export function f32FromBf16(bits: number): number {
-  return f32FromBits((bits & 0xffff) << 16 >>> 0);
+  return f32FromBits(((bits & 0xffff) << 16) >>> 0);
 }
 
 function bf16FromBits(u: number): number {
@@ -37,6 +37,6 @@ export function encodeBf16(src: Float32Array, dst?: Uint16Array): Uint16Array {
 export function decodeBf16(src: Uint16Array, dst?: Float32Array): Float32Array {
   const out = destination(dst, src.length, (n) => new Float32Array(n), 'decodeBf16');
   const bits = u32View(out);
-  for (let i = 0; i < src.length; i++) bits[i] = src[i]! << 16 >>> 0;
+  for (let i = 0; i < src.length; i++) bits[i] = (src[i]! << 16) >>> 0;
   return out;
 }

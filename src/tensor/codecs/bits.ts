@@ -38,12 +38,7 @@ export function u32View(a: Float32Array): Uint32Array {
 }
 
 /** Checks that a caller-supplied destination has the source's length; returns it or a fresh array. */
-export function destination<T extends { length: number }>(
-  dst: T | undefined,
-  n: number,
-  make: (n: number) => T,
-  what: string,
-): T {
+export function destination<T extends { length: number }>(dst: T | undefined, n: number, make: (n: number) => T, what: string): T {
   if (dst === undefined) return make(n);
   if (dst.length !== n) throw new RangeError(`${what}: destination has ${dst.length} elements, source has ${n}`);
   return dst;

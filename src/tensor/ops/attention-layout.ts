@@ -56,7 +56,12 @@ function checkLayout(l: AttentionLayout): void {
   for (const [b, blocks] of l.rows.entries()) {
     let next = 0;
     for (const k of blocks) {
-      const ok = k.qStart === next && k.qEnd > k.qStart && k.kStart >= 0 && k.kEnd > k.kStart && k.kEnd <= l.length &&
+      const ok =
+        k.qStart === next &&
+        k.qEnd > k.qStart &&
+        k.kStart >= 0 &&
+        k.kEnd > k.kStart &&
+        k.kEnd <= l.length &&
         (!k.causal || k.kEnd - k.kStart >= k.qEnd - k.qStart);
       if (!ok) throw new Error(`attention layout row ${b}: bad block ${JSON.stringify(k)}`);
       next = k.qEnd;
@@ -68,11 +73,13 @@ function checkLayout(l: AttentionLayout): void {
 /** Causal blocks of consecutive segments (packed examples) of the given lengths. */
 export function segmentBlocks(lengths: readonly number[]): AttentionBlock[] {
   let s = 0;
-  return lengths.filter((n) => n > 0).map((n) => {
-    const b = { qStart: s, qEnd: s + n, kStart: s, kEnd: s + n, causal: true };
-    s += n;
-    return b;
-  });
+  return lengths
+    .filter((n) => n > 0)
+    .map((n) => {
+      const b = { qStart: s, qEnd: s + n, kStart: s, kEnd: s + n, causal: true };
+      s += n;
+      return b;
+    });
 }
 
 /** A row of `real` tokens then padding up to `length`, masked as transformers' attention_mask does. */
@@ -88,7 +95,14 @@ type Attend<O> = (q: Tensor, k: Tensor, v: Tensor, opts: O) => Tensor;
  * Attention under `layout`: each row's blocks attend separately through `attend` (the plain kernel
  * op) and are joined back; a layout of whole causal rows is one ordinary call.
  */
-export function attendByBlocks<O extends { causal?: boolean }>(q: Tensor, k: Tensor, v: Tensor, opts: O, layout: AttentionLayout, attend: Attend<O>): Tensor {
+export function attendByBlocks<O extends { causal?: boolean }>(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: O,
+  layout: AttentionLayout,
+  attend: Attend<O>,
+): Tensor {
   const [B, , Tq] = q.shape as [number, number, number];
   const Tk = k.shape[2]!;
   if (Tq !== layout.length || Tk !== layout.length || B !== layout.rows.length) {
@@ -99,7 +113,10 @@ export function attendByBlocks<O extends { causal?: boolean }>(q: Tensor, k: Ten
   const rows = layout.rows.map((blocks, b) => {
     const [qb, kb, vb] = [q, k, v].map((t) => slice(t, 0, b, b + 1)) as [Tensor, Tensor, Tensor];
     const parts = blocks.map((blk) =>
-      attend(slice(qb, 2, blk.qStart, blk.qEnd), slice(kb, 2, blk.kStart, blk.kEnd), slice(vb, 2, blk.kStart, blk.kEnd), { ...opts, causal: blk.causal }),
+      attend(slice(qb, 2, blk.qStart, blk.qEnd), slice(kb, 2, blk.kStart, blk.kEnd), slice(vb, 2, blk.kStart, blk.kEnd), {
+        ...opts,
+        causal: blk.causal,
+      }),
     );
     return parts.length === 1 ? parts[0]! : concat(parts, 2);
   });

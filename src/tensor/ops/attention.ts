@@ -47,8 +47,18 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const [B, H, Tq, Dk] = q.shape as [number, number, number, number];
   const [Bk, Hkv, Tk, Dk2] = k.shape as [number, number, number, number];
   const Dv = v.shape[3]!;
-  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || B !== Bk || Dk !== Dk2 || H % Hkv !== 0 ||
-      v.shape[0] !== B || v.shape[1] !== Hkv || v.shape[2] !== Tk || (opts.causal !== false && Tq > Tk)) {
+  if (
+    q.rank !== 4 ||
+    k.rank !== 4 ||
+    v.rank !== 4 ||
+    B !== Bk ||
+    Dk !== Dk2 ||
+    H % Hkv !== 0 ||
+    v.shape[0] !== B ||
+    v.shape[1] !== Hkv ||
+    v.shape[2] !== Tk ||
+    (opts.causal !== false && Tq > Tk)
+  ) {
     throw new Error(`attention shapes do not fit: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`);
   }
   const dtype = promote(promote(q.dtype, k.dtype), v.dtype);
@@ -56,11 +66,22 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const kOp = kvOperand(ks);
   const vOp = kvOperand(vs);
   const args = {
-    B, H, Hkv, Tq, Tk, Dk, Dv,
+    B,
+    H,
+    Hkv,
+    Tq,
+    Tk,
+    Dk,
+    Dv,
     scale: opts.scale ?? 1 / Math.sqrt(Dk),
     causal: opts.causal ?? true,
-    q: floatData(qs), k: kOp.data, v: vOp.data,
-    kHeadStride: kOp.headStride, vHeadStride: vOp.headStride, kRowStride: kOp.rowStride, vRowStride: vOp.rowStride,
+    q: floatData(qs),
+    k: kOp.data,
+    v: vOp.data,
+    kHeadStride: kOp.headStride,
+    vHeadStride: vOp.headStride,
+    kRowStride: kOp.rowStride,
+    vRowStride: vOp.rowStride,
     out: allocFloat(dtype, B * H * Tq * Dv),
     lse: allocFloat(dtype, B * H * Tq),
   };

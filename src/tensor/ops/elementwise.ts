@@ -26,18 +26,34 @@ function arith(op: BinaryOp, x: ArrayLike<number>, y: ArrayLike<number>, out: Fl
   const n = out.length;
   if (period === n) {
     switch (op) {
-      case 'add': for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!; return;
-      case 'sub': for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!; return;
-      case 'mul': for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!; return;
-      case 'div': for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!; return;
+      case 'add':
+        for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+        return;
+      case 'sub':
+        for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!;
+        return;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!;
+        return;
+      case 'div':
+        for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!;
+        return;
     }
   }
   for (let base = 0; base < n; base += period) {
     switch (op) {
-      case 'add': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! + y[j]!; break;
-      case 'sub': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! - y[j]!; break;
-      case 'mul': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! * y[j]!; break;
-      case 'div': for (let j = 0; j < period; j++) out[base + j] = x[base + j]! / y[j]!; break;
+      case 'add':
+        for (let j = 0; j < period; j++) out[base + j] = x[base + j]! + y[j]!;
+        break;
+      case 'sub':
+        for (let j = 0; j < period; j++) out[base + j] = x[base + j]! - y[j]!;
+        break;
+      case 'mul':
+        for (let j = 0; j < period; j++) out[base + j] = x[base + j]! * y[j]!;
+        break;
+      case 'div':
+        for (let j = 0; j < period; j++) out[base + j] = x[base + j]! / y[j]!;
+        break;
     }
   }
 }
@@ -86,11 +102,20 @@ function zipWith(a: Tensor, b: Tensor, f: (x: number, y: number) => number, op?:
   let o = 0;
   for (let row = 0; row < n / inner; row++) {
     switch (op) {
-      case 'add': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) + (bd[qb] as number); break;
-      case 'sub': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) - (bd[qb] as number); break;
-      case 'mul': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) * (bd[qb] as number); break;
-      case 'div': for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) / (bd[qb] as number); break;
-      default: for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = f(ad[qa] as number, bd[qb] as number);
+      case 'add':
+        for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) + (bd[qb] as number);
+        break;
+      case 'sub':
+        for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) - (bd[qb] as number);
+        break;
+      case 'mul':
+        for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) * (bd[qb] as number);
+        break;
+      case 'div':
+        for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = (ad[qa] as number) / (bd[qb] as number);
+        break;
+      default:
+        for (let j = 0, qa = pa, qb = pb; j < inner; j++, qa += ia, qb += ib) out[o++] = f(ad[qa] as number, bd[qb] as number);
     }
     for (let d = rank - 2; d >= 0; d--) {
       idx[d]!++;
@@ -148,7 +173,12 @@ export function div(a: Operand, b: Operand): Tensor {
 }
 
 export function neg(a: Tensor): Tensor {
-  return record(map(a, (x) => -x), 'neg', [a], (g) => [neg(g)]);
+  return record(
+    map(a, (x) => -x),
+    'neg',
+    [a],
+    (g) => [neg(g)],
+  );
 }
 
 export function reciprocal(a: Tensor): Tensor {
@@ -173,45 +203,92 @@ export function sqrt(a: Tensor): Tensor {
 /** 1/√x; backward −½·x^(−3/2) = −½·out³. */
 export function rsqrt(a: Tensor): Tensor {
   const out = map(a, (x) => 1 / Math.sqrt(x));
-  return record(out, 'rsqrt', [a], (g) => [mul(g, map(out, (y) => -0.5 * y * y * y))]);
+  return record(out, 'rsqrt', [a], (g) => [
+    mul(
+      g,
+      map(out, (y) => -0.5 * y * y * y),
+    ),
+  ]);
 }
 
 export function square(a: Tensor): Tensor {
-  return record(map(a, (x) => x * x), 'square', [a], (g) => [mul(g, mul(a, 2))]);
+  return record(
+    map(a, (x) => x * x),
+    'square',
+    [a],
+    (g) => [mul(g, mul(a, 2))],
+  );
 }
 
 /** x^p for a constant exponent. */
 export function pow(a: Tensor, p: number): Tensor {
-  return record(map(a, (x) => Math.pow(x, p)), 'pow', [a], (g) => [mul(g, map(a, (x) => p * Math.pow(x, p - 1)))]);
+  return record(
+    map(a, (x) => Math.pow(x, p)),
+    'pow',
+    [a],
+    (g) => [
+      mul(
+        g,
+        map(a, (x) => p * Math.pow(x, p - 1)),
+      ),
+    ],
+  );
 }
 
 export function sigmoid(a: Tensor): Tensor {
   const out = map(a, (x) => 1 / (1 + Math.exp(-x)));
-  return record(out, 'sigmoid', [a], (g) => [mul(g, map(out, (s) => s * (1 - s)))]);
+  return record(out, 'sigmoid', [a], (g) => [
+    mul(
+      g,
+      map(out, (s) => s * (1 - s)),
+    ),
+  ]);
 }
 
 /** SiLU (swish): x·σ(x); derivative σ(x)·(1 + x·(1 − σ(x))). */
 export function silu(a: Tensor): Tensor {
   const out = map(a, (x) => x / (1 + Math.exp(-x)));
-  return record(out, 'silu', [a], (g) =>
-    [mul(g, map(a, (x) => {
-      const s = 1 / (1 + Math.exp(-x));
-      return s * (1 + x * (1 - s));
-    }))],
-  );
+  return record(out, 'silu', [a], (g) => [
+    mul(
+      g,
+      map(a, (x) => {
+        const s = 1 / (1 + Math.exp(-x));
+        return s * (1 + x * (1 - s));
+      }),
+    ),
+  ]);
 }
 
 export function tanh(a: Tensor): Tensor {
   const out = map(a, Math.tanh);
-  return record(out, 'tanh', [a], (g) => [mul(g, map(out, (y) => 1 - y * y))]);
+  return record(out, 'tanh', [a], (g) => [
+    mul(
+      g,
+      map(out, (y) => 1 - y * y),
+    ),
+  ]);
 }
 
 export function relu(a: Tensor): Tensor {
-  return record(map(a, (x) => (x > 0 ? x : 0)), 'relu', [a], (g) => [mul(g, map(a, (x) => (x > 0 ? 1 : 0)))]);
+  return record(
+    map(a, (x) => (x > 0 ? x : 0)),
+    'relu',
+    [a],
+    (g) => [
+      mul(
+        g,
+        map(a, (x) => (x > 0 ? 1 : 0)),
+      ),
+    ],
+  );
 }
 
 /** Elementwise a where cond ≠ 0 else b (cond is not differentiated). */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const sel = (c: Tensor, x: Tensor, y: Tensor) => add(mul(c, x), mul(sub(1, c), y));
-  return sel(map(cond, (c) => (c !== 0 ? 1 : 0)), a, b);
+  return sel(
+    map(cond, (c) => (c !== 0 ? 1 : 0)),
+    a,
+    b,
+  );
 }

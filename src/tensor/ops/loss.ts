@@ -12,7 +12,8 @@ import { allocFloat, floatData, rowMajor } from './strided.ts';
 export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {
   const V = logits.shape[logits.rank - 1]!;
   const rows = logits.size / V;
-  if (targets.size !== rows) throw new Error(`crossEntropy: ${rows} rows of logits ${formatShape(logits.shape)} but ${targets.size} targets`);
+  if (targets.size !== rows)
+    throw new Error(`crossEntropy: ${rows} rows of logits ${formatShape(logits.shape)} but ${targets.size} targets`);
   if (targets.dtype !== 'i32') throw new Error(`crossEntropy targets must be i32, got ${targets.dtype}`);
   const tg = rowMajor(targets) as Int32Array;
   let count = 0;

@@ -58,10 +58,22 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       ob += idx[d]! * sb[d]!;
     }
     k.gemm({
-      M, N, K, transA: A.trans, transB: B.trans, alpha: 1, beta: 0,
-      A: A.t.data as FloatArray, aOffset: oa, lda: A.ld,
-      B: B.t.data as FloatArray, bOffset: ob, ldb: B.ld,
-      C, cOffset: i * M * N, ldc: N,
+      M,
+      N,
+      K,
+      transA: A.trans,
+      transB: B.trans,
+      alpha: 1,
+      beta: 0,
+      A: A.t.data as FloatArray,
+      aOffset: oa,
+      lda: A.ld,
+      B: B.t.data as FloatArray,
+      bOffset: ob,
+      ldb: B.ld,
+      C,
+      cOffset: i * M * N,
+      ldc: N,
     });
     for (let d = batch.length - 1; d >= 0; d--) {
       if (++idx[d]! < batch[d]!) break;
@@ -85,7 +97,13 @@ export function quantWeightOf(w: Tensor): QuantWeight {
     case 'e4m3':
     case 'e5m2': {
       if (!w.scale) throw new Error(`fp8 weight ${formatShape(w.shape)} has no block scales`);
-      return { kind: w.dtype, data: c as Uint8Array, scaleInv: w.scale.scaleInv, blockRows: w.scale.blockRows, blockCols: w.scale.blockCols };
+      return {
+        kind: w.dtype,
+        data: c as Uint8Array,
+        scaleInv: w.scale.scaleInv,
+        blockRows: w.scale.blockRows,
+        blockCols: w.scale.blockCols,
+      };
     }
     case 'i8': {
       if (!w.scale) throw new Error(`int8 weight ${formatShape(w.shape)} has no scales`);
@@ -132,4 +150,3 @@ function quantLinear(x: Tensor, w: Tensor): Tensor {
   // The stored weight is frozen; the input still gets dX = dY · W (W decoded once, on demand).
   return record(out, 'quantLinear', [xf], (g) => [reshape(matmul(reshape(g, [-1, N]), dequantize(w)), xf.shape)]);
 }
-

@@ -9,7 +9,8 @@ import { cast } from './cast.ts';
 
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
   const D = x.shape[x.rank - 1]!;
-  if (weight.rank !== 1 || weight.shape[0] !== D) throw new Error(`rmsNorm weight ${formatShape(weight.shape)} does not fit ${formatShape(x.shape)}`);
+  if (weight.rank !== 1 || weight.shape[0] !== D)
+    throw new Error(`rmsNorm weight ${formatShape(weight.shape)} does not fit ${formatShape(x.shape)}`);
   const dtype = promote(x.dtype, weight.dtype === 'f64' ? 'f64' : 'f32');
   const xs = x.dtype === dtype ? x : cast(x, dtype);
   const ws = weight.dtype === dtype ? weight : cast(weight, dtype);

@@ -41,7 +41,12 @@ export function reshape(t: Tensor, shape: Shape): Tensor {
 export function permute(t: Tensor, dims: number[]): Tensor {
   if (dims.length !== t.rank) throw new Error(`permute needs ${t.rank} dims, got ${dims.length}`);
   const d = dims.map((x) => normAxis(x, t.rank));
-  const out = view(t, d.map((i) => t.shape[i]!), d.map((i) => t.strides[i]!), t.offset);
+  const out = view(
+    t,
+    d.map((i) => t.shape[i]!),
+    d.map((i) => t.strides[i]!),
+    t.offset,
+  );
   const inv = new Array<number>(d.length);
   d.forEach((src, dst) => (inv[src] = dst));
   return record(out, 'permute', [t], (g) => [permute(g, inv)]);
@@ -121,7 +126,10 @@ export function unsqueeze(t: Tensor, axis: number): Tensor {
 export function squeeze(t: Tensor, axis: number): Tensor {
   const ax = normAxis(axis, t.rank);
   if (t.shape[ax] !== 1) throw new Error(`cannot squeeze axis ${ax} of size ${t.shape[ax]}`);
-  return reshape(t, t.shape.filter((_, i) => i !== ax));
+  return reshape(
+    t,
+    t.shape.filter((_, i) => i !== ax),
+  );
 }
 
 /** Joins tensors along an existing axis. */

@@ -13,9 +13,15 @@ export type Recipe = (typeof RECIPES)[number];
 /** The report's 14.8T tokens, and where its stages change (in tokens). */
 const V3_TOKENS = 14.8e12;
 /** λ = 0.3 for the first 10T tokens, then 0.1. */
-export const V3_MTP_WEIGHT: Staged = [{ from: 0, value: 0.3 }, { from: 10e12 / V3_TOKENS, value: 0.1 }];
+export const V3_MTP_WEIGHT: Staged = [
+  { from: 0, value: 0.3 },
+  { from: 10e12 / V3_TOKENS, value: 0.1 },
+];
 /** γ = 0.001 for the first 14.3T tokens, then 0. */
-export const V3_BIAS_GAMMA: Staged = [{ from: 0, value: 0.001 }, { from: 14.3e12 / V3_TOKENS, value: 0 }];
+export const V3_BIAS_GAMMA: Staged = [
+  { from: 0, value: 0.001 },
+  { from: 14.3e12 / V3_TOKENS, value: 0 },
+];
 /** Batch size 3072 → 15360 sequences over the first 469B tokens. */
 export const V3_BATCH_RAMP = { startRatio: 3072 / 15360, fraction: 469e9 / V3_TOKENS };
 /** The report's initialisation: every matrix ~ Normal(0, 0.006). */
@@ -38,12 +44,14 @@ export function readStaged(r: ObjectReader, key: string, fallback: Staged): Stag
   const v = r.raw(key);
   if (v === undefined || v === null) return fallback;
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-  const bad = () => r.fail(key, `must be a number ≥ 0 or a list of stages [{"from": 0, "value": …}, {"from": 0.7, "value": …}], got ${JSON.stringify(v)}`);
+  const bad = () =>
+    r.fail(key, `must be a number ≥ 0 or a list of stages [{"from": 0, "value": …}, {"from": 0.7, "value": …}], got ${JSON.stringify(v)}`);
   if (!Array.isArray(v) || v.length === 0) bad();
   const stages = (v as unknown[]).map((s) => {
     if (typeof s !== 'object' || s === null) return bad();
     const { from, value, ...rest } = s as Record<string, unknown>;
-    if (Object.keys(rest).length > 0 || typeof from !== 'number' || typeof value !== 'number' || from < 0 || from >= 1 || value < 0) return bad();
+    if (Object.keys(rest).length > 0 || typeof from !== 'number' || typeof value !== 'number' || from < 0 || from >= 1 || value < 0)
+      return bad();
     return { from, value };
   });
   if (stages[0]!.from !== 0 || stages.some((s, i) => i > 0 && s.from <= stages[i - 1]!.from)) bad();
@@ -55,7 +63,10 @@ export function readBatchRamp(r: ObjectReader, recipe: Recipe, gradAccum: number
   if (r.raw('batchRamp') === null) return null;
   if (!r.has('batchRamp')) {
     if (recipe !== 'deepseek-v3') return null;
-    return { startAccum: Math.max(1, Math.round(gradAccum * V3_BATCH_RAMP.startRatio)), steps: Math.max(1, Math.round(steps * V3_BATCH_RAMP.fraction)) };
+    return {
+      startAccum: Math.max(1, Math.round(gradAccum * V3_BATCH_RAMP.startRatio)),
+      steps: Math.max(1, Math.round(steps * V3_BATCH_RAMP.fraction)),
+    };
   }
   const b = r.object('batchRamp');
   const ramp = { startAccum: b.int('startAccum', 1, 1), steps: b.int('steps', 0) };

@@ -223,8 +223,7 @@ export function scheduleConfig(r: ObjectReader, recipe: Recipe): ScheduleConfig 
       finalRatio: fraction('finalRatio', v.finalRatio),
     };
     if (!(out.decayStart < out.decayEnd && out.decayEnd <= out.finalStart)) s.fail('', 'needs decayStart < decayEnd ≤ finalStart');
-  }
-  else if (kind === 'cosine') out = { kind, warmup, minLrRatio: s.number('minLrRatio', 0.1, { min: 0, max: 1 }) };
+  } else if (kind === 'cosine') out = { kind, warmup, minLrRatio: s.number('minLrRatio', 0.1, { min: 0, max: 1 }) };
   else {
     out = {
       kind,
@@ -262,7 +261,8 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
   const log = logConfig(r);
   const steps = r.int('steps', 1000, 1);
   const gradAccum = r.int('gradAccum', 1, 1);
-  const initStd = r.raw('initStd') === undefined || r.raw('initStd') === null ? (v3 ? V3_INIT_STD : null) : r.number('initStd', 0, { above: 0 });
+  const initStd =
+    r.raw('initStd') === undefined || r.raw('initStd') === null ? (v3 ? V3_INIT_STD : null) : r.number('initStd', 0, { above: 0 });
   const out = r.string('out');
   if (out === undefined) r.fail('out', 'missing: the output folder (or pass --out)');
   const cfg: RunConfig = {
@@ -301,7 +301,10 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
 /** The resolved config as JSON: what run.json and trainer_state.json store, and parse back to the same. */
 export function runConfigJson(cfg: RunConfig): JsonObject {
   const { tokenizer, ...rest } = cfg;
-  const tok = tokenizer.kind === 'file' ? tokenizer.path : { train: { vocabSize: tokenizer.vocabSize, maxChars: tokenizer.maxChars, minFrequency: tokenizer.minFrequency } };
+  const tok =
+    tokenizer.kind === 'file'
+      ? tokenizer.path
+      : { train: { vocabSize: tokenizer.vocabSize, maxChars: tokenizer.maxChars, minFrequency: tokenizer.minFrequency } };
   return structuredClone({ ...rest, tokenizer: tok }) as JsonObject;
 }
 

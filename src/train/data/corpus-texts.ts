@@ -8,7 +8,12 @@ import type { CorpusFile } from './files.ts';
 import { hashString } from './hash.ts';
 import { DocumentSplit } from './split.ts';
 
-export function* corpusTexts(files: readonly CorpusFile[], documents: DocumentOptions, valFraction: number, maxChars: number): Generator<string> {
+export function* corpusTexts(
+  files: readonly CorpusFile[],
+  documents: DocumentOptions,
+  valFraction: number,
+  maxChars: number,
+): Generator<string> {
   const split = new DocumentSplit(valFraction);
   let chars = 0;
   for (const file of files) {

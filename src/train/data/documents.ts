@@ -57,7 +57,11 @@ export class DocumentReader {
   private lastComplete = true;
   private readonly pieceChars: number;
 
-  constructor(readonly file: CorpusFile, private readonly opts: DocumentOptions, from: FileCursor = START) {
+  constructor(
+    readonly file: CorpusFile,
+    private readonly opts: DocumentOptions,
+    from: FileCursor = START,
+  ) {
     this.cursor = { ...from };
     this.lastComplete = !from.midLine;
     this.lines = new LineReader(file.path, from.offset, { splitLongLines: file.kind === 'text', chunkBytes: opts.chunkBytes });

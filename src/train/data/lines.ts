@@ -36,7 +36,11 @@ export class LineReader {
   private eof = false;
   private readonly splitLongLines: boolean;
 
-  constructor(readonly path: string, start = 0, options: LineReaderOptions = {}) {
+  constructor(
+    readonly path: string,
+    start = 0,
+    options: LineReaderOptions = {},
+  ) {
     try {
       this.fd = openSync(path, 'r');
     } catch (e) {

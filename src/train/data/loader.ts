@@ -46,12 +46,23 @@ export class TrainLoader {
     this.seqLen = o.seqLen;
     const split = new DocumentSplit(o.valFraction);
     this.stream = new TokenStream(
-      { files: o.files, documents: o.documents, encoder: o.encoder, split, take: o.valFraction > 0 ? 'train' : 'all', loop: true, seed: o.seed, shuffleFiles: true, what: 'training data' },
+      {
+        files: o.files,
+        documents: o.documents,
+        encoder: o.encoder,
+        split,
+        take: o.valFraction > 0 ? 'train' : 'all',
+        loop: true,
+        seed: o.seed,
+        shuffleFiles: true,
+        what: 'training data',
+      },
       state?.stream,
     );
     this.packer = new SequencePacker(o.seqLen + 1, state?.carry);
     for (const s of state?.buffer ?? []) {
-      if (s.length !== o.seqLen + 1) throw new TrainError(`the saved data loader holds sequences of ${s.length - 1} tokens, the run uses seqLen ${o.seqLen}`);
+      if (s.length !== o.seqLen + 1)
+        throw new TrainError(`the saved data loader holds sequences of ${s.length - 1} tokens, the run uses seqLen ${o.seqLen}`);
     }
     this.shuffle = new ShuffleBuffer(o.shuffleBuffer, mix32(o.seed, 0x5eed), state?.buffer, state?.draws);
   }
@@ -92,10 +103,7 @@ export class TrainLoader {
  * order (no shuffling: evaluation must measure the same text every time). From the hash split of
  * the training files, or from separate validation files (`take: 'all'`).
  */
-export function evalSequences(
-  o: Omit<LoaderOptions, 'shuffleBuffer'> & { take: Split | 'all' },
-  count: number,
-): Int32Array[] {
+export function evalSequences(o: Omit<LoaderOptions, 'shuffleBuffer'> & { take: Split | 'all' }, count: number): Int32Array[] {
   const stream = new TokenStream({
     files: o.files,
     documents: o.documents,

@@ -9,7 +9,10 @@ export class SequencePacker {
   private start = 0;
 
   /** `length` = T + 1; `carry` = tokens left over from before (a resumed run's). */
-  constructor(readonly length: number, carry: ArrayLike<number> = []) {
+  constructor(
+    readonly length: number,
+    carry: ArrayLike<number> = [],
+  ) {
     if (length < 2) throw new Error(`a training sequence needs at least 2 tokens, got ${length}`);
     this.tokens = Array.from(carry);
   }

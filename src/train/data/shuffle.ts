@@ -10,7 +10,12 @@ export class ShuffleBuffer {
   private readonly items: Int32Array[];
   private draws: number;
 
-  constructor(readonly capacity: number, readonly seed: number, items: Int32Array[] = [], draws = 0) {
+  constructor(
+    readonly capacity: number,
+    readonly seed: number,
+    items: Int32Array[] = [],
+    draws = 0,
+  ) {
     this.items = [...items];
     this.draws = draws;
   }

@@ -51,7 +51,10 @@ export class TokenStream {
   /** Tokens produced in the current epoch (a looping stream that produces none would spin forever). */
   private producedThisEpoch = false;
 
-  constructor(private readonly o: TokenStreamOptions, from?: StreamPosition) {
+  constructor(
+    private readonly o: TokenStreamOptions,
+    from?: StreamPosition,
+  ) {
     if (o.files.length === 0) throw new TrainError(`${o.what}: no corpus files`);
     this.pos = from ? { ...from, cursor: { ...from.cursor } } : { epoch: 0, fileIndex: 0, cursor: { ...START } };
     this.order = this.orderOf(this.pos.epoch);

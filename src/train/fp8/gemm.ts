@@ -26,10 +26,22 @@ export function fp8Gemm(a: Fp8Operand, b: Fp8Operand): Float32Array {
     const kc = Math.min(FP8_TILE, K - c * FP8_TILE);
     // Operands are chunk-major: this chunk of A is a dense M × kc block, of B an N × kc block.
     kernels.gemm({
-      M, N, K: kc, transA: false, transB: true, alpha: 1, beta: 0,
-      A: a.q, aOffset: M * FP8_TILE * c, lda: kc,
-      B: b.q, bOffset: N * FP8_TILE * c, ldb: kc,
-      C: partial, cOffset: 0, ldc: N,
+      M,
+      N,
+      K: kc,
+      transA: false,
+      transB: true,
+      alpha: 1,
+      beta: 0,
+      A: a.q,
+      aOffset: M * FP8_TILE * c,
+      lda: kc,
+      B: b.q,
+      bOffset: N * FP8_TILE * c,
+      ldb: kc,
+      C: partial,
+      cOffset: 0,
+      ldc: N,
     });
     // Promotion: scale this chunk's partial sums by s_A · s_B and accumulate them in f32.
     for (let n = 0; n < N; n++) sb[n] = b.scale[n * nc + c]!;

@@ -34,7 +34,9 @@ export function fp8Linear(x: Tensor, w: Tensor, bias?: Tensor | null): Tensor {
   const y = record(out, 'fp8Linear', [xf, wf], (g) => {
     const G = T.floatData(g.dtype === 'f32' ? g : T.cast(g, 'f32'));
     const dx = xf.requiresGrad ? new Tensor(fp8Gemm(quantizeTiles(G, M, N), blockOperandTransposed(qw)), xf.shape, 'f32') : null;
-    const dw = wf.requiresGrad ? new Tensor(fp8Gemm(quantizeTilesTransposed(G, M, N), quantizeTilesTransposed(X, M, K)), wf.shape, 'f32') : null;
+    const dw = wf.requiresGrad
+      ? new Tensor(fp8Gemm(quantizeTilesTransposed(G, M, N), quantizeTilesTransposed(X, M, K)), wf.shape, 'f32')
+      : null;
     return [dx, dw];
   });
   if (!bias) return y;

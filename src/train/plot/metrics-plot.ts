@@ -37,18 +37,68 @@ export function metricsPanels(records: readonly MetricsRecord[]): Panel[] {
   const train = [...trainByStep.values()].sort((a, b) => a.step - b.step);
   const evals = [...evalByStep.values()].sort((a, b) => a.step - b.step);
 
-  const loss: Series[] = [series('loss (total)', PALETTE[0]!, train.map((m) => [m.step, m.loss]))];
-  loss.push(series('cross-entropy', PALETTE[2]!, train.map((m) => [m.step, m.ce]), { width: 1.2 }));
+  const loss: Series[] = [
+    series(
+      'loss (total)',
+      PALETTE[0]!,
+      train.map((m) => [m.step, m.loss]),
+    ),
+  ];
+  loss.push(
+    series(
+      'cross-entropy',
+      PALETTE[2]!,
+      train.map((m) => [m.step, m.ce]),
+      { width: 1.2 },
+    ),
+  );
   const depths = Math.max(0, ...train.map((m) => m.mtp?.length ?? 0));
   for (let k = 0; k < depths; k++) {
-    loss.push(series(`MTP depth ${k + 1}`, PALETTE[(4 + k) % PALETTE.length]!, train.map((m) => [m.step, m.mtp?.[k] ?? NaN]), { dashed: true, width: 1.2 }));
+    loss.push(
+      series(
+        `MTP depth ${k + 1}`,
+        PALETTE[(4 + k) % PALETTE.length]!,
+        train.map((m) => [m.step, m.mtp?.[k] ?? NaN]),
+        { dashed: true, width: 1.2 },
+      ),
+    );
   }
-  if (evals.length > 0) loss.push(series('eval loss', PALETTE[1]!, evals.map((e) => [e.step, e.loss]), { markers: true, width: 2 }));
+  if (evals.length > 0)
+    loss.push(
+      series(
+        'eval loss',
+        PALETTE[1]!,
+        evals.map((e) => [e.step, e.loss]),
+        { markers: true, width: 2 },
+      ),
+    );
 
   const panels: Panel[] = [
     { title: 'Loss', xLabel: 'step', yLabel: 'loss (nats/token)', series: loss },
-    { title: 'Learning rate', xLabel: 'step', yLabel: 'lr', series: [series('lr', PALETTE[3]!, train.map((m) => [m.step, m.lr]))] },
-    { title: 'Gradient norm (before clipping)', xLabel: 'step', yLabel: '‖g‖', series: [series('grad norm', PALETTE[4]!, train.map((m) => [m.step, m.gradNorm]))] },
+    {
+      title: 'Learning rate',
+      xLabel: 'step',
+      yLabel: 'lr',
+      series: [
+        series(
+          'lr',
+          PALETTE[3]!,
+          train.map((m) => [m.step, m.lr]),
+        ),
+      ],
+    },
+    {
+      title: 'Gradient norm (before clipping)',
+      xLabel: 'step',
+      yLabel: '‖g‖',
+      series: [
+        series(
+          'grad norm',
+          PALETTE[4]!,
+          train.map((m) => [m.step, m.gradNorm]),
+        ),
+      ],
+    },
   ];
   const layers = [...new Set(train.flatMap((m) => (m.load ?? []).map((l) => l.layer)))].sort((a, b) => a - b);
   if (layers.length > 0) {
@@ -58,7 +108,12 @@ export function metricsPanels(records: readonly MetricsRecord[]): Panel[] {
       yLabel: 'max / mean load',
       includeY: 1,
       series: layers.map((layer, i) =>
-        series(`layer ${layer}`, PALETTE[i % PALETTE.length]!, train.map((m) => [m.step, m.load?.find((l) => l.layer === layer)?.maxOverMean ?? NaN]), { width: 1.2 }),
+        series(
+          `layer ${layer}`,
+          PALETTE[i % PALETTE.length]!,
+          train.map((m) => [m.step, m.load?.find((l) => l.layer === layer)?.maxOverMean ?? NaN]),
+          { width: 1.2 },
+        ),
       ),
     });
   }

@@ -98,11 +98,15 @@ function renderPanel(p: Panel, y0: number): string {
     out.push(`<line x1="${x}" y1="${y0 + M.top}" x2="${x}" y2="${y0 + M.top + ph}" stroke="#e4e4e4"/>`);
     out.push(`<text x="${x}" y="${y0 + M.top + ph + 16}" font-size="11" text-anchor="middle">${formatTick(t)}</text>`);
   }
-  const yTicks = p.logY ? niceTicks(Math.floor(ylo), Math.ceil(yhi), Math.max(1, Math.ceil(yhi) - Math.floor(ylo))).filter((t) => t >= ylo && t <= yhi) : niceTicks(ylo, yhi, 5);
+  const yTicks = p.logY
+    ? niceTicks(Math.floor(ylo), Math.ceil(yhi), Math.max(1, Math.ceil(yhi) - Math.floor(ylo))).filter((t) => t >= ylo && t <= yhi)
+    : niceTicks(ylo, yhi, 5);
   for (const t of yTicks) {
     const y = Y(t).toFixed(1);
     out.push(`<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#e4e4e4"/>`);
-    out.push(`<text x="${M.left - 6}" y="${y}" font-size="11" text-anchor="end" dominant-baseline="middle">${formatTick(p.logY ? 10 ** t : t)}</text>`);
+    out.push(
+      `<text x="${M.left - 6}" y="${y}" font-size="11" text-anchor="end" dominant-baseline="middle">${formatTick(p.logY ? 10 ** t : t)}</text>`,
+    );
   }
   out.push(`<text x="${M.left + pw / 2}" y="${y0 + H - 8}" font-size="12" text-anchor="middle">${esc(p.xLabel)}</text>`);
   const cy = y0 + M.top + ph / 2;
@@ -114,7 +118,9 @@ function renderPanel(p: Panel, y0: number): string {
     let run: string[] = [];
     const flush = () => {
       if (run.length > 1) {
-        out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${run.join(' ')}"/>`);
+        out.push(
+          `<polyline fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${run.join(' ')}"/>`,
+        );
       }
       run = [];
     };
@@ -134,7 +140,9 @@ function renderPanel(p: Panel, y0: number): string {
   p.series.forEach((s, i) => {
     const ly = y0 + M.top + 10 + i * 18;
     const lx = M.left + pw + 14;
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     if (s.markers) out.push(`<circle cx="${lx + 11}" cy="${ly}" r="3" fill="${s.color}"/>`);
     out.push(`<text x="${lx + 28}" y="${ly}" font-size="12" dominant-baseline="middle">${esc(s.label)}</text>`);
   });

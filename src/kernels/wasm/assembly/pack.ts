@@ -24,7 +24,9 @@ export function packA(A: usize, lda: i32, transA: bool, i0: i32, mc: i32, k0: i3
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
         const o = <usize>k * 4;
-        const a0 = v128.load(r0 + o), a1 = v128.load(r0 + ld + o), a2 = v128.load(r0 + 2 * ld + o);
+        const a0 = v128.load(r0 + o),
+          a1 = v128.load(r0 + ld + o),
+          a2 = v128.load(r0 + 2 * ld + o);
         const a3 = MR == 4 ? v128.load(r0 + 3 * ld + o) : f32x4.splat(0);
         const dk = d + <usize>k * step;
         v128.store(dk, f32x4.mul(tcol(a0, a1, a2, a3, 0), va));
@@ -48,7 +50,9 @@ export function packA(A: usize, lda: i32, transA: bool, i0: i32, mc: i32, k0: i3
           let v: f32 = 0;
           if (i < mr) {
             const m = i0 + p + i;
-            v = transA ? load<f32>(A + (<usize>(k0 + k) * <usize>lda + <usize>m) * 4) : load<f32>(A + (<usize>m * <usize>lda + <usize>(k0 + k)) * 4);
+            v = transA
+              ? load<f32>(A + (<usize>(k0 + k) * <usize>lda + <usize>m) * 4)
+              : load<f32>(A + (<usize>m * <usize>lda + <usize>(k0 + k)) * 4);
             v *= alpha;
           }
           store<f32>(d + <usize>(k * MR + i) * 4, v);
@@ -68,7 +72,10 @@ function packRowsT(src: usize, ld: usize, kc: i32, d: usize): void {
     const dk = d + <usize>k * step;
     for (let g: usize = 0; g < <usize>NR; g += 4) {
       const s = src + g * ld + o;
-      const a0 = v128.load(s), a1 = v128.load(s + ld), a2 = v128.load(s + 2 * ld), a3 = v128.load(s + 3 * ld);
+      const a0 = v128.load(s),
+        a1 = v128.load(s + ld),
+        a2 = v128.load(s + 2 * ld),
+        a3 = v128.load(s + 3 * ld);
       v128.store(dk + g * 4, tcol(a0, a1, a2, a3, 0));
       v128.store(dk + step + g * 4, tcol(a0, a1, a2, a3, 1));
       v128.store(dk + 2 * step + g * 4, tcol(a0, a1, a2, a3, 2));
@@ -84,7 +91,18 @@ function packRowsT(src: usize, ld: usize, kc: i32, d: usize): void {
  * Packs op(B)[k0 .. k0+kc, j0 .. j0+nc]. B is f32 (K×N, or N×K when transB) or a quantised
  * N×K weight, decoded here through `rowBuf` (NR×kc f32) so the micro-kernel only sees f32.
  */
-export function packB(B: usize, ldb: i32, transB: bool, w: WeightDesc, j0: i32, nc: i32, k0: i32, kc: i32, dst: usize, rowBuf: usize): void {
+export function packB(
+  B: usize,
+  ldb: i32,
+  transB: bool,
+  w: WeightDesc,
+  j0: i32,
+  nc: i32,
+  k0: i32,
+  kc: i32,
+  dst: usize,
+  rowBuf: usize,
+): void {
   for (let q = 0; q < nc; q += NR) {
     const nr = min(NR, nc - q);
     const d = dst + <usize>q * <usize>kc * 4;
@@ -111,7 +129,9 @@ export function packB(B: usize, ldb: i32, transB: bool, w: WeightDesc, j0: i32, 
           let v: f32 = 0;
           if (j < nr) {
             const n = c0 + j;
-            v = transB ? load<f32>(B + (<usize>n * <usize>ldb + <usize>(k0 + k)) * 4) : load<f32>(B + (<usize>(k0 + k) * <usize>ldb + <usize>n) * 4);
+            v = transB
+              ? load<f32>(B + (<usize>n * <usize>ldb + <usize>(k0 + k)) * 4)
+              : load<f32>(B + (<usize>(k0 + k) * <usize>ldb + <usize>n) * 4);
           }
           store<f32>(d + <usize>(k * NR + j) * 4, v);
         }

@@ -45,18 +45,60 @@ interface WeightOperand {
 
 export function matmulOps({ rt, residency, limits }: Ctx): Pick<Kernels, 'gemm' | 'quantMatmul'> {
   /** C[M×N] (at cPtr, ldc) = alpha·op(A)·op(B) + beta·C, all already in kernel memory. */
-  function packedGemm(M: number, N: number, K: number, transA: boolean, a: Mat, b: WeightOperand, c: Mat, alpha: number, beta: number): void {
+  function packedGemm(
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    a: Mat,
+    b: WeightOperand,
+    c: Mat,
+    alpha: number,
+    beta: number,
+  ): void {
     const { TM, TN } = gemmTiles(M, N, K, rt.threads, limits);
     const tilesN = Math.ceil(N / TN);
     const total = Math.ceil(M / TM) * tilesN;
     rt.dispatch(JOB.GEMM, total, 2 * M * N * K >= PAR_FLOPS, (i, f) => {
-      i.set([M, N, K, +transA, +b.trans, a.ptr, a.ld, b.ptr, b.ld, c.ptr, c.ld, TM, TN, tilesN, b.kind, b.scales, b.blockRows, b.blockCols, +b.tiled]);
+      i.set([
+        M,
+        N,
+        K,
+        +transA,
+        +b.trans,
+        a.ptr,
+        a.ld,
+        b.ptr,
+        b.ld,
+        c.ptr,
+        c.ld,
+        TM,
+        TN,
+        tilesN,
+        b.kind,
+        b.scales,
+        b.blockRows,
+        b.blockCols,
+        +b.tiled,
+      ]);
       f[0] = alpha;
       f[1] = beta;
     });
   }
 
-  function skinnyGemm(fr: Frame, M: number, N: number, K: number, transA: boolean, transB: boolean, a: Mat, b: Mat, c: Mat, alpha: number, beta: number): void {
+  function skinnyGemm(
+    fr: Frame,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    a: Mat,
+    b: Mat,
+    c: Mat,
+    alpha: number,
+    beta: number,
+  ): void {
     const ac = fr.temp(M * K * 4);
     rt.exports.compactA(a.ptr, a.ld, +transA, M, K, alpha, ac);
     const per = transB ? 64 : 256;
@@ -77,7 +119,18 @@ export function matmulOps({ rt, residency, limits }: Ctx): Pick<Kernels, 'gemm' 
       const b = transB ? fr.inMat(g.B as Float32Array, g.bOffset, N, K, g.ldb) : fr.inMat(g.B as Float32Array, g.bOffset, K, N, g.ldb);
       const c = fr.outMat(g.C as Float32Array, g.cOffset, M, N, g.ldc, beta !== 0);
       if (M <= SKINNY_M) skinnyGemm(fr, M, N, K, transA, transB, a, b, c, alpha, beta);
-      else packedGemm(M, N, K, transA, a, { kind: WKIND.f32, ptr: b.ptr, ld: b.ld, trans: transB, scales: 0, blockRows: 1, blockCols: 1, tiled: false }, c, alpha, beta);
+      else
+        packedGemm(
+          M,
+          N,
+          K,
+          transA,
+          a,
+          { kind: WKIND.f32, ptr: b.ptr, ld: b.ld, trans: transB, scales: 0, blockRows: 1, blockCols: 1, tiled: false },
+          c,
+          alpha,
+          beta,
+        );
     });
   }
 
@@ -97,7 +150,11 @@ export function matmulOps({ rt, residency, limits }: Ctx): Pick<Kernels, 'gemm' 
     const tiled = !fp8 || blockCols % 16 === 0;
     const codes = W.data.subarray(0, N * K);
     const layout = tiled
-      ? { name: `tiles${kind}:${N}x${K}`, bytes: rt.exports.tiledBytes(kind, N, K), apply: (src: number, dst: number) => rt.exports.tileWeight(kind, src, N, K, dst) }
+      ? {
+          name: `tiles${kind}:${N}x${K}`,
+          bytes: rt.exports.tiledBytes(kind, N, K),
+          apply: (src: number, dst: number) => rt.exports.tileWeight(kind, src, N, K, dst),
+        }
       : undefined;
     residency.begin();
     withFrame(rt, (fr) => {
@@ -123,7 +180,17 @@ export function matmulOps({ rt, residency, limits }: Ctx): Pick<Kernels, 'gemm' 
           i.set([kind, M, N, K, xp, wPtr, sPtr, blockRows, blockCols, y, N, per, +(pre !== 1)]);
         });
       } else {
-        packedGemm(M, N, K, false, { ptr: x, ld: K }, { kind, ptr: wPtr, ld: K, trans: true, scales: sPtr, blockRows, blockCols, tiled }, { ptr: y, ld: N }, 1, 0);
+        packedGemm(
+          M,
+          N,
+          K,
+          false,
+          { ptr: x, ld: K },
+          { kind, ptr: wPtr, ld: K, trans: true, scales: sPtr, blockRows, blockCols, tiled },
+          { ptr: y, ld: N },
+          1,
+          0,
+        );
       }
     });
   }
@@ -153,4 +220,3 @@ function scaleC(g: GemmArgs): void {
     }
   }
 }
-
