@@ -1,5 +1,6 @@
 /** Reference quantised matmul: Y = X · Wᵀ with W (N×K) decoded element by element. */
 import { QUANT_BLOCK, type QuantMatmulArgs, type QuantWeight } from '../types.ts';
+import { roundHalfEven } from './quantize.ts';
 import { bf16ToF32, e4m3DecodeTable, e5m2DecodeTable, f16DecodeTable } from '../decode-tables.ts';
 
 /** Returns a function giving the dequantised value of W[n, k] (decode × scale). */
@@ -55,14 +56,65 @@ export function checkQuantWeight(W: QuantWeight, N: number, K: number): void {
   }
 }
 
+/** Whether a weight multiplies int8-rounded activations (see types.ts `QuantWeight`). */
+export function usesIntProduct(W: QuantWeight, K: number): boolean {
+  return W.kind === 'i4' || (W.kind === 'i8' && (W.blockCols ?? K) === QUANT_BLOCK);
+}
+
+/** One row of activations rounded to int8 per 32-block, as the weights are (scale amax/127, half to even). */
+export function roundActivations(X: ArrayLike<number>, offset: number, K: number): { q: Int8Array; d: Float32Array } {
+  const nb = Math.ceil(K / QUANT_BLOCK);
+  const q = new Int8Array(K);
+  const d = new Float32Array(nb);
+  const f = Math.fround;
+  for (let b = 0; b < nb; b++) {
+    const k0 = b * QUANT_BLOCK;
+    const k1 = Math.min(K, k0 + QUANT_BLOCK);
+    let amax = 0;
+    for (let k = k0; k < k1; k++) amax = Math.max(amax, Math.abs(f(X[offset + k]!)));
+    const s = f(amax / 127);
+    const inv = s > 0 ? f(1 / s) : 0;
+    d[b] = s;
+    for (let k = k0; k < k1; k++) q[k] = roundHalfEven(f(f(X[offset + k]!) * inv));
+  }
+  return { q, d };
+}
+
 export function quantMatmul(a: QuantMatmulArgs): void {
   const { M, N, K, X, xOffset, W, Y, yOffset } = a;
   checkQuantWeight(W, N, K);
+  if (usesIntProduct(W, K)) return intProduct(a);
   const w = weightReader(W, N, K);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
       let acc = 0;
       for (let k = 0; k < K; k++) acc += X[xOffset + m * K + k]! * w(n, k);
+      Y[yOffset + m * N + n] = acc;
+    }
+  }
+}
+
+/**
+ * int8 (1×32 blocks) and int4 weights: each activation row is rounded to int8 per 32-block and the
+ * products are taken block by block in integers, then scaled by both blocks' scales — as llama.cpp's
+ * Q8_0 / Q4_0 dot products do, and as the fast kernels must.
+ */
+function intProduct(a: QuantMatmulArgs): void {
+  const { M, N, K, X, xOffset, W, Y, yOffset } = a;
+  const w = weightReader(W, N, K);
+  const nb = Math.ceil(K / QUANT_BLOCK);
+  const scaleInv = (W as { scaleInv: Float32Array }).scaleInv;
+  for (let m = 0; m < M; m++) {
+    const { q, d } = roundActivations(X, xOffset + m * K, K);
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        const ws = scaleInv[n * nb + b]!;
+        let dot = 0;
+        // The weight's code is its value over its block's scale (exact for these integer kinds).
+        for (let k = b * QUANT_BLOCK; k < Math.min(K, (b + 1) * QUANT_BLOCK); k++) dot += q[k]! * (ws === 0 ? 0 : Math.round(w(n, k) / ws));
+        acc += dot * Math.fround(d[b]! * ws);
+      }
       Y[yOffset + m * N + n] = acc;
     }
   }

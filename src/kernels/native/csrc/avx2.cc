@@ -4,6 +4,7 @@
 // scale absorbs), int8/int4 by widening. Accumulators are split so FMA latency never limits a stream.
 #include <immintrin.h>
 #include <cstring>
+#include <cstdint>
 #include "isa.h"
 
 namespace dsts {
@@ -154,6 +155,60 @@ void matvecRows(const Weight& w, const float* X, int64_t ldx, int64_t M, float* 
   }
 }
 
+// int8 / int4 weights against int8 activations: 32 codes a block in one register; |w| (unsigned) times
+// x carrying w's sign, pairwise into 16-bit (no overflow: |x| ≤ 127, |w| ≤ 128), then into 32-bit.
+inline __m256 blockDot(__m256i w, const int8_t* x) {
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
+  return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+}
+
+template <int MM, bool I4W>
+void rowsQ(const Weight& w, const int8_t* Xq, const float* Xd, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
+  const int64_t nb = (w.K + QBLOCK - 1) / QBLOCK, Kp = nb * QBLOCK, full = w.K / QBLOCK;
+  const __m128i lowMask = _mm_set1_epi8(0x0f);
+  const __m256i eight = _mm256_set1_epi8(8);
+  for (int64_t n = n0; n < n1; n++) {
+    const float* srow = w.scales + n * nb;
+    __m256 acc[MM];
+    for (int m = 0; m < MM; m++) acc[m] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+      __m256i wv;
+      if (I4W) {
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(w.data) + n * (w.K / 2) + b * 16));
+        const __m128i lo = _mm_and_si128(q, lowMask), hi = _mm_and_si128(_mm_srli_epi16(q, 4), lowMask);
+        wv = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), eight);
+      } else if (b < full) {
+        wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const int8_t*>(w.data) + n * w.ld + b * QBLOCK));
+      } else {  // ragged last block: the codes that exist, zeros after
+        alignas(32) int8_t t[QBLOCK] = {};
+        std::memcpy(t, static_cast<const int8_t*>(w.data) + n * w.ld + b * QBLOCK, size_t(w.K - b * QBLOCK));
+        wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
+      }
+      const float ws = srow[b];
+      for (int m = 0; m < MM; m++) acc[m] = _mm256_fmadd_ps(blockDot(wv, Xq + m * Kp + b * QBLOCK), _mm256_set1_ps(Xd[m * nb + b] * ws), acc[m]);
+    }
+    for (int m = 0; m < MM; m++) Y[m * ldy + n] = hsum(acc[m]);
+  }
+}
+
+void matvecQ(const Weight& w, const int8_t* Xq, const float* Xd, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
+  const int64_t Kp = (w.K + QBLOCK - 1) / QBLOCK * QBLOCK, nb = Kp / QBLOCK;
+  for (int64_t m = 0; m < M; m += 4) {
+    const int64_t mm = M - m < 4 ? M - m : 4;
+    const int8_t* x = Xq + m * Kp;
+    const float* d = Xd + m * nb;
+    float* y = Y + m * ldy;
+    const bool i4 = w.kind == I4;
+    switch (mm) {
+      case 1: i4 ? rowsQ<1, true>(w, x, d, y, ldy, n0, n1) : rowsQ<1, false>(w, x, d, y, ldy, n0, n1); break;
+      case 2: i4 ? rowsQ<2, true>(w, x, d, y, ldy, n0, n1) : rowsQ<2, false>(w, x, d, y, ldy, n0, n1); break;
+      case 3: i4 ? rowsQ<3, true>(w, x, d, y, ldy, n0, n1) : rowsQ<3, false>(w, x, d, y, ldy, n0, n1); break;
+      default: i4 ? rowsQ<4, true>(w, x, d, y, ldy, n0, n1) : rowsQ<4, false>(w, x, d, y, ldy, n0, n1); break;
+    }
+  }
+}
+
 // C[6×16] += Ap · Bp over kc: 12 accumulators, 2 B vectors and one broadcast A value in registers
 // (named, not an array: GCC would keep an indexed array in memory).
 void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int64_t mr, int64_t nr) {
@@ -215,7 +270,7 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 }  // namespace
 
 const Isa* avx2Isa() {
-  static const Isa isa{"avx2", matvecRows, micro, dot, axpy};
+  static const Isa isa{"avx2", matvecRows, matvecQ, micro, dot, axpy};
   return &isa;
 }
 

@@ -1,5 +1,6 @@
 // Mat-vec and GEMM drivers: threading (OpenMP), tiling and packing around the ISA's inner loops.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -144,8 +145,50 @@ double streamSum(const float* x, int64_t n) {
   return total;
 }
 
+// Whether a weight multiplies int8-rounded activations (see types.ts: int8 in 1×32 blocks, int4).
+static bool intProduct(const Weight& w) { return w.kind == I4 || (w.kind == I8 && w.blockRows == 1 && w.blockCols == QBLOCK); }
+
+// Rows of X rounded to int8 per 32-block, as the weights are: scale amax/127, half to even.
+static void quantizeActivations(const float* X, int64_t ldx, int64_t M, int64_t K, int8_t* q, float* d) {
+  const int64_t nb = (K + QBLOCK - 1) / QBLOCK, Kp = nb * QBLOCK;
+  for (int64_t m = 0; m < M; m++) {
+    const float* x = X + m * ldx;
+    for (int64_t b = 0; b < nb; b++) {
+      const int64_t k0 = b * QBLOCK, k1 = std::min(K, k0 + QBLOCK);
+      float amax = 0;
+      for (int64_t k = k0; k < k1; k++) amax = std::max(amax, std::fabs(x[k]));
+      const float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
+      d[m * nb + b] = s;
+      int8_t* qb = q + m * Kp + k0;
+      for (int64_t k = k0; k < k0 + QBLOCK; k++) qb[k - k0] = k < k1 ? int8_t(std::nearbyint(x[k] * inv)) : 0;
+    }
+  }
+}
+
 void qmatmul(const Weight& w, const float* X, int64_t ldx, int64_t M, float* Y, int64_t ldy) {
   if (M <= 0 || w.N <= 0) return;
+  if (intProduct(w)) {
+    const int64_t nb = (w.K + QBLOCK - 1) / QBLOCK, Kp = nb * QBLOCK;
+    std::vector<int8_t> q(M * Kp);
+    std::vector<float> d(M * nb);
+    quantizeActivations(X, ldx, M, w.K, q.data(), d.data());
+    if (M <= MATVEC_M) {
+      const Isa& isa = pickIsa();
+      if (w.N * w.K < PARALLEL_ELEMS) return isa.matvecQ(w, q.data(), d.data(), M, Y, ldy, 0, w.N);
+      const int64_t chunks = std::min<int64_t>(w.N, int64_t(threads()) * 4), per = (w.N + chunks - 1) / chunks;
+      parallelFor(chunks, [&](int64_t c) {
+        const int64_t n0 = c * per, n1 = std::min(w.N, n0 + per);
+        if (n0 < n1) isa.matvecQ(w, q.data(), d.data(), M, Y, ldy, n0, n1);
+      });
+      return;
+    }
+    // Larger M: the rounded activations in f32 (code × scale) through the packed GEMM — the same product.
+    std::vector<float> xr(M * w.K);
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t k = 0; k < w.K; k++) xr[m * w.K + k] = float(q[m * Kp + k]) * d[m * nb + k / QBLOCK];
+    for (int64_t m = 0; m < M; m++) std::memset(Y + m * ldy, 0, w.N * 4);
+    return packedGemm(M, w.N, w.K, xr.data(), w.K, false, 1.0f, BSource{&w, nullptr, 0}, Y, ldy);
+  }
   if (M <= MATVEC_M) return matvec(w, X, ldx, M, Y, ldy);
   for (int64_t m = 0; m < M; m++) std::memset(Y + m * ldy, 0, w.N * 4);
   packedGemm(M, w.N, w.K, X, ldx, false, 1.0f, BSource{&w, nullptr, 0}, Y, ldy);
