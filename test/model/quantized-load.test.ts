@@ -71,7 +71,10 @@ describe('quantised loading', () => {
             setKernels(fast);
           }
         }
-        assert.ok(maxAbsDiff(got, want) <= 1e-3 * Math.max(1, ...want.map(Math.abs)), `${name} ${scheme}: fast kernels ≠ reference: ${maxAbsDiff(got, want)} vs max ${Math.max(...want.map(Math.abs))}`);
+        assert.ok(
+          maxAbsDiff(got, want) <= 1e-3 * Math.max(1, ...want.map(Math.abs)),
+          `${name} ${scheme}: fast kernels ≠ reference: ${maxAbsDiff(got, want)} vs max ${Math.max(...want.map(Math.abs))}`,
+        );
         const stored = logits(loadModel(dir).model);
         const spread = Math.max(...stored) - Math.min(...stored);
         // e4m3 keeps 3 mantissa bits (~6% per weight) against int8's 1/254 of a block's range.
