@@ -59,11 +59,11 @@ test("format: R1-Zero's <think>…</think> <answer>…</answer>, counting the <t
 test('scoring: weighted sum over the functions that gave a score; errors name the reward and the example', async () => {
   const rewards: Reward[] = [
     { name: 'a', weight: 2, score: () => 1 },
-    { name: 'b', weight: 0.5, score: (c) => (c.example.skip ? null : 4) },
+    { name: 'b', weight: 0.5, score: (c) => (c.example.unscored ? null : 4) },
   ];
   const items = [
     { ...rewardContext('p', 'c', {}), line: 0 },
-    { ...rewardContext('p', 'c', { skip: true }), line: 1 },
+    { ...rewardContext('p', 'c', { unscored: true }), line: 1 },
   ];
   const s = await scoreCompletions(rewards, items);
   assert.deepEqual(Array.from(s.total), [4, 2]);
