@@ -2,7 +2,7 @@
 import type { Command } from '../command.ts';
 import { numberFlag, parse } from '../args.ts';
 import { UserError } from '../errors.ts';
-import { runOverrides } from '../run-flags.ts';
+import { runOverrides, withInterrupts } from '../run-flags.ts';
 import { loadRunConfig, type RunConfig } from '../../train/config/run-config.ts';
 import { resolveCheckpoint } from '../../train/checkpoint.ts';
 import { resumeRunConfig, train } from '../../train/trainer.ts';
@@ -85,23 +85,12 @@ const command: Command = {
     }
 
     const reporter = new ProgressReporter(process.stderr, config.log.interval);
-    const controller = new AbortController();
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (controller.signal.aborted) {
-        reporter.message(`${sig} again: exiting without saving`);
-        process.exit(130);
-      }
-      reporter.message(`${sig}: finishing this step and saving a checkpoint (press Ctrl-C again to quit now)`);
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
+    return withInterrupts(reporter, async (signal) => {
       const result = await train({
         config,
         resume: values.resume,
         force: values.force === true,
-        signal: controller.signal,
+        signal,
         log: (line) => reporter.message(line),
         progress: values.quiet === true ? undefined : (p) => reporter.update(p),
       });
@@ -116,10 +105,7 @@ const command: Command = {
       }
       reporter.message(`done: ${result.step} steps; model → ${result.checkpoint}`);
       return 0;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    });
   },
 };
 
