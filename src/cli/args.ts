@@ -29,8 +29,8 @@ export const QUANTIZE_USAGE = `  --quantize <scheme>       quantise weights whil
                             blocks) or fp8 (e4m3, 128×128 blocks); embedding, norms and router stay`;
 
 /** The --quantize value, checked. */
-export function quantizeFlag(v: string | undefined): QuantScheme | undefined {
+export function quantizeFlag(v: string | undefined, flag = 'quantize'): QuantScheme | undefined {
   if (v === undefined) return undefined;
-  if (!isQuantScheme(v)) throw new UserError(`--quantize must be one of ${QUANT_SCHEMES.join(', ')}, got '${v}'`);
+  if (!isQuantScheme(v)) throw new UserError(`--${flag} must be one of ${QUANT_SCHEMES.join(', ')}, got '${v}'`);
   return v;
 }

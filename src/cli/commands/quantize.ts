@@ -30,7 +30,7 @@ const command: Command = {
     if (v.model === undefined) throw new UserError('quantize: --model <dir> is required');
     if (v.out === undefined) throw new UserError('quantize: --out <dir> is required');
     if (v.scheme === undefined) throw new UserError('quantize: --scheme <q8|q4|fp8> is required');
-    const scheme = quantizeFlag(v.scheme)!;
+    const scheme = quantizeFlag(v.scheme, 'scheme')!;
     const t0 = performance.now();
     let last = 0;
     const r = quantizeCheckpoint(v.model, v.out, scheme, (p) => {
