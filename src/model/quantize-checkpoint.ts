@@ -21,7 +21,7 @@ import { loadConfig } from '../io/config.ts';
 import { writeFileAtomic } from '../io/safetensors/atomic.ts';
 import { UserFacingError } from '../io/errors.ts';
 import type { QuantScheme } from '../kernels/types.ts';
-import { quantizable, schemeFor } from './quantize.ts';
+import { quantizable, quantizedLayout } from './quantize.ts';
 import { quantizeTensor, tensorFromStored } from './load.ts';
 import { dequantize, type Tensor } from '../tensor/index.ts';
 
@@ -82,7 +82,7 @@ export function quantizeCheckpoint(
         return q;
       };
       const [N, K] = info.shape as [number, number];
-      const [codes, scales] = storedForm(name, N, K, scheme);
+      const { codes, scales } = quantizedLayout(scheme, N, K);
       out.set(name, { ...codes, produce: () => (progress(name), quantized().data as StoredTensor['data']) });
       out.set(`${name}_scale_inv`, { ...scales, produce: () => (progress(`${name}_scale_inv`), quantized().scale!.scaleInv) });
       result.bytesOut += byteLengthOf(codes) + byteLengthOf(scales);
@@ -100,23 +100,6 @@ export function quantizeCheckpoint(
     if (statSync(src).isFile()) copyFileSync(src, join(outDir, f));
   }
   return result;
-}
-
-/** The dtypes and shapes written for a quantised weight: its codes, and `<name>_scale_inv`. */
-function storedForm(
-  name: string,
-  N: number,
-  K: number,
-  scheme: QuantScheme,
-): [{ dtype: StoredTensor['dtype']; shape: number[] }, { dtype: 'F32'; shape: number[] }] {
-  const s = schemeFor(scheme, K);
-  if (s === 'fp8')
-    return [
-      { dtype: 'F8_E4M3', shape: [N, K] },
-      { dtype: 'F32', shape: [Math.ceil(N / 128), Math.ceil(K / 128)] },
-    ];
-  const scales = { dtype: 'F32' as const, shape: [N, Math.ceil(K / 32)] };
-  return s === 'q8' ? [{ dtype: 'I8', shape: [N, K] }, scales] : [{ dtype: 'U8', shape: [N, K / 2] }, scales];
 }
 
 /** The `quantization_config` a scheme's checkpoint declares. */

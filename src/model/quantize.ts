@@ -37,10 +37,21 @@ export function schemeFor(scheme: QuantScheme, K: number): QuantScheme {
   return scheme === 'q4' && K % QUANT_BLOCK !== 0 ? 'q8' : scheme;
 }
 
+/** How an N×K weight is stored under a scheme: its codes, and its F32 `weight_scale_inv` blocks. */
+export function quantizedLayout(
+  scheme: QuantScheme,
+  N: number,
+  K: number,
+): { codes: { dtype: 'F8_E4M3' | 'I8' | 'U8'; shape: number[] }; scales: { dtype: 'F32'; shape: number[] } } {
+  const s = schemeFor(scheme, K);
+  if (s === 'fp8')
+    return { codes: { dtype: 'F8_E4M3', shape: [N, K] }, scales: { dtype: 'F32', shape: [Math.ceil(N / 128), Math.ceil(K / 128)] } };
+  const scales = { dtype: 'F32' as const, shape: [N, Math.ceil(K / QUANT_BLOCK)] };
+  return s === 'q8' ? { codes: { dtype: 'I8', shape: [N, K] }, scales } : { codes: { dtype: 'U8', shape: [N, K / 2] }, scales };
+}
+
 /** Bytes of an N×K weight under a scheme (codes + f32 block scales). */
 export function quantizedBytes(scheme: QuantScheme, N: number, K: number): number {
-  const s = schemeFor(scheme, K);
-  if (s === 'fp8') return N * K + Math.ceil(N / 128) * Math.ceil(K / 128) * 4;
-  const scales = N * Math.ceil(K / QUANT_BLOCK) * 4;
-  return s === 'q8' ? N * K + scales : (N * K) / 2 + scales;
+  const { codes, scales } = quantizedLayout(scheme, N, K);
+  return codes.shape[0]! * codes.shape[1]! + scales.shape[0]! * scales.shape[1]! * 4;
 }
