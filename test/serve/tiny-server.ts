@@ -40,21 +40,33 @@ export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
 
 /** Each server's minimum step time, changeable while it runs (`pace`). */
 const minStep = new WeakMap<RunningServer, { ms: number }>();
+/** Whether each server's model may end a sequence, changeable while it runs (`endless`). */
+const eosMask = new WeakMap<RunningServer, { on: boolean }>();
 
 /** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
 export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
   const { template, name, minStepMs, ...serve } = options;
   const model = loadServedModel(tinyModelDir(template), { name: name ?? 'tiny' });
   const step = { ms: minStepMs ?? 0 };
+  const mask = { on: false };
   const lm = model.model;
   const forward = lm.forward.bind(lm);
   lm.forward = (ids, opts) => {
     const until = performance.now() + step.ms;
     while (performance.now() < until);
-    return forward(ids, opts);
+    const out = forward(ids, opts);
+    if (mask.on && out.logits) {
+      // The head's product is a fresh contiguous float32 tensor: its rows are masked in place.
+      if (!out.logits.isContiguous() || out.logits.offset !== 0) throw new Error('expected fresh logits');
+      const logits = out.logits.data as Float32Array;
+      const V = out.logits.shape.at(-1)!;
+      for (let row = 0; row < logits.length; row += V) for (const eos of model.eosIds) logits[row + eos] = -Infinity;
+    }
+    return out;
   };
   const server = await startServer(model, { host: '127.0.0.1', port: 0, keepAliveMs: 0, ...serve });
   minStep.set(server, step);
+  eosMask.set(server, mask);
   servers.push(server);
   return server;
 }
@@ -65,6 +77,14 @@ export async function startTinyServer(options: TinyServerOptions = {}): Promise<
  */
 export function pace(server: RunningServer, ms: number): void {
   minStep.get(server)!.ms = ms;
+}
+
+/**
+ * Makes a running server's model never choose an end-of-sequence token (on) or lets it again (off): a
+ * test that must act on a running generation keeps the random tiny model from ending it by chance.
+ */
+export function endless(server: RunningServer, on: boolean): void {
+  eosMask.get(server)!.on = on;
 }
 
 /** POSTs JSON (or a raw body) and returns the status and parsed JSON response. */
