@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTokenizer, resolveTokenizerFiles, TokenizerError, type Tokenizer } from '../tokenizer/index.ts';
 import { saveTrainedTokenizer, trainBpe } from '../tokenizer/train.ts';
+import { DEEPSEEK_V3_PATTERNS } from '../tokenizer/index.ts';
 import type { DataConfig, TokenizerSource } from './config/run-config.ts';
 import { TrainError } from './errors.ts';
 import { corpusTexts } from './data/corpus-texts.ts';
@@ -17,6 +18,9 @@ import type { CorpusFile } from './data/files.ts';
 
 export const BOS_TOKEN = '<｜begin▁of▁sentence｜>';
 export const EOS_TOKEN = '<｜end▁of▁sentence｜>';
+
+/** DeepSeek-V3's pre-tokenizer with every digit split off alone (arithmetic reads digit by digit). */
+const SINGLE_DIGIT_PATTERNS = ['\\p{N}', ...DEEPSEEK_V3_PATTERNS.slice(1)];
 
 /** A tokenizer file as it is written into each checkpoint. */
 export interface TokenizerFile {
@@ -65,6 +69,7 @@ export function runTokenizer(
     trained = trainBpe(texts, {
       vocabSize: source.vocabSize,
       minFrequency: source.minFrequency,
+      pattern: source.splitDigits ? SINGLE_DIGIT_PATTERNS : undefined,
       specialTokens: [BOS_TOKEN, EOS_TOKEN],
       bosToken: BOS_TOKEN,
       eosToken: EOS_TOKEN,

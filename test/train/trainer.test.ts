@@ -121,6 +121,29 @@ test('a trained tokenizer: written to the run folder and every checkpoint; vocab
   assert.equal(readFileSync(join(r.checkpoint!, 'tokenizer.json'), 'utf8'), readFileSync(join(out, 'tokenizer.json'), 'utf8'));
 });
 
+test('"splitDigits" trains a tokenizer that reads numbers digit by digit (DeepSeek-V3 groups up to three)', async (t) => {
+  const dir = tempDir(t);
+  // A corpus of sums: without the split, frequent numbers become tokens of their own.
+  const lines = Array.from({ length: 600 }, (_, i) => `${100 + (i % 37)}+${i % 9}=${100 + (i % 37) + (i % 9)}`);
+  writeFileSync(join(dir, 'sums.txt'), lines.join('\n\n'));
+  const tokensOf = async (splitDigits: boolean) => {
+    const out = join(dir, `run-${splitDigits}`);
+    const raw = tinyRun(dir, {
+      steps: 1,
+      schedule: { kind: 'constant' },
+      eval: { interval: 0 },
+      data: { train: join(dir, 'sums.txt'), valFraction: 0 },
+      tokenizer: { train: { vocabSize: 300, splitDigits } },
+      out,
+    });
+    await train({ config: parseRunConfig(raw, 'test', dir) });
+    const { loadTokenizer } = await import('../../src/tokenizer/index.ts');
+    return loadTokenizer(join(out, 'tokenizer.json')).encode('123+4=127').length;
+  };
+  assert.equal(await tokensOf(true), 9, 'one token per character');
+  assert.ok((await tokensOf(false)) < 9, 'digit groups merge');
+});
+
 test('an output folder holding a run, or other files, is refused unless forced', async (t) => {
   const dir = tempDir(t);
   const cfg = parseRunConfig(tinyRun(dir, { steps: 3, eval: { interval: 0 } }), 'test', dir);

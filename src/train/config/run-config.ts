@@ -34,7 +34,14 @@ export interface DataConfig {
 export type TokenizerSource =
   | { kind: 'file'; path: string }
   /** Train a byte-level BPE on (up to maxChars of) the training corpus before training the model. */
-  | { kind: 'train'; vocabSize: number; maxChars: number; minFrequency: number };
+  | {
+      kind: 'train';
+      vocabSize: number;
+      maxChars: number;
+      minFrequency: number;
+      /** Every digit its own token (as Llama's and Qwen's tokenizers), not DeepSeek-V3's groups of up to 3. */
+      splitDigits: boolean;
+    };
 
 export interface OptimizerConfig {
   /** Peak learning rate. */
@@ -141,6 +148,7 @@ function tokenizerSource(r: ObjectReader, baseDir: string): TokenizerSource {
       vocabSize: tr.int('vocabSize', 0, 257),
       maxChars: tr.int('maxChars', 50_000_000, 1),
       minFrequency: tr.int('minFrequency', 2, 1),
+      splitDigits: tr.bool('splitDigits', false),
     };
     if (out.vocabSize === 0) tr.fail('vocabSize', 'missing required key');
     tr.done();
@@ -304,7 +312,14 @@ export function runConfigJson(cfg: RunConfig): JsonObject {
   const tok =
     tokenizer.kind === 'file'
       ? tokenizer.path
-      : { train: { vocabSize: tokenizer.vocabSize, maxChars: tokenizer.maxChars, minFrequency: tokenizer.minFrequency } };
+      : {
+          train: {
+            vocabSize: tokenizer.vocabSize,
+            maxChars: tokenizer.maxChars,
+            minFrequency: tokenizer.minFrequency,
+            splitDigits: tokenizer.splitDigits,
+          },
+        };
   return structuredClone({ ...rest, tokenizer: tok }) as JsonObject;
 }
 

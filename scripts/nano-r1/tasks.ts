@@ -1,0 +1,127 @@
+/**
+ * The data of deepseek-ts-nano-r1, generated from a seed (nothing is downloaded):
+ *
+ * - the **task**: arithmetic questions with checkable answers, `Compute 37+5` or `Compute 4+8-3`.
+ *   Two-term questions are one addition fact; three-term ones need two facts in a row. Each
+ *   distinct question is in the RL split or in the held-out test split, by a hash of its text.
+ * - the **pre-training corpus**, which never pairs an arithmetic question with its answer in the
+ *   R1-Zero format: lines of single facts (`37+5=42`), and R1-Zero-template conversations about
+ *   other things (reversing, counting and comparing) that teach the conversation's shape. Whether
+ *   the model connects its facts to the questions asked in the template is left to RL.
+ */
+import { R1_ZERO_TEMPLATE } from '../../src/posttrain/index.ts';
+
+/** A seeded generator (mulberry32): the same seed, the same data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+
+export interface Question {
+  /** The question, as the user asks it. */
+  prompt: string;
+  answer: number;
+  /** `two` (one fact) or `three` (two facts chained). */
+  kind: 'two' | 'three';
+}
+
+/** A two-term question: a tens number plus or minus a digit. */
+function twoTerms(r: () => number): Question {
+  const a = int(r, 10, 40);
+  const b = int(r, 1, 9);
+  const plus = r() < 0.5;
+  return { prompt: `Compute ${a}${plus ? '+' : '-'}${b}`, answer: plus ? a + b : a - b, kind: 'two' };
+}
+
+/** A three-term question of digits whose partial results stay at or above zero. */
+function threeTerms(r: () => number): Question {
+  for (;;) {
+    const [a, b, c] = [int(r, 1, 9), int(r, 1, 9), int(r, 1, 9)];
+    const s1 = r() < 0.7 ? '+' : '-';
+    const s2 = r() < 0.5 ? '+' : '-';
+    const mid = s1 === '+' ? a + b : a - b;
+    if (mid < 0) continue;
+    const end = s2 === '+' ? mid + c : mid - c;
+    if (end < 0) continue;
+    return { prompt: `Compute ${a}${s1}${b}${s2}${c}`, answer: end, kind: 'three' };
+  }
+}
+
+/** FNV-1a of a string: the held-out split is chosen by the question's text, so it never leaks. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Whether a question belongs to the held-out test split (about 1 in 5 distinct questions). */
+export const isHeldOut = (q: Question) => hash(q.prompt) % 5 === 0;
+
+/** `n` distinct questions of one split, half of each kind. */
+export function questions(seed: number, n: number, split: 'train' | 'test'): Question[] {
+  const r = rng(seed);
+  const seen = new Set<string>();
+  const out: Question[] = [];
+  for (let tries = 0; out.length < n && tries < n * 1000; tries++) {
+    const q = out.length % 2 === 0 ? twoTerms(r) : threeTerms(r);
+    if (seen.has(q.prompt) || isHeldOut(q) !== (split === 'test')) continue;
+    seen.add(q.prompt);
+    out.push(q);
+  }
+  return out;
+}
+
+/** A corpus document of arithmetic facts, one per line: `a+b=c` / `a-b=c` with a ≤ 49, b a digit. */
+function factsDocument(r: () => number): string {
+  const lines: string[] = [];
+  const n = int(r, 6, 14);
+  for (let i = 0; i < n; i++) {
+    const a = int(r, 0, 49);
+    const b = int(r, 0, 9);
+    if (r() < 0.5 || a < b) lines.push(`${a}+${b}=${a + b}`);
+    else lines.push(`${a}-${b}=${a - b}`);
+  }
+  return lines.join('\n');
+}
+
+const SYLLABLES = ['ka', 'lo', 'mi', 'ru', 'te', 'so', 'na', 'pi', 'du', 've', 'zo', 'ba', 'fi', 'go', 'he', 'ju'];
+const word = (r: () => number) => Array.from({ length: int(r, 2, 3) }, () => pick(r, SYLLABLES)).join('');
+
+/** One R1-Zero conversation about something other than arithmetic: its question and its reply. */
+function otherConversation(r: () => number): string {
+  const kind = int(r, 0, 2);
+  let question: string;
+  let reply: string;
+  if (kind === 0) {
+    const w = word(r);
+    const letters = [...w];
+    question = `Reverse ${w}`;
+    reply = `<think> ${letters.join(' ')} backwards is ${[...letters].reverse().join(' ')} </think> <answer> ${[...letters].reverse().join('')} </answer>`;
+  } else if (kind === 1) {
+    const w = word(r);
+    const letters = [...w];
+    question = `Count the letters of ${w}`;
+    reply = `<think> ${letters.map((l, i) => `${l} ${i + 1}`).join(' ')} </think> <answer> ${letters.length} </answer>`;
+  } else {
+    let [a, b] = [int(r, 0, 99), int(r, 0, 99)];
+    while (b === a) b = int(r, 0, 99);
+    question = `Which is larger, ${a} or ${b}`;
+    reply = `<think> ${Math.min(a, b)} is less than ${Math.max(a, b)} </think> <answer> ${Math.max(a, b)} </answer>`;
+  }
+  return `${R1_ZERO_TEMPLATE.replace('{prompt}', question)} ${reply}`;
+}
+
+/** The pre-training corpus: `n` documents, facts and other conversations in equal shares. */
+export function corpus(seed: number, n: number): string[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => (r() < 0.5 ? factsDocument(r) : otherConversation(r)));
+}
