@@ -5,9 +5,11 @@
  *   Two-term questions are one addition fact; three-term ones need two facts in a row. Each
  *   distinct question is in the RL split or in the held-out test split, by a hash of its text.
  * - the **pre-training corpus**, which never pairs an arithmetic question with its answer in the
- *   R1-Zero format: lines of single facts (`37+5=42`), and R1-Zero-template conversations about
- *   other things (reversing, counting and comparing) that teach the conversation's shape. Whether
- *   the model connects its facts to the questions asked in the template is left to RL.
+ *   R1-Zero format and never shows a worked solution: lines of single facts (`37+5=42`), bare
+ *   question-and-answer lines (`Compute 4+8-3: 9`, RL-split questions only, as a web corpus has
+ *   exercises with their answers), and R1-Zero-template conversations about other things
+ *   (reversing, counting and comparing) that teach the conversation's shape. Whether the model
+ *   brings its arithmetic into the template, and how it reasons there, is left to RL.
  */
 import { R1_ZERO_TEMPLATE } from '../../src/posttrain/index.ts';
 
@@ -120,8 +122,22 @@ function otherConversation(r: () => number): string {
   return `${R1_ZERO_TEMPLATE.replace('{prompt}', question)} ${reply}`;
 }
 
-/** The pre-training corpus: `n` documents, facts and other conversations in equal shares. */
+/** A corpus document of bare exercises with their answers (never a held-out question). */
+function exercisesDocument(r: () => number): string {
+  const lines: string[] = [];
+  const n = int(r, 4, 10);
+  while (lines.length < n) {
+    const q = r() < 0.5 ? twoTerms(r) : threeTerms(r);
+    if (!isHeldOut(q)) lines.push(`${q.prompt}: ${q.answer}`);
+  }
+  return lines.join('\n');
+}
+
+/** The pre-training corpus: `n` documents — facts 35%, exercises 15%, other conversations 50%. */
 export function corpus(seed: number, n: number): string[] {
   const r = rng(seed);
-  return Array.from({ length: n }, () => (r() < 0.5 ? factsDocument(r) : otherConversation(r)));
+  return Array.from({ length: n }, () => {
+    const x = r();
+    return x < 0.35 ? factsDocument(r) : x < 0.5 ? exercisesDocument(r) : otherConversation(r);
+  });
 }
