@@ -55,7 +55,7 @@ stage "held-out evaluation"
 mkdir -p $work/eval
 for m in base zero sft r1; do
   [ -f $work/eval/$m.json ] || dsts eval --model $work/$m/final --data $work/data/test.jsonl --template r1-zero \
-    --n 8 --temperature 0.6 --top-p 0.95 --max-tokens 48 --by kind --samples 12 --seed 7 --out $work/eval/$m.json
+    --n 8 --temperature 0.6 --top-p 0.95 --max-tokens 64 --by kind --samples 12 --seed 7 --out $work/eval/$m.json
 done
 
 stage "the shipped folder"

@@ -15,7 +15,12 @@ const [work, out] = process.argv.slice(2) as [string, string];
 if (!work || !out) throw new Error('usage: ship.ts <work folder> <model folder>');
 mkdirSync(out, { recursive: true });
 
-const STAGES = { base: 'base (pre-trained)', zero: 'R1-Zero (GRPO from base)', sft: 'cold-start SFT of base', r1: 'R1 (GRPO from SFT)' } as const;
+const STAGES = {
+  base: 'base (pre-trained)',
+  zero: 'R1-Zero (GRPO from base)',
+  sft: 'cold-start SFT of base',
+  r1: 'R1 (GRPO from SFT)',
+} as const;
 type Stage = keyof typeof STAGES;
 const evals = Object.fromEntries(
   (Object.keys(STAGES) as Stage[]).map((s) => [s, JSON.parse(readFileSync(join(work, 'eval', `${s}.json`), 'utf8')) as EvaluationReport]),

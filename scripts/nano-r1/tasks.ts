@@ -1,15 +1,16 @@
 /**
  * The data of deepseek-ts-nano-r1, generated from a seed (nothing is downloaded):
  *
- * - the **task**: arithmetic questions with checkable answers, `Compute 37+5` or `Compute 4+8-3`.
- *   Two-term questions are one addition fact; three-term ones need two facts in a row. Each
- *   distinct question is in the RL split or in the held-out test split, by a hash of its text.
+ * - the **task**: arithmetic questions of digits with checkable answers, `Compute 7+5` or
+ *   `Compute 4+8-3`. Two-term questions are one fact; three-term ones need two facts in a row.
+ *   Each distinct question is in the RL split or in the held-out test split, by a hash of its text.
  * - the **pre-training corpus**, which never pairs an arithmetic question with its answer in the
- *   R1-Zero format and never shows a worked solution: lines of single facts (`37+5=42`), bare
- *   question-and-answer lines (`Compute 4+8-3: 9`, RL-split questions only, as a web corpus has
- *   exercises with their answers), and R1-Zero-template conversations about other things
- *   (reversing, counting and comparing) that teach the conversation's shape. Whether the model
- *   brings its arithmetic into the template, and how it reasons there, is left to RL.
+ *   R1-Zero format and never shows a worked solution: lines of single facts (`17+5=22`), exercises
+ *   with bare answers (`Compute 4+8-3: 9`, `User: Compute 4+8-3. Assistant: 9`; RL-split questions
+ *   only, as a web corpus has exercises with their answers), and R1-Zero-template conversations
+ *   about other things (reversing, counting and comparing) that teach the conversation's shape.
+ *   Whether the model brings its arithmetic into the template, and how it reasons there, is left
+ *   to RL.
  */
 import { R1_ZERO_TEMPLATE } from '../../src/posttrain/index.ts';
 
@@ -36,26 +37,26 @@ export interface Question {
   kind: 'two' | 'three';
 }
 
-/** A two-term question: a tens number plus or minus a digit. */
-function twoTerms(r: () => number): Question {
-  const a = int(r, 10, 40);
-  const b = int(r, 1, 9);
-  const plus = r() < 0.5;
-  return { prompt: `Compute ${a}${plus ? '+' : '-'}${b}`, answer: plus ? a + b : a - b, kind: 'two' };
-}
-
-/** A three-term question of digits whose partial results stay at or above zero. */
-function threeTerms(r: () => number): Question {
-  for (;;) {
-    const [a, b, c] = [int(r, 1, 9), int(r, 1, 9), int(r, 1, 9)];
-    const s1 = r() < 0.7 ? '+' : '-';
-    const s2 = r() < 0.5 ? '+' : '-';
-    const mid = s1 === '+' ? a + b : a - b;
-    if (mid < 0) continue;
-    const end = s2 === '+' ? mid + c : mid - c;
-    if (end < 0) continue;
-    return { prompt: `Compute ${a}${s1}${b}${s2}${c}`, answer: end, kind: 'three' };
+/** Every distinct question: `a±b` and `a±b±c` of digits 1–9 whose partial results stay ≥ 0. */
+function allQuestions(): Question[] {
+  const out: Question[] = [];
+  const apply = (x: number, op: string, y: number) => (op === '+' ? x + y : x - y);
+  for (let a = 1; a <= 9; a++) {
+    for (let b = 1; b <= 9; b++) {
+      for (const s1 of ['+', '-']) {
+        const mid = apply(a, s1, b);
+        if (mid < 0) continue;
+        out.push({ prompt: `Compute ${a}${s1}${b}`, answer: mid, kind: 'two' });
+        for (let c = 1; c <= 9; c++) {
+          for (const s2 of ['+', '-']) {
+            const end = apply(mid, s2, c);
+            if (end >= 0) out.push({ prompt: `Compute ${a}${s1}${b}${s2}${c}`, answer: end, kind: 'three' });
+          }
+        }
+      }
+    }
   }
+  return out;
 }
 
 /** FNV-1a of a string: the held-out split is chosen by the question's text, so it never leaks. */
@@ -68,26 +69,38 @@ function hash(s: string): number {
 /** Whether a question belongs to the held-out test split (about 1 in 5 distinct questions). */
 export const isHeldOut = (q: Question) => hash(q.prompt) % 5 === 0;
 
-/** `n` distinct questions of one split, half of each kind. */
-export function questions(seed: number, n: number, split: 'train' | 'test'): Question[] {
-  const r = rng(seed);
-  const seen = new Set<string>();
-  const out: Question[] = [];
-  for (let tries = 0; out.length < n && tries < n * 1000; tries++) {
-    const q = out.length % 2 === 0 ? twoTerms(r) : threeTerms(r);
-    if (seen.has(q.prompt) || isHeldOut(q) !== (split === 'test')) continue;
-    seen.add(q.prompt);
-    out.push(q);
+function shuffle<T>(xs: T[], r: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
   }
-  return out;
+  return xs;
 }
 
-/** A corpus document of arithmetic facts, one per line: `a+b=c` / `a-b=c` with a ≤ 49, b a digit. */
+/**
+ * `n` distinct questions of one split, in a seeded order: every two-term question of the split (up to
+ * a quarter of `n`; there are few), the rest three-term.
+ */
+export function questions(seed: number, n: number, split: 'train' | 'test'): Question[] {
+  const r = rng(seed);
+  const mine = allQuestions().filter((q) => isHeldOut(q) === (split === 'test'));
+  const two = shuffle(
+    mine.filter((q) => q.kind === 'two'),
+    r,
+  ).slice(0, Math.floor(n / 4));
+  const three = shuffle(
+    mine.filter((q) => q.kind === 'three'),
+    r,
+  ).slice(0, n - two.length);
+  return shuffle([...two, ...three], r);
+}
+
+/** A corpus document of arithmetic facts, one per line: `a+b=c` / `a-b=c` with a ≤ 27, b a digit. */
 function factsDocument(r: () => number): string {
   const lines: string[] = [];
   const n = int(r, 6, 14);
   for (let i = 0; i < n; i++) {
-    const a = int(r, 0, 49);
+    const a = int(r, 0, 27);
     const b = int(r, 0, 9);
     if (r() < 0.5 || a < b) lines.push(`${a}+${b}=${a + b}`);
     else lines.push(`${a}-${b}=${a - b}`);
@@ -122,22 +135,25 @@ function otherConversation(r: () => number): string {
   return `${R1_ZERO_TEMPLATE.replace('{prompt}', question)} ${reply}`;
 }
 
-/** A corpus document of bare exercises with their answers (never a held-out question). */
+const TRAIN_QUESTIONS = allQuestions().filter((q) => !isHeldOut(q));
+
+/**
+ * A corpus document of exercises with their bare answers (never a held-out question), as a list
+ * (`Compute 4+8-3: 9`) or as a plain exchange (`User: Compute 4+8-3. Assistant: 9`).
+ */
 function exercisesDocument(r: () => number): string {
-  const lines: string[] = [];
-  const n = int(r, 4, 10);
-  while (lines.length < n) {
-    const q = r() < 0.5 ? twoTerms(r) : threeTerms(r);
-    if (!isHeldOut(q)) lines.push(`${q.prompt}: ${q.answer}`);
-  }
-  return lines.join('\n');
+  const chat = r() < 0.5;
+  return Array.from({ length: int(r, 4, 10) }, () => {
+    const q = pick(r, TRAIN_QUESTIONS);
+    return chat ? `User: ${q.prompt}. Assistant: ${q.answer}` : `${q.prompt}: ${q.answer}`;
+  }).join('\n');
 }
 
-/** The pre-training corpus: `n` documents — facts 35%, exercises 15%, other conversations 50%. */
+/** The pre-training corpus: `n` documents — facts 40%, exercises 30%, other conversations 30%. */
 export function corpus(seed: number, n: number): string[] {
   const r = rng(seed);
   return Array.from({ length: n }, () => {
     const x = r();
-    return x < 0.35 ? factsDocument(r) : x < 0.5 ? exercisesDocument(r) : otherConversation(r);
+    return x < 0.4 ? factsDocument(r) : x < 0.7 ? exercisesDocument(r) : otherConversation(r);
   });
 }

@@ -63,3 +63,46 @@ test('dsts sample keeps the rewarded completions as SFT data that dsts sft train
   const res = await sft({ config });
   assert.equal(res.step, 1);
 });
+
+test('keep "longest" writes, per prompt, the longest of the completions keep "all" accepts (the same seeds draw the same ones)', (t) => {
+  const dir = tempDir(t, 'dsts-sample-longest-');
+  const model = tinyModel(t, 'deepseek_v3_tiny', 'r1');
+  writeFileSync(join(dir, 'any.js'), 'export default () => 1;\n');
+  writeJsonl(join(dir, 'prompts.jsonl'), [{ prompt: 'Add 1 and 2.' }, { prompt: 'Say hello.' }]);
+  const run = (keep: string, out: string) => {
+    writeFileSync(
+      join(dir, 'sample.json'),
+      JSON.stringify({
+        model,
+        data: { train: 'prompts.jsonl' },
+        rewards: [{ module: './any.js' }],
+        n: 5,
+        max_tokens: 12,
+        temperature: 1,
+        keep,
+        out,
+        batchSize: 2,
+      }),
+    );
+    const r = spawnSync(process.execPath, [dsts, 'sample', '--config', 'sample.json', '--seed', '9'], {
+      encoding: 'utf8',
+      cwd: dir,
+      timeout: PATIENCE_MS,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return readFileSync(join(dir, out), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { messages: { content: string }[]; source: { line: number } });
+  };
+  const all = run('all', 'all.jsonl');
+  const longest = run('longest', 'longest.jsonl');
+  assert.equal(all.length, 10);
+  assert.equal(longest.length, 2);
+  for (const l of longest) {
+    const reply = (x: (typeof all)[number]) => x.messages[x.messages.length - 1]!.content;
+    const lengths = all.filter((a) => a.source.line === l.source.line).map((a) => reply(a).length);
+    assert.ok(new Set(lengths).size > 1, 'the completions differ in length');
+    assert.equal(reply(l).length, Math.max(...lengths));
+  }
+});

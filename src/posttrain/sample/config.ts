@@ -7,7 +7,7 @@
  *   "n": 8                      completions per prompt
  *   "temperature": 0.6, "top_p": 0.95, "top_k": 0, "max_tokens": 1024
  *   "minReward": 1              a completion is accepted when its weighted reward reaches this
- *   "keep": "best"              per prompt: the best accepted one, or "all" accepted ones
+ *   "keep": "best"              per prompt: the best accepted one, the "longest" accepted one, or "all"
  *   "batchSize": 8              prompts decoded together
  *   "out": "accepted.jsonl", "seed": 0
  */
@@ -31,7 +31,7 @@ export interface SampleConfig {
   topK: number;
   maxTokens: number;
   minReward: number;
-  keep: 'best' | 'all';
+  keep: 'best' | 'longest' | 'all';
   batchSize: number;
   out: string;
   seed: number;
@@ -63,7 +63,7 @@ export function parseSampleConfig(json: JsonObject, source: string, baseDir: str
     topK: r.int('top_k', 0),
     maxTokens: r.int('max_tokens', 1024, 1),
     minReward: r.number('minReward', 1, {}),
-    keep: r.oneOf('keep', ['best', 'all'] as const, 'best'),
+    keep: r.oneOf('keep', ['best', 'longest', 'all'] as const, 'best'),
     batchSize: r.int('batchSize', 8, 1),
     out: resolve(baseDir, out),
     seed: r.int('seed', 0),

@@ -64,12 +64,10 @@ export async function rejectionSample(cfg: SampleConfig, log: (line: string) => 
         const accepted = group.map((_, k) => k).filter((k) => scored.total[k]! >= cfg.minReward);
         res.accepted += accepted.length;
         if (accepted.length > 0) res.promptsAccepted++;
-        const kept =
-          cfg.keep === 'all'
-            ? accepted
-            : accepted.length > 0
-              ? [accepted.reduce((b, k) => (scored.total[k]! > scored.total[b]! ? k : b))]
-              : [];
+        // 'best': the highest reward; 'longest': the longest accepted reasoning (R1's cold start wants long CoT).
+        const better = (k: number, b: number) =>
+          cfg.keep === 'longest' ? group[k]!.text.length > group[b]!.text.length : scored.total[k]! > scored.total[b]!;
+        const kept = cfg.keep === 'all' ? accepted : accepted.length > 0 ? [accepted.reduce((b, k) => (better(k, b) ? k : b))] : [];
         for (const k of kept) {
           const ctx = contexts[k]!;
           const per = Object.fromEntries(

@@ -1,0 +1,63 @@
+// deepseek-ts-nano-r1: the task's splits never leak, and the shipped model answers held-out
+// questions in the R1-Zero layout through the same paths a user runs (dsts eval, the chat template).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { corpus, isHeldOut, questions } from '../../scripts/nano-r1/tasks.ts';
+import { evaluate } from '../../src/posttrain/evaluate.ts';
+import { R1_ZERO_TEMPLATE } from '../../src/posttrain/index.ts';
+import { loadTokenizer } from '../../src/tokenizer/index.ts';
+import { tempDir, writeJsonl } from './helpers.ts';
+
+// Well below what the shipped model measures greedily (its README), so that a kernel path that
+// flips a near-tie never fails the test, and far above what the pre-trained base scores.
+const MIN_FORMAT = 0.9;
+const MIN_PASS1 = 0.5;
+
+const MODEL = fileURLToPath(new URL('../../models/deepseek-ts-nano-r1', import.meta.url));
+
+test('the held-out questions are in neither the RL split nor the corpus', () => {
+  const test_ = questions(3, 200, 'test');
+  const rl = new Set(questions(2, 800, 'train').map((q) => q.prompt));
+  assert.equal(test_.length, 200);
+  assert.ok(test_.every(isHeldOut));
+  assert.equal(test_.filter((q) => rl.has(q.prompt)).length, 0);
+  const text = corpus(1, 40_000).join('\n');
+  assert.ok(text.includes('Compute '), 'the corpus has exercises');
+  assert.deepEqual(
+    test_.filter((q) => text.includes(`${q.prompt}:`)).map((q) => q.prompt),
+    [],
+  );
+});
+
+test('the chat template asks the shipped model the way it was trained: the R1-Zero conversation, opened in <think>', () => {
+  const tok = loadTokenizer(MODEL);
+  const prompt = tok.applyChatTemplate([{ role: 'user', content: 'Compute 4+8-3' }], { addGenerationPrompt: true });
+  assert.equal(prompt, `${R1_ZERO_TEMPLATE.replace('{prompt}', 'Compute 4+8-3')} <think>`);
+  const config = JSON.parse(readFileSync(`${MODEL}/config.json`, 'utf8'));
+  assert.equal(config.model_type, 'deepseek_v3');
+  assert.equal(config.num_nextn_predict_layers, 1);
+});
+
+test('the shipped model answers held-out questions (greedy), in the R1-Zero layout', (t) => {
+  const dir = tempDir(t, 'nano-r1-');
+  const held = questions(3, 200, 'test').slice(0, 40);
+  const data = writeJsonl(`${dir}/test.jsonl`, held);
+  const r = evaluate({
+    model: MODEL,
+    data: [data],
+    promptTemplate: 'r1-zero',
+    n: 1,
+    temperature: 0,
+    topP: 1,
+    topK: 0,
+    maxTokens: 64,
+    batchSize: 20,
+    seed: 0,
+    by: 'kind',
+  });
+  assert.equal(r.questions, 40);
+  assert.ok(r.format.mean >= MIN_FORMAT, `format ${r.format.mean}`);
+  assert.ok(r.pass1.mean >= MIN_PASS1, `pass@1 ${r.pass1.mean}`);
+});
