@@ -1,14 +1,15 @@
 /**
  * The data of deepseek-ts-nano-r1, generated from a seed (nothing is downloaded):
  *
- * - the **task**: arithmetic questions of digits with checkable answers, `Compute 7+5` or
- *   `Compute 4+8-3`. Two-term questions are one fact; three-term ones need two facts in a row.
+ * - the **task**: arithmetic questions of digits with checkable answers, `Compute 7-5` or
+ *   `Compute 4+3-5`. Two-term questions are one fact; three-term ones need two facts in a row.
  *   Each distinct question is in the RL split or in the held-out test split, by a hash of its text.
  * - the **pre-training corpus**, which never pairs an arithmetic question with its answer in the
- *   R1-Zero format and never shows a worked solution: lines of single facts (`17+5=22`), exercises
- *   with bare answers (`Compute 4+8-3: 9`, `User: Compute 4+8-3. Assistant: 9`; RL-split questions
- *   only, as a web corpus has exercises with their answers), and R1-Zero-template conversations
- *   about other things (reversing, counting and comparing) that teach the conversation's shape.
+ *   R1-Zero format and never shows a worked solution: lines of single facts (`7+2=9`), exercises
+ *   with bare answers (`Compute 4+3-5: 2`, `Q: Compute 4+3-5 A: 2`; RL-split questions only, as a
+ *   web corpus has exercises with their answers), and R1-Zero-template conversations about other
+ *   things (reversing, counting and comparing) that teach the conversation's shape — most reason
+ *   step by step, some restate the question and recall the answer.
  *   Whether the model brings its arithmetic into the template, and how it reasons there, is left
  *   to RL.
  */
@@ -37,7 +38,7 @@ export interface Question {
   kind: 'two' | 'three';
 }
 
-/** Every distinct question: `a±b` and `a±b±c` of digits 1–9 whose partial results stay ≥ 0. */
+/** Every distinct question: `a±b` and `a±b±c` of digits 1–9 whose partial results stay within 0–9 (the final one ≥ 0). */
 function allQuestions(): Question[] {
   const out: Question[] = [];
   const apply = (x: number, op: string, y: number) => (op === '+' ? x + y : x - y);
@@ -45,7 +46,7 @@ function allQuestions(): Question[] {
     for (let b = 1; b <= 9; b++) {
       for (const s1 of ['+', '-']) {
         const mid = apply(a, s1, b);
-        if (mid < 0) continue;
+        if (mid < 0 || mid > 9) continue;
         out.push({ prompt: `Compute ${a}${s1}${b}`, answer: mid, kind: 'two' });
         for (let c = 1; c <= 9; c++) {
           for (const s2 of ['+', '-']) {
@@ -95,12 +96,12 @@ export function questions(seed: number, n: number, split: 'train' | 'test'): Que
   return shuffle([...two, ...three], r);
 }
 
-/** A corpus document of arithmetic facts, one per line: `a+b=c` / `a-b=c` with a ≤ 27, b a digit. */
+/** A corpus document of arithmetic facts of digits, one per line: `a+b=c` / `a-b=c` (c ≥ 0). */
 function factsDocument(r: () => number): string {
   const lines: string[] = [];
   const n = int(r, 6, 14);
   for (let i = 0; i < n; i++) {
-    const a = int(r, 0, 27);
+    const a = int(r, 0, 9);
     const b = int(r, 0, 9);
     if (r() < 0.5 || a < b) lines.push(`${a}+${b}=${a + b}`);
     else lines.push(`${a}-${b}=${a - b}`);
@@ -111,49 +112,58 @@ function factsDocument(r: () => number): string {
 const SYLLABLES = ['ka', 'lo', 'mi', 'ru', 'te', 'so', 'na', 'pi', 'du', 've', 'zo', 'ba', 'fi', 'go', 'he', 'ju'];
 const word = (r: () => number) => Array.from({ length: int(r, 2, 3) }, () => pick(r, SYLLABLES)).join('');
 
-/** One R1-Zero conversation about something other than arithmetic: its question and its reply. */
-function otherConversation(r: () => number): string {
+/** A question about something other than arithmetic, and its answer, with a worked reasoning. */
+function otherTask(r: () => number): { question: string; answer: string; reasoning: string } {
   const kind = int(r, 0, 2);
-  let question: string;
-  let reply: string;
   if (kind === 0) {
-    const w = word(r);
-    const letters = [...w];
-    question = `Reverse ${w}`;
-    reply = `<think> ${letters.join(' ')} backwards is ${[...letters].reverse().join(' ')} </think> <answer> ${[...letters].reverse().join('')} </answer>`;
-  } else if (kind === 1) {
-    const w = word(r);
-    const letters = [...w];
-    question = `Count the letters of ${w}`;
-    reply = `<think> ${letters.map((l, i) => `${l} ${i + 1}`).join(' ')} </think> <answer> ${letters.length} </answer>`;
-  } else {
-    let [a, b] = [int(r, 0, 99), int(r, 0, 99)];
-    while (b === a) b = int(r, 0, 99);
-    question = `Which is larger, ${a} or ${b}`;
-    reply = `<think> ${Math.min(a, b)} is less than ${Math.max(a, b)} </think> <answer> ${Math.max(a, b)} </answer>`;
+    const letters = [...word(r)];
+    const back = [...letters].reverse();
+    return { question: `Reverse ${letters.join('')}`, answer: back.join(''), reasoning: `${letters.join(' ')} backwards is ${back.join(' ')}` };
   }
-  return `${R1_ZERO_TEMPLATE.replace('{prompt}', question)} ${reply}`;
+  if (kind === 1) {
+    const letters = [...word(r)];
+    return {
+      question: `Count the letters of ${letters.join('')}`,
+      answer: String(letters.length),
+      reasoning: letters.map((l, i) => `${l} ${i + 1}`).join(' '),
+    };
+  }
+  let [a, b] = [int(r, 0, 99), int(r, 0, 99)];
+  while (b === a) b = int(r, 0, 99);
+  const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
+  return { question: `Which is larger, ${a} or ${b}`, answer: String(hi), reasoning: `${lo} is less than ${hi}` };
+}
+
+/**
+ * One R1-Zero conversation about something other than arithmetic. Most reason step by step; some
+ * restate the question and recall its answer (`Q: … A: …`), as a reader of exercises would.
+ */
+function otherConversation(r: () => number): string {
+  const t = otherTask(r);
+  const think = r() < 0.3 ? `Q: ${t.question} A: ${t.answer}` : t.reasoning;
+  return `${R1_ZERO_TEMPLATE.replace('{prompt}', t.question)} <think> ${think} </think> <answer> ${t.answer} </answer>`;
 }
 
 const TRAIN_QUESTIONS = allQuestions().filter((q) => !isHeldOut(q));
 
 /**
- * A corpus document of exercises with their bare answers (never a held-out question), as a list
- * (`Compute 4+8-3: 9`) or as a plain exchange (`User: Compute 4+8-3. Assistant: 9`).
+ * A corpus document of exercises with their bare answers — arithmetic (never a held-out question)
+ * and the other tasks — as a list (`Compute 4+3-5: 2`) or as questions and answers
+ * (`Q: Compute 4+3-5 A: 2`).
  */
 function exercisesDocument(r: () => number): string {
-  const chat = r() < 0.5;
+  const qa = r() < 0.5;
   return Array.from({ length: int(r, 4, 10) }, () => {
-    const q = pick(r, TRAIN_QUESTIONS);
-    return chat ? `User: ${q.prompt}. Assistant: ${q.answer}` : `${q.prompt}: ${q.answer}`;
+    const [question, answer] = r() < 0.8 ? ((q) => [q.prompt, String(q.answer)])(pick(r, TRAIN_QUESTIONS)) : ((t) => [t.question, t.answer])(otherTask(r));
+    return qa ? `Q: ${question} A: ${answer}` : `${question}: ${answer}`;
   }).join('\n');
 }
 
-/** The pre-training corpus: `n` documents — facts 40%, exercises 30%, other conversations 30%. */
+/** The pre-training corpus: `n` documents — facts 45%, exercises 30%, other conversations 25%. */
 export function corpus(seed: number, n: number): string[] {
   const r = rng(seed);
   return Array.from({ length: n }, () => {
     const x = r();
-    return x < 0.4 ? factsDocument(r) : x < 0.7 ? exercisesDocument(r) : otherConversation(r);
+    return x < 0.45 ? factsDocument(r) : x < 0.75 ? exercisesDocument(r) : otherConversation(r);
   });
 }
