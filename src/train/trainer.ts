@@ -23,7 +23,7 @@ import { corpusFingerprint, restoreWeights, scheduleChangeWarning } from './resu
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { lmObjective } from './objective.ts';
 import { LoadTracker } from './balance.ts';
-import { withPrecision } from './fp8.ts';
+import { withPrecision } from './precision.ts';
 import { AdamW } from './optim/adamw.ts';
 import { clipScale, gradNorm } from './optim/clip.ts';
 import { trainableParams, type Param } from './optim/params.ts';

@@ -49,10 +49,11 @@ test('a resolved config parses back to the same config', (t) => {
       tokenizer: { train: { vocabSize: 500 } },
       out: 'o',
       schedule: { kind: 'wsd', warmup: 5, decayFraction: 0.3 },
-      precision: 'fp8',
+      precision: 'bf16',
       biasUpdate: { enabled: false },
     }),
   );
+  assert.equal(cfg.precision, 'bf16');
   const again = parseRunConfig(runConfigJson(cfg), 'saved', '/elsewhere');
   assert.deepEqual({ ...again, source: cfg.source }, cfg);
 });
@@ -75,7 +76,7 @@ test('mistakes are one-line user errors naming the key', (t) => {
     [{ ...base, lerning_rate: 1 }, /'lerning_rate': unknown key/],
     [{ ...base, optimizer: { lr: -1 } }, /'optimizer\.lr': must be greater than 0/],
     [{ ...base, optimizer: { learningRate: 1 } }, /'optimizer\.learningRate': unknown key/],
-    [{ ...base, precision: 'fp16' }, /'precision': must be one of 'f32', 'fp8'/],
+    [{ ...base, precision: 'fp16' }, /'precision': must be one of 'f32', 'bf16', 'fp8'/],
     [{ ...base, data: {} }, /'data\.train': missing/],
     [{ ...base, model: undefined }, /'model': missing/],
     [{ ...base, model: 'nope.json' }, /'model': no such file/],

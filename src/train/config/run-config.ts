@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TrainError } from '../errors.ts';
+import { PRECISIONS, type Precision } from '../precision.ts';
 import { V3_SCHEDULE, type ScheduleConfig, type Staged } from '../schedule.ts';
 import { RECIPES, V3_BIAS_GAMMA, V3_INIT_STD, V3_MTP_WEIGHT, readBatchRamp, readStaged, type BatchRamp, type Recipe } from './recipe.ts';
 import { isObject, ObjectReader, type JsonObject } from './reader.ts';
@@ -80,7 +81,8 @@ export interface RunConfig {
   batchRamp: BatchRamp | null;
   /** σ of the Normal init of every matrix; null: the model config's initializer_range. */
   initStd: number | null;
-  precision: 'f32' | 'fp8';
+  /** GEMM operands of the block linears (precision.ts). */
+  precision: Precision;
   seed: number;
   /** Output folder of the run (checkpoints, metrics). */
   out: string;
@@ -284,7 +286,7 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
     biasUpdate,
     batchRamp: readBatchRamp(r, recipe, gradAccum, steps),
     initStd,
-    precision: r.oneOf('precision', ['f32', 'fp8'] as const, 'f32'),
+    precision: r.oneOf('precision', PRECISIONS, 'f32'),
     seed: r.int('seed', 0),
     out: resolve(baseDir, out),
     checkpoint,
