@@ -194,8 +194,8 @@ export class Trainer {
     if (resume) restoreWeights(weights, resume.checkpoint, saved!.tensors);
     const model = buildModel(modelConfig, weights);
     const params = trainableParams(weights);
-    const { beta1, beta2, eps, weightDecay } = cfg.optimizer;
-    const optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay });
+    const { beta1, beta2, eps, weightDecay, momentsDtype } = cfg.optimizer;
+    const optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay, moments: momentsDtype });
     if (saved) restoreOptimizer(optimizer, saved.state.params, saved.tensors);
 
     const documents = { textDocuments: cfg.data.textDocuments, jsonlField: cfg.data.jsonlField };

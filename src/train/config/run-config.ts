@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TrainError } from '../errors.ts';
 import { PRECISIONS, type Precision } from '../precision.ts';
+import { MOMENT_DTYPES, type MomentDtype } from '../optim/adamw.ts';
 import { V3_SCHEDULE, type ScheduleConfig, type Staged } from '../schedule.ts';
 import { RECIPES, V3_BIAS_GAMMA, V3_INIT_STD, V3_MTP_WEIGHT, readBatchRamp, readStaged, type BatchRamp, type Recipe } from './recipe.ts';
 import { isObject, ObjectReader, type JsonObject } from './reader.ts';
@@ -46,6 +47,8 @@ export interface OptimizerConfig {
   weightDecay: number;
   /** Global gradient-norm clip; 0 turns clipping off. */
   gradClip: number;
+  /** Storage of AdamW's moments: f32, or bf16 (DeepSeek-V3 §3.3.3: half the memory). */
+  momentsDtype: MomentDtype;
 }
 
 export interface RunConfig {
@@ -180,6 +183,7 @@ export function optimizerConfig(r: ObjectReader, lr = 3e-4): OptimizerConfig {
     eps: o.number('eps', 1e-8, { above: 0 }),
     weightDecay: o.number('weightDecay', 0.1, { min: 0 }),
     gradClip: o.number('gradClip', 1.0, { min: 0 }),
+    momentsDtype: o.oneOf('momentsDtype', MOMENT_DTYPES, 'f32'),
   };
   o.done();
   return optimizer;
