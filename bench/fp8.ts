@@ -9,7 +9,8 @@
  *   fp8-bf16-moments    FP8 GEMMs and AdamW moments stored in bf16 (§3.3.3), seed 1
  *
  * — then the final held-out CE of each, the relative gaps to BF16, and whether FP8's gap lies within
- * the seed band. Runs go to .tmp/bench-fp8/<name>/ (a finished run of the same config is reused;
+ * the seed band. Two optional runs, `bf16-s2` and `fp8-s2` (only when named in --only), repeat the
+ * BF16/FP8 pair at seed 2, to see whether FP8's paired gap keeps its size and sign. Runs go to .tmp/bench-fp8/<name>/ (a finished run of the same config is reused;
  * --fresh reruns it); the summary to bench/results/fp8-run.json.
  *
  *   npm run bench:fp8 -- [--corpus .tmp/nano/corpus.jsonl] [--steps N] [--only f32-s1,bf16] [--fresh]
@@ -41,14 +42,18 @@ interface Variant {
   precision: RunConfig['precision'];
   moments: RunConfig['optimizer']['momentsDtype'];
   seed: number;
+  /** Run by default (else only when named in --only); the summary needs every default run. */
+  required: boolean;
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'f32-s1', precision: 'f32', moments: 'f32', seed: 1 },
-  { name: 'f32-s2', precision: 'f32', moments: 'f32', seed: 2 },
-  { name: 'bf16', precision: 'bf16', moments: 'f32', seed: 1 },
-  { name: 'fp8', precision: 'fp8', moments: 'f32', seed: 1 },
-  { name: 'fp8-bf16-moments', precision: 'fp8', moments: 'bf16', seed: 1 },
+  { name: 'f32-s1', precision: 'f32', moments: 'f32', seed: 1, required: true },
+  { name: 'f32-s2', precision: 'f32', moments: 'f32', seed: 2, required: true },
+  { name: 'bf16', precision: 'bf16', moments: 'f32', seed: 1, required: true },
+  { name: 'fp8', precision: 'fp8', moments: 'f32', seed: 1, required: true },
+  { name: 'fp8-bf16-moments', precision: 'fp8', moments: 'bf16', seed: 1, required: true },
+  { name: 'bf16-s2', precision: 'bf16', moments: 'f32', seed: 2, required: false },
+  { name: 'fp8-s2', precision: 'fp8', moments: 'f32', seed: 2, required: false },
 ];
 
 const corpus = resolve(flag('corpus') ?? join(ROOT, '.tmp/nano/corpus.jsonl'));
@@ -93,7 +98,7 @@ for (const v of VARIANTS) {
   const cfg = configOf(v);
   let done = fresh ? null : finished(cfg);
   if (done) console.error(`${v.name}: reusing the finished run in ${cfg.out}`);
-  else if (!only || only.includes(v.name)) {
+  else if (only ? only.includes(v.name) : v.required) {
     console.error(`${v.name}: training ${cfg.steps} steps (precision ${v.precision}, moments ${v.moments}, seed ${v.seed}) → ${cfg.out}`);
     mkdirSync(outRoot, { recursive: true });
     await train({ config: cfg, force: true, log: (l) => console.error(`  ${l}`) });
@@ -105,7 +110,7 @@ for (const v of VARIANTS) {
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(3)}%`;
 const names = outcomes.map((o) => o.name);
-const complete = VARIANTS.every((v) => names.includes(v.name));
+const complete = VARIANTS.every((v) => !v.required || names.includes(v.name));
 const gaps = complete ? precisionGaps(outcomes, 'bf16', ['f32-s1', 'f32-s2']) : null;
 const base = configOf(VARIANTS[0]!);
 console.log('| run | block GEMMs | AdamW moments | seed | held-out CE | vs bf16 | train CE (last 10%) | vs bf16 | minutes |');
@@ -124,6 +129,8 @@ if (!gaps) {
 console.log(`\nseed band (|f32-s1 − f32-s2| / mean, held-out CE): ${(gaps.seedBand * 100).toFixed(3)}%`);
 for (const n of ['fp8', 'fp8-bf16-moments'])
   console.log(`${n}: ${pct(gaps.valGap[n]!)} vs bf16, ${gaps.withinSeedBand[n] ? 'within' : 'outside'} the seed band`);
+const seed2 = names.includes('bf16-s2') && names.includes('fp8-s2') ? precisionGaps(outcomes, 'bf16-s2', ['f32-s1', 'f32-s2']) : null;
+if (seed2) console.log(`fp8-s2: ${pct(seed2.valGap['fp8-s2']!)} vs bf16-s2 (seed 2)`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const summary = {
   what: 'FP8 vs BF16 training over a whole run (DeepSeek-V3 §3.3); see docs/fp8.md',
@@ -136,6 +143,7 @@ const summary = {
   runs: outcomes.map((o) => ({ ...o, valGapVsBf16: gaps.valGap[o.name], trainGapVsBf16: gaps.trainGap[o.name] })),
   seedBand: gaps.seedBand,
   withinSeedBand: gaps.withinSeedBand,
+  ...(seed2 ? { seed2: { fp8ValGapVsBf16: seed2.valGap['fp8-s2'], fp8TrainGapVsBf16: seed2.trainGap['fp8-s2'] } } : {}),
 };
 writeFileSync(RESULTS, JSON.stringify(summary, null, 2) + '\n');
 console.error(`summary → ${RESULTS}`);
