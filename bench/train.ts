@@ -5,7 +5,7 @@
  * by phase, by kernel, by backward op, and by source file and function (a V8 CPU profile).
  *
  *   npm run bench:train -- [--steps 3] [--warmup 1] [--batch 8] [--seq 256] [--config PATH]
- *                          [--precision f32|fp8] [--objective ce|full] [--peer-steps 5]
+ *                          [--precision f32|bf16|fp8] [--objective ce|full] [--peer-steps 5]
  *                          [--no-peer] [--no-profile]
  *
  * `--objective ce` (default) trains what the peer trains: next-token CE only. `full` adds MTP
@@ -24,7 +24,7 @@ import { initWeights } from '../src/model/init.ts';
 import { buildModel } from '../src/model/registry.ts';
 import { countParams } from '../src/model/params.ts';
 import { lmObjective, type ObjectiveConfig } from '../src/train/objective.ts';
-import { withPrecision, type Precision } from '../src/train/fp8.ts';
+import { withPrecision, PRECISIONS, type Precision } from '../src/train/precision.ts';
 import { AdamW } from '../src/train/optim/adamw.ts';
 import { trainableParams } from '../src/train/optim/params.ts';
 
@@ -45,7 +45,7 @@ const seq = Number(flag('seq', '256'));
 const peerSteps = Number(flag('peer-steps', '5'));
 const precision = flag('precision', 'f32') as Precision;
 const objectiveKind = flag('objective', 'ce');
-if (!['f32', 'fp8'].includes(precision)) throw new Error(`--precision must be f32 or fp8, got ${precision}`);
+if (!PRECISIONS.includes(precision)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}, got ${precision}`);
 if (!['ce', 'full'].includes(objectiveKind)) throw new Error(`--objective must be ce or full, got ${objectiveKind}`);
 
 await initKernels();

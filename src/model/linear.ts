@@ -6,7 +6,7 @@
  *
  * The model layer only holds the switch: the FP8 implementation lives in `train/fp8` (the model must
  * not depend on training code) and is installed for the duration of a forward+backward by
- * `withPrecision('fp8', …)`, which calls `withProjection` here.
+ * `withPrecision('fp8', …)` (train/precision.ts), which calls `withProjection` here.
  */
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';

@@ -41,4 +41,4 @@ export { plotMetrics, metricsPanels } from './plot/metrics-plot.ts';
 export { renderSvg, type Panel, type Series } from './plot/svg.ts';
 export { lmObjective, type ObjectiveConfig, type ObjectiveResult } from './objective.ts';
 export { LoadTracker, sequenceBalanceLoss, type LoadStats } from './balance.ts';
-export { withPrecision, type Precision } from './fp8.ts';
+export { withPrecision, PRECISIONS, type Precision } from './precision.ts';

@@ -3,14 +3,14 @@
  * back. Names in trainer_state.safetensors:
  *
  *   optimizer.step                 I32 [P]  per-parameter AdamW step counts, in `params` order
- *   optimizer.exp_avg.<name>       F32      first moment of parameter <name>
- *   optimizer.exp_avg_sq.<name>    F32      second moment
+ *   optimizer.exp_avg.<name>       F32|BF16 first moment of parameter <name> (the optimizer's moment dtype)
+ *   optimizer.exp_avg_sq.<name>    F32|BF16 second moment
  *   loader.carry                   I32 [n]  tokens read but not yet in a sequence
  *   loader.buffer                  I32 [k, T+1]  the shuffle buffer's sequences
  *   master.<name>                  F32      master weights (added by checkpoint.ts for bf16 models)
  */
 import type { StoredTensor } from '../io/safetensors/index.ts';
-import type { AdamW } from './optim/adamw.ts';
+import type { AdamW, Moment } from './optim/adamw.ts';
 import type { LoaderState } from './data/loader.ts';
 import type { StreamPosition } from './data/token-stream.ts';
 import type { JsonObject } from './config/reader.ts';
@@ -19,10 +19,19 @@ import { TrainError } from './errors.ts';
 export function optimizerTensors(opt: AdamW, out: Map<string, StoredTensor>): void {
   const s = opt.state();
   out.set('optimizer.step', { dtype: 'I32', shape: [s.steps.length], data: s.steps });
+  const stored = (shape: readonly number[], data: Moment): StoredTensor =>
+    data instanceof Float32Array ? { dtype: 'F32', shape, data } : { dtype: 'BF16', shape, data };
   for (const p of opt.params) {
-    out.set(`optimizer.exp_avg.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: s.m.get(p.name)! });
-    out.set(`optimizer.exp_avg_sq.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: s.v.get(p.name)! });
+    out.set(`optimizer.exp_avg.${p.name}`, stored(p.tensor.shape, s.m.get(p.name)!));
+    out.set(`optimizer.exp_avg_sq.${p.name}`, stored(p.tensor.shape, s.v.get(p.name)!));
   }
+}
+
+/** A saved moment, f32 or bf16 (the optimizer converts one saved in the other dtype). */
+function momentOf(tensors: Map<string, StoredTensor>, name: string): Moment {
+  const t = tensors.get(name);
+  if (t?.dtype === 'BF16') return t.data;
+  return tensorOf(tensors, name, 'F32').data;
 }
 
 function tensorOf<D extends StoredTensor['dtype']>(
@@ -43,11 +52,11 @@ export function restoreOptimizer(opt: AdamW, names: readonly string[], tensors: 
     throw new TrainError('trainer state: the checkpoint was saved for a model with different parameters');
   }
   const steps = tensorOf(tensors, 'optimizer.step', 'I32').data;
-  const m = new Map<string, Float32Array>();
-  const v = new Map<string, Float32Array>();
+  const m = new Map<string, Moment>();
+  const v = new Map<string, Moment>();
   for (const n of names) {
-    m.set(n, tensorOf(tensors, `optimizer.exp_avg.${n}`, 'F32').data);
-    v.set(n, tensorOf(tensors, `optimizer.exp_avg_sq.${n}`, 'F32').data);
+    m.set(n, momentOf(tensors, `optimizer.exp_avg.${n}`));
+    v.set(n, momentOf(tensors, `optimizer.exp_avg_sq.${n}`));
   }
   opt.load({ steps, m, v });
 }

@@ -23,7 +23,7 @@ import { corpusFingerprint, restoreWeights, scheduleChangeWarning } from './resu
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { lmObjective } from './objective.ts';
 import { LoadTracker } from './balance.ts';
-import { withPrecision } from './fp8.ts';
+import { withPrecision } from './precision.ts';
 import { AdamW } from './optim/adamw.ts';
 import { clipScale, gradNorm } from './optim/clip.ts';
 import { trainableParams, type Param } from './optim/params.ts';
@@ -194,8 +194,8 @@ export class Trainer {
     if (resume) restoreWeights(weights, resume.checkpoint, saved!.tensors);
     const model = buildModel(modelConfig, weights);
     const params = trainableParams(weights);
-    const { beta1, beta2, eps, weightDecay } = cfg.optimizer;
-    const optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay });
+    const { beta1, beta2, eps, weightDecay, momentsDtype } = cfg.optimizer;
+    const optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay, moments: momentsDtype });
     if (saved) restoreOptimizer(optimizer, saved.state.params, saved.tensors);
 
     const documents = { textDocuments: cfg.data.textDocuments, jsonlField: cfg.data.jsonlField };

@@ -151,3 +151,87 @@ test('global-norm clipping: norm over all gradients, factor maxNorm/(norm+1e-6) 
   oq.step(0.1);
   assert.deepEqual(Array.from(p.data), Array.from(q.data));
 });
+
+/** x rounded to bf16 (nearest, ties to even) by arithmetic; x a finite normal f32. */
+function bf16Ref(x: number): number {
+  if (x === 0) return x;
+  const ulp = 2 ** (Math.floor(Math.log2(Math.abs(x))) - 7);
+  const q = x / ulp;
+  const f = Math.floor(q);
+  return (q - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(q)) * ulp;
+}
+
+test('bf16 moments: stored as bf16 (half the bytes), the update is AdamW with its moments rounded after each step', () => {
+  const rng = new Rng(9);
+  const w0 = Array.from({ length: 300 }, () => rng.normal());
+  const grads = Array.from({ length: 6 }, () => Array.from({ length: 300 }, () => rng.normal() * 10 ** (rng.int(5) - 3)));
+  const run = (moments: 'f32' | 'bf16') => {
+    const w = Tensor.from(w0, [15, 20]).requireGrad();
+    const opt = new AdamW(trainableParams(new MapWeights(new Map([['x.weight', w]]))), { weightDecay: 0.1, moments });
+    for (const g of grads) {
+      w.grad = Tensor.from(g, [15, 20]);
+      opt.step(0.01, 0.5);
+      opt.zeroGrad();
+    }
+    return { w: Array.from(w.data as Float32Array), m: opt.state().m.get('x.weight')!, v: opt.state().v.get('x.weight')! };
+  };
+  const bf = run('bf16');
+  const f32 = run('f32');
+  assert.ok(bf.m instanceof Uint16Array && bf.v instanceof Uint16Array);
+  assert.equal(bf.m.byteLength * 2, f32.m.byteLength, 'half the bytes of f32 moments');
+
+  // Reference: PyTorch's AdamW arithmetic (as the trainer writes it), each new moment used unrounded
+  // in this step's update, then stored as f32 and rounded to bf16.
+  const [b1, b2, eps, wd, lr] = [0.9, 0.95, 1e-8, 0.1, 0.01];
+  const p = w0.map(Math.fround);
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  grads.forEach((g, k) => {
+    const t = k + 1;
+    for (let j = 0; j < p.length; j++) {
+      const gj = Math.fround(g[j]!) * 0.5;
+      const mj = b1 * m[j]! + (1 - b1) * gj;
+      const vj = b2 * v[j]! + (1 - b2) * gj * gj;
+      m[j] = bf16Ref(Math.fround(mj));
+      v[j] = bf16Ref(Math.fround(vj));
+      p[j] = Math.fround(p[j]! * (1 - lr * wd) - ((lr / (1 - b1 ** t)) * mj) / (Math.sqrt(vj) / Math.sqrt(1 - b2 ** t) + eps));
+    }
+  });
+  const decoded = (bits: Uint16Array) => Array.from(bits, (b) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]!);
+  assert.deepEqual(decoded(bf.m as Uint16Array), m, 'first moments, bit for bit');
+  assert.deepEqual(decoded(bf.v as Uint16Array), v, 'second moments, bit for bit');
+  p.forEach((r, j) => assert.ok(Math.abs(bf.w[j]! - r) <= 1e-6 * Math.max(1, Math.abs(r)), `w[${j}] ${bf.w[j]} vs ${r}`));
+  assert.notDeepEqual(bf.w, f32.w, 'the rounding reaches the weights');
+});
+
+test('bf16 moments: a restored optimizer continues bit for bit; f32 moments load into a bf16 optimizer rounded', () => {
+  const mk = () => Tensor.from([0.5, -0.25, 1, 2, 3, -1], [2, 3]).requireGrad();
+  const [p1, p2, p3] = [mk(), mk(), mk()];
+  const opt = (p: Tensor, moments: 'f32' | 'bf16') => new AdamW(trainableParams(new MapWeights(new Map([['x.weight', p]]))), { moments });
+  const [o1, o2, o3] = [opt(p1, 'bf16'), opt(p2, 'bf16'), opt(p3, 'f32')];
+  p1.grad = p3.grad = Tensor.from([1, 2, 3, 4, 0.3, 1e-3], [2, 3]);
+  o1.step(0.01);
+  o3.step(0.01);
+  p2.data.set(p1.data);
+  const s = o1.state();
+  o2.load({
+    steps: s.steps.slice(),
+    m: new Map([...s.m].map(([k, v]) => [k, v.slice()])),
+    v: new Map([...s.v].map(([k, v]) => [k, v.slice()])),
+  });
+  p1.grad = p2.grad = Tensor.from([-1, 0.5, 0, 2, 7, -3], [2, 3]);
+  o1.step(0.01);
+  o2.step(0.01);
+  assert.deepEqual(Array.from(p2.data), Array.from(p1.data));
+  assert.deepEqual(Array.from(o2.state().m.get('x.weight')!), Array.from(o1.state().m.get('x.weight')!));
+  // f32 moments (o3's) loaded into a bf16 optimizer: rounded to nearest even, the steps kept.
+  const o4 = opt(mk(), 'bf16');
+  o4.load(o3.state());
+  const m3 = o3.state().m.get('x.weight') as Float32Array;
+  const m4 = o4.state().m.get('x.weight') as Uint16Array;
+  assert.deepEqual(
+    Array.from(m4, (b) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]),
+    Array.from(m3, bf16Ref),
+  );
+  assert.deepEqual(Array.from(o4.state().steps), [1]);
+});

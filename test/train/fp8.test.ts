@@ -12,8 +12,8 @@ import { initWeights } from '../../src/model/init.ts';
 import { buildModel } from '../../src/model/registry.ts';
 import { projection } from '../../src/model/linear.ts';
 import { lmObjective } from '../../src/train/objective.ts';
+import { withPrecision } from '../../src/train/precision.ts';
 import {
-  withPrecision,
   fp8Linear,
   quantizeTiles,
   quantizeTilesTransposed,

@@ -1,7 +1,8 @@
 // Resuming: a run interrupted part-way and resumed from its checkpoint logs exactly the losses (bit
 // for bit) of a run that was never interrupted — with bf16 checkpoints (f32 master weights in the
 // trainer state), gradient accumulation, evaluation and a shuffled multi-file corpus; steps logged
-// after the last checkpoint by a crashed run are replaced, not duplicated.
+// after the last checkpoint by a crashed run are replaced, not duplicated; bf16 GEMMs with bf16
+// AdamW moments resume exactly too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../../src/train/config/run-config.ts';
 import { Trainer, resumeRunConfig, train } from '../../src/train/trainer.ts';
 import { readMetrics } from '../../src/train/metrics.ts';
+import { readTrainerState } from '../../src/train/checkpoint.ts';
 import { repetitiveText, tempDir, tinyRun } from './helpers.ts';
 
 /** Comparable view of a metrics log: every record without its timing fields. */
@@ -48,6 +50,27 @@ test('interrupt + resume gives bit-identical losses to an uninterrupted run', as
   const resumed = await train({ config: resumeRunConfig(broken.out), resume: broken.out });
   assert.equal(resumed.step, 10);
   assert.equal(resumed.interrupted, false);
+  assert.deepEqual(losses(broken.out), want);
+});
+
+test('bf16 GEMMs and bf16 AdamW moments: the checkpoint stores the moments as BF16, and resume is bit-identical', async (t) => {
+  const dir = tempDir(t);
+  const extra = { precision: 'bf16', optimizer: { momentsDtype: 'bf16' }, steps: 6 };
+  const straight = config(dir, join(dir, 'straight'), extra);
+  await train({ config: straight });
+  const want = losses(straight.out);
+  const f32Moments = config(dir, join(dir, 'f32-moments'), { ...extra, optimizer: { momentsDtype: 'f32' } });
+  await train({ config: f32Moments });
+  assert.notDeepEqual(losses(f32Moments.out), want, 'the moments dtype changes the run');
+
+  const broken = config(dir, join(dir, 'broken'), extra);
+  const stop = new AbortController();
+  await train({ config: broken, signal: stop.signal, onStep: (m) => m.step === 3 && stop.abort() });
+  const saved = readTrainerState(join(broken.out, 'checkpoint-000003')).tensors;
+  const moments = [...saved].filter(([n]) => n.startsWith('optimizer.exp_avg'));
+  assert.ok(moments.length > 0 && moments.every(([, t]) => t.dtype === 'BF16'));
+  const resumed = await train({ config: resumeRunConfig(broken.out), resume: broken.out });
+  assert.equal(resumed.step, 6);
   assert.deepEqual(losses(broken.out), want);
 });
 

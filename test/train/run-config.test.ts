@@ -29,7 +29,7 @@ test('defaults and relative paths', (t) => {
   assert.equal(cfg.out, join(dir, 'runs/a'));
   assert.equal(cfg.seqLen, 256);
   assert.equal(cfg.gradAccum, 1);
-  assert.deepEqual(cfg.optimizer, { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+  assert.deepEqual(cfg.optimizer, { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1, momentsDtype: 'f32' });
   assert.deepEqual(cfg.schedule, { kind: 'cosine', warmup: 0, minLrRatio: 0.1 });
   assert.deepEqual(cfg.biasUpdate, { enabled: true, gamma: 0.001 });
   assert.equal(cfg.mtpWeight, 0.3);
@@ -49,10 +49,13 @@ test('a resolved config parses back to the same config', (t) => {
       tokenizer: { train: { vocabSize: 500 } },
       out: 'o',
       schedule: { kind: 'wsd', warmup: 5, decayFraction: 0.3 },
-      precision: 'fp8',
+      precision: 'bf16',
+      optimizer: { momentsDtype: 'bf16' },
       biasUpdate: { enabled: false },
     }),
   );
+  assert.equal(cfg.precision, 'bf16');
+  assert.equal(cfg.optimizer.momentsDtype, 'bf16');
   const again = parseRunConfig(runConfigJson(cfg), 'saved', '/elsewhere');
   assert.deepEqual({ ...again, source: cfg.source }, cfg);
 });
@@ -75,7 +78,8 @@ test('mistakes are one-line user errors naming the key', (t) => {
     [{ ...base, lerning_rate: 1 }, /'lerning_rate': unknown key/],
     [{ ...base, optimizer: { lr: -1 } }, /'optimizer\.lr': must be greater than 0/],
     [{ ...base, optimizer: { learningRate: 1 } }, /'optimizer\.learningRate': unknown key/],
-    [{ ...base, precision: 'fp16' }, /'precision': must be one of 'f32', 'fp8'/],
+    [{ ...base, precision: 'fp16' }, /'precision': must be one of 'f32', 'bf16', 'fp8'/],
+    [{ ...base, optimizer: { momentsDtype: 'fp8' } }, /'optimizer\.momentsDtype': must be one of 'f32', 'bf16'/],
     [{ ...base, data: {} }, /'data\.train': missing/],
     [{ ...base, model: undefined }, /'model': missing/],
     [{ ...base, model: 'nope.json' }, /'model': no such file/],

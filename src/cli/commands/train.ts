@@ -28,7 +28,7 @@ options:
   --batch-size <n>           sequences per micro-batch
   --grad-accum <n>           micro-batches per step
   --seq-len <n>              tokens per sequence
-  --precision <f32|fp8>      FP8 GEMMs in the block linears, or plain f32
+  --precision <f32|bf16|fp8> operands of the block linears' GEMMs (bf16, FP8) or plain f32
   --eval-interval <n>        evaluate every n steps (0: never)
   --checkpoint-interval <n>  checkpoint every n steps (0: only at the end)
   --log-interval <n>         progress line every n steps when stderr is not a terminal

@@ -27,8 +27,8 @@ export class PolicyUpdater {
     /** Updates the whole run makes (the schedule's length). */
     readonly totalUpdates: number,
   ) {
-    const { beta1, beta2, eps, weightDecay } = options;
-    this.optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay });
+    const { beta1, beta2, eps, weightDecay, momentsDtype } = options;
+    this.optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay, moments: momentsDtype });
   }
 
   /** Applies the accumulated gradients (times `gradScale`) and clears them. */

@@ -8,6 +8,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TrainError } from '../errors.ts';
+import { PRECISIONS, type Precision } from '../precision.ts';
+import { MOMENT_DTYPES, type MomentDtype } from '../optim/adamw.ts';
 import { V3_SCHEDULE, type ScheduleConfig, type Staged } from '../schedule.ts';
 import { RECIPES, V3_BIAS_GAMMA, V3_INIT_STD, V3_MTP_WEIGHT, readBatchRamp, readStaged, type BatchRamp, type Recipe } from './recipe.ts';
 import { isObject, ObjectReader, type JsonObject } from './reader.ts';
@@ -52,6 +54,8 @@ export interface OptimizerConfig {
   weightDecay: number;
   /** Global gradient-norm clip; 0 turns clipping off. */
   gradClip: number;
+  /** Storage of AdamW's moments: f32, or bf16 (DeepSeek-V3 §3.3.3: half the memory). */
+  momentsDtype: MomentDtype;
 }
 
 export interface RunConfig {
@@ -87,7 +91,8 @@ export interface RunConfig {
   batchRamp: BatchRamp | null;
   /** σ of the Normal init of every matrix; null: the model config's initializer_range. */
   initStd: number | null;
-  precision: 'f32' | 'fp8';
+  /** GEMM operands of the block linears (precision.ts). */
+  precision: Precision;
   seed: number;
   /** Output folder of the run (checkpoints, metrics). */
   out: string;
@@ -186,6 +191,7 @@ export function optimizerConfig(r: ObjectReader, lr = 3e-4): OptimizerConfig {
     eps: o.number('eps', 1e-8, { above: 0 }),
     weightDecay: o.number('weightDecay', 0.1, { min: 0 }),
     gradClip: o.number('gradClip', 1.0, { min: 0 }),
+    momentsDtype: o.oneOf('momentsDtype', MOMENT_DTYPES, 'f32'),
   };
   o.done();
   return optimizer;
@@ -292,7 +298,7 @@ export function parseRunConfig(json: unknown, source: string, baseDir: string): 
     biasUpdate,
     batchRamp: readBatchRamp(r, recipe, gradAccum, steps),
     initStd,
-    precision: r.oneOf('precision', ['f32', 'fp8'] as const, 'f32'),
+    precision: r.oneOf('precision', PRECISIONS, 'f32'),
     seed: r.int('seed', 0),
     out: resolve(baseDir, out),
     checkpoint,
