@@ -71,7 +71,10 @@ export class MtpDrafter {
     for (const s of seqs) {
       const rows = this.pending.get(s)?.length ?? 0;
       const n = all ? rows : rows - 1;
-      if (n > 0) groups.set(n, [...(groups.get(n) ?? []), s]);
+      if (n <= 0) continue;
+      const g = groups.get(n);
+      if (g) g.push(s);
+      else groups.set(n, [s]);
     }
     const out = new Map<Sequence, { normed: Float32Array; logits: Float32Array }>();
     for (const [n, group] of groups) {

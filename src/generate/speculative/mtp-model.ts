@@ -5,6 +5,7 @@
 import type { Tensor } from '../../tensor/index.ts';
 import type { MtpStepResult, SequenceCache } from '../../model/causal-lm.ts';
 import type { DecodingModel } from '../batch-decoder.ts';
+import { UserFacingError } from '../../io/errors.ts';
 
 export interface MtpModel extends DecodingModel {
   /** MTP modules the checkpoint has (num_nextn_predict_layers). */
@@ -30,7 +31,7 @@ export interface SpeculativeOptions {
 export const MAX_DRAFT_TOKENS = 16;
 
 /** A model that cannot speculate as asked; the message is for the user (CLI exit 1, HTTP 400). */
-export class SpeculativeUnavailableError extends Error {
+export class SpeculativeUnavailableError extends UserFacingError {
   constructor(message: string) {
     super(message);
     this.name = 'SpeculativeUnavailableError';
@@ -47,7 +48,7 @@ export function mtpModelFor(model: DecodingModel, options: SpeculativeOptions): 
   const m = model as Partial<MtpModel>;
   if (typeof m.mtpStep !== 'function' || typeof m.newMtpCache !== 'function' || !Array.isArray(m.layers) || !(m.mtpDepth! >= 1)) {
     throw new SpeculativeUnavailableError(
-      'speculative decoding with mtp needs a checkpoint with Multi-Token Prediction weights (num_nextn_predict_layers ≥ 1); this model has none',
+      'speculative decoding with mtp needs a checkpoint with Multi-Token Prediction weights (num_nextn_predict_layers ≥ 1 and layer num_hidden_layers stored); this model has none',
     );
   }
   return { model: model as MtpModel, draftTokens: k };

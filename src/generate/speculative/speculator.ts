@@ -87,7 +87,11 @@ export class Speculator {
       return counts;
     }
     const groups = new Map<number, number[]>();
-    seqs.forEach((_, i) => groups.set(drafts[i]!.length, [...(groups.get(drafts[i]!.length) ?? []), i]));
+    seqs.forEach((_, i) => {
+      const g = groups.get(drafts[i]!.length);
+      if (g) g.push(i);
+      else groups.set(drafts[i]!.length, [i]);
+    });
     for (const [k, rows] of groups) {
       const T = k + 1;
       const group = rows.map((i) => seqs[i]!);
