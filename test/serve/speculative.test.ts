@@ -122,3 +122,18 @@ test('dsts generate --speculative mtp prints what greedy decoding prints', () =>
   assert.equal(spec.status, 0, spec.stderr);
   assert.deepEqual(JSON.parse(spec.stdout).ids, JSON.parse(plain.stdout).ids);
 });
+
+test('dsts chat --speculative mtp answers greedily what dsts chat answers', () => {
+  const chat = (...extra: string[]) =>
+    spawnSync(process.execPath, [DSTS, 'chat', '--max-tokens', '20', '--temperature', '0', ...extra], {
+      input: '春\n秋\n',
+      encoding: 'utf8',
+      timeout: PATIENCE_MS,
+    });
+  const plain = chat();
+  const spec = chat('--speculative', 'mtp', '--draft-tokens', '2');
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(spec.status, 0, spec.stderr);
+  assert.ok(plain.stdout.trim().length > 0);
+  assert.equal(spec.stdout, plain.stdout);
+});
