@@ -11,10 +11,14 @@
  * - the speedup the acceptance allows: (1 + mean accepted) ÷ (1 + k·c), c = the cost of one MTP step
  *   relative to one decode step of the main model, both measured here at that batch — i.e. what
  *   speculation gives if verifying k + 1 tokens cost what decoding one does (memory-bound decoding)
- *   — and how much of it was reached.
+ *   — and how much of it was reached; beside it the measured cost of that verifying forward (k + 1
+ *   positions) relative to a decode step, which is what a model that is not memory-bound pays.
+ * `--clock cpu` times with the process's CPU time instead of the wall clock: on a shared machine
+ * (other jobs running) wall times swing by several × between runs, CPU time much less; use it with
+ * DSTS_THREADS=1, so that time spent is work done.
  *
  * usage: npm run bench:spec [-- --model models/deepseek-ts-nano --corpus .tmp/nano/corpus.jsonl
- *        --draft-tokens 1,2,3 --batches 1,8 --tokens 64 --repeats 3 --json]
+ *        --draft-tokens 1,2,3 --batches 1,8 --tokens 64 --repeats 3 --clock wall|cpu --json]
  * The corpus is the one scripts/nano/prepare-corpus.ts writes (npm's chinese-poetry package).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -36,6 +40,7 @@ const { values: flags } = parseArgs({
     batches: { type: 'string', default: '1,8' },
     tokens: { type: 'string', default: '64' },
     repeats: { type: 'string', default: '3' },
+    clock: { type: 'string', default: 'wall' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +48,15 @@ const ks = flags['draft-tokens'].split(',').map(Number);
 const batches = flags.batches.split(',').map(Number);
 const TOKENS = Number(flags.tokens);
 const REPEATS = Number(flags.repeats);
+if (flags.clock !== 'wall' && flags.clock !== 'cpu') throw new Error(`--clock must be wall or cpu, got ${flags.clock}`);
+/** Seconds on the chosen clock. */
+const clock =
+  flags.clock === 'cpu'
+    ? () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      }
+    : () => performance.now() / 1000;
 
 if (!existsSync(flags.corpus)) {
   console.error(`bench:spec: no corpus at ${flags.corpus}: run \`node --import tsx scripts/nano/prepare-corpus.ts\` first`);
@@ -89,10 +103,10 @@ function decode(prompts: number[][], sampling: SamplingParams, k: number): Run {
   let seconds = 0;
   let tokens = 0;
   while (!decoder.idle) {
-    const t = performance.now();
+    const t = clock();
     const r = decoder.step();
     if (r.prefilled === 0) {
-      seconds += (performance.now() - t) / 1000;
+      seconds += clock() - t;
       tokens += r.events.length;
     }
     const failed = r.finished.find((s) => s.failed);
@@ -104,16 +118,19 @@ function decode(prompts: number[][], sampling: SamplingParams, k: number): Run {
 /** Seconds per call of `fn`, best of a few rounds. */
 function timeIt(fn: () => void, calls = 20): number {
   let best = Infinity;
-  for (let round = 0; round < 3; round++) {
-    const t = performance.now();
+  for (let round = 0; round < 5; round++) {
+    const t = clock();
     for (let i = 0; i < calls; i++) fn();
-    best = Math.min(best, (performance.now() - t) / 1000 / calls);
+    best = Math.min(best, (clock() - t) / calls);
   }
   return best;
 }
 
-/** Cost of one MTP step relative to one main decode step, at batch B with caches of `context` tokens. */
-function draftCost(m: CausalLM, B: number, context: number): number {
+/**
+ * Costs relative to one main decode step ([B, 1], last logits), at batch B with caches of `context`
+ * tokens: one MTP step, and verifying forwards of k + 1 positions (all logits) for each k.
+ */
+function stepCosts(m: CausalLM, B: number, context: number): { mtp: number; verify: Map<number, number> } {
   return noGrad(() => {
     const main = Array.from({ length: B }, () => m.newCache(context + 64));
     const mtp = Array.from({ length: B }, () => m.newMtpCache(context + 64));
@@ -135,7 +152,16 @@ function draftCost(m: CausalLM, B: number, context: number): number {
       m.mtpStep(1, state, one, mtp);
       for (const c of mtp) for (const l of c) l.truncate(context);
     });
-    return tMtp / tMain;
+    const verify = new Map<number, number>();
+    for (const k of ks) {
+      const x = Tensor.from(new Array(B * (k + 1)).fill(200), [B, k + 1], 'i32');
+      const t = timeIt(() => {
+        m.forward(x, { caches: main, logits: 'all' });
+        for (const c of main) for (const l of c) l.truncate(context);
+      });
+      verify.set(k, t / tMain);
+    }
+    return { mtp: tMtp / tMain, verify };
   });
 }
 
@@ -154,6 +180,7 @@ interface Row {
   specTokS: number;
   speedup: number;
   draftCost: number;
+  verifyCost: number;
   allowed: number;
   reached: number;
   identical: boolean | null;
@@ -163,7 +190,8 @@ const rows: Row[] = [];
 const promptPool = heldOutPrompts(Math.max(...batches) * 4);
 for (const B of batches) {
   const prompts = promptPool.slice(0, B);
-  const c = draftCost(model, B, 24);
+  const costs = stepCosts(model, B, 24);
+  const c = costs.mtp;
   for (const { name, sampling } of SAMPLINGS) {
     for (const k of ks) {
       let plain: Run | null = null;
@@ -189,6 +217,7 @@ for (const B of batches) {
         specTokS,
         speedup: specTokS / plainTokS,
         draftCost: c,
+        verifyCost: costs.verify.get(k)!,
         allowed,
         reached: specTokS / plainTokS / allowed,
         identical: sampling.temperature === 0 ? JSON.stringify(plain!.outputs) === JSON.stringify(spec!.outputs) : null,
@@ -199,26 +228,28 @@ for (const B of batches) {
 }
 
 if (flags.json) {
-  console.log(JSON.stringify({ model: flags.model, threads: cpus().length, loadavg: loadavg(), tokens: TOKENS, rows }, null, 2));
+  console.log(
+    JSON.stringify({ model: flags.model, clock: flags.clock, threads: cpus().length, loadavg: loadavg(), tokens: TOKENS, rows }, null, 2),
+  );
 } else {
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   console.log(
     `\n${basename(flags.model)}, held-out prompts, ${TOKENS} tokens per sequence, best of ${REPEATS}; ` +
-      `${cpus().length} threads, load average ${loadavg()[0]!.toFixed(1)}\n`,
+      `${flags.clock === 'cpu' ? 'CPU-time' : 'wall-clock'} tokens/s; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
   console.log(
-    '| batch | sampling | k | acceptance per position | accepted / step | tok/s plain | tok/s spec | speedup | MTP step cost | allowed | reached |',
+    '| batch | sampling | k | acceptance per position | accepted / step | tok/s plain | tok/s spec | speedup | MTP step cost | verify cost | allowed | reached |',
   );
-  console.log('| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
       `| ${r.batch} | ${r.sampling} | ${r.k} | ${r.acceptance.map(pct).join(' / ')} | ${r.meanAccepted.toFixed(2)} | ` +
-        `${r.plainTokS.toFixed(1)} | ${r.specTokS.toFixed(1)} | ${r.speedup.toFixed(2)}× | ${r.draftCost.toFixed(2)} | ` +
+        `${r.plainTokS.toFixed(1)} | ${r.specTokS.toFixed(1)} | ${r.speedup.toFixed(2)}× | ${r.draftCost.toFixed(2)} | ${r.verifyCost.toFixed(2)} | ` +
         `${r.allowed.toFixed(2)}× | ${pct(r.reached)}${r.identical === false ? ' (greedy outputs DIFFER)' : ''} |`,
     );
   }
   console.log(
-    '\nallowed = (1 + accepted/step) ÷ (1 + k × MTP step cost), the speedup if verifying k + 1 tokens cost one decode step; ' +
-      'reached = speedup ÷ allowed.',
+    '\ncosts are relative to one decode step of the main model at that batch; allowed = (1 + accepted/step) ÷ (1 + k × MTP step cost), ' +
+      'the speedup if verifying k + 1 tokens cost one decode step (verify cost 1); reached = speedup ÷ allowed.',
   );
 }

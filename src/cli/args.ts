@@ -39,7 +39,7 @@ export function quantizeFlag(v: string | undefined, flag = 'quantize'): QuantSch
 /** `--speculative mtp --draft-tokens k`, as vLLM names them (generate, chat, serve). */
 export const speculativeOption = { speculative: { type: 'string' }, 'draft-tokens': { type: 'string' } } as const satisfies Options;
 
-export const SPECULATIVE_USAGE = `  --speculative mtp          decode speculatively: the model's MTP module drafts tokens, one forward
+export const SPECULATIVE_USAGE = `  --speculative mtp         decode speculatively: the model's MTP module drafts tokens, one forward
                             verifies them (same output when greedy, same distribution when sampling;
                             faster at small batches; needs a checkpoint with MTP weights)
   --draft-tokens <k>        draft tokens per step with --speculative (default 1, at most ${MAX_DRAFT_TOKENS})`;

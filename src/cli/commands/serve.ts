@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.ts';
-import { numberFlag, parse, quantizeFlag, quantizeOption, speculativeFlag, speculativeOption, SPECULATIVE_USAGE } from '../args.ts';
+import { numberFlag, parse, quantizeFlag, quantizeOption, speculativeFlag, speculativeOption } from '../args.ts';
+import { MAX_DRAFT_TOKENS } from '../../generate/index.ts';
 import { UserError } from '../errors.ts';
 import { loadServedModel, startServer } from '../../serve/index.ts';
 import { exposureWarning } from '../../serve/http/guard.ts';
@@ -41,8 +42,9 @@ options:
                          repeatable; '*' turns the check off). Default: the bound address and localhost
   --no-web               API only, no web chat
   --quantize <scheme>    quantise weights while loading: q8, q4 or fp8 (see dsts generate --help)
-${SPECULATIVE_USAGE}
-                         (see docs/serving.md: when it pays)`;
+  --speculative mtp      speculative decoding: the model's MTP module drafts, one forward verifies
+                         (lossless; pays at small batches; needs MTP weights; docs/serving.md)
+  --draft-tokens <k>     draft tokens per step with --speculative (default 1, at most ${MAX_DRAFT_TOKENS})`;
 
 const command: Command = {
   summary: 'serve a model: OpenAI/DeepSeek-compatible API and web chat',
