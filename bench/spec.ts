@@ -13,12 +13,17 @@
  *   speculation gives if verifying k + 1 tokens cost what decoding one does (memory-bound decoding)
  *   — and how much of it was reached; beside it the measured cost of that verifying forward (k + 1
  *   positions) relative to a decode step, which is what a model that is not memory-bound pays.
+ * Then, for larger shapes (`--cost-configs`, default ../shared/configs/bench_small.json: a 117M
+ * DeepSeek-V3 MoE with MTP, random bf16 weights written under --dir as bench:decode does), the same
+ * step costs — an MTP step and verifying k + 1 positions, relative to a decode step — and the speedup
+ * they predict at the nano model's acceptance: where decoding is bound by reading the weights, the
+ * verify cost approaches 1 and speculation pays.
  * `--clock cpu` times with the process's CPU time instead of the wall clock: on a shared machine
  * (other jobs running) wall times swing by several × between runs, CPU time much less; use it with
  * DSTS_THREADS=1, so that time spent is work done.
  *
  * usage: npm run bench:spec [-- --model models/deepseek-ts-nano --corpus .tmp/nano/corpus.jsonl
- *        --draft-tokens 1,2,3 --batches 1,8 --tokens 64 --repeats 3 --clock wall|cpu --json]
+ *        --draft-tokens 1,2,3 --batches 1,8 --tokens 64 --repeats 3 --clock wall|cpu --cost-configs <a.json,b.json> --dir /tmp/dsts-bench --json]
  * The corpus is the one scripts/nano/prepare-corpus.ts writes (npm's chinese-poetry package).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,6 +35,8 @@ import { BatchDecoder, loadForGeneration, type SamplingParams, SpeculationCounts
 import { DocumentSplit } from '../src/train/data/split.ts';
 import { Tensor, noGrad } from '../src/tensor/index.ts';
 import type { CausalLM } from '../src/model/causal-lm.ts';
+import { loadModel } from '../src/model/load.ts';
+import { writeRandomCheckpoint } from './lib/random-checkpoint.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({
@@ -41,6 +48,8 @@ const { values: flags } = parseArgs({
     tokens: { type: 'string', default: '64' },
     repeats: { type: 'string', default: '3' },
     clock: { type: 'string', default: 'wall' },
+    'cost-configs': { type: 'string', default: join(root, '../shared/configs/bench_small.json') },
+    dir: { type: 'string', default: process.env.DSTS_BENCH_DIR ?? '/tmp/dsts-bench' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -227,9 +236,53 @@ for (const B of batches) {
   }
 }
 
+/** Step costs of larger shapes, and the speedup they predict at the acceptance measured above. */
+interface CostRow {
+  config: string;
+  batch: number;
+  k: number;
+  draftCost: number;
+  verifyCost: number;
+  /** (1 + accepted/step) ÷ (verify cost + k × MTP step cost), at nano's sampled acceptance for this k and batch. */
+  predicted: number;
+}
+const costRows: CostRow[] = [];
+for (const configPath of flags['cost-configs'].split(',').filter((p) => p.length > 0)) {
+  if (!existsSync(configPath)) {
+    console.error(`bench:spec: no config at ${configPath}; skipping its step costs`);
+    continue;
+  }
+  const name = basename(configPath, '.json');
+  const dir = writeRandomCheckpoint(configPath, join(flags.dir, `${name}-bf16`), 'bf16');
+  const big = loadModel(dir).model;
+  if (big.mtpDepth === 0) {
+    console.error(`bench:spec: ${name} has no MTP module; skipping`);
+    continue;
+  }
+  for (const B of batches) {
+    const costs = stepCosts(big, B, 24);
+    for (const k of ks) {
+      const nano = rows.find((r) => r.batch === B && r.k === k && r.sampling !== 'greedy');
+      const v = costs.verify.get(k)!;
+      costRows.push({
+        config: name,
+        batch: B,
+        k,
+        draftCost: costs.mtp,
+        verifyCost: v,
+        predicted: nano ? (1 + nano.meanAccepted) / (v + k * costs.mtp) : NaN,
+      });
+    }
+  }
+}
+
 if (flags.json) {
   console.log(
-    JSON.stringify({ model: flags.model, clock: flags.clock, threads: cpus().length, loadavg: loadavg(), tokens: TOKENS, rows }, null, 2),
+    JSON.stringify(
+      { model: flags.model, clock: flags.clock, threads: cpus().length, loadavg: loadavg(), tokens: TOKENS, rows, costRows },
+      null,
+      2,
+    ),
   );
 } else {
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -252,4 +305,14 @@ if (flags.json) {
     '\ncosts are relative to one decode step of the main model at that batch; allowed = (1 + accepted/step) ÷ (1 + k × MTP step cost), ' +
       'the speedup if verifying k + 1 tokens cost one decode step (verify cost 1); reached = speedup ÷ allowed.',
   );
+  if (costRows.length > 0) {
+    console.log('\nstep costs of larger shapes (random weights), and the speedup they predict at the acceptance above (sampled):\n');
+    console.log('| model | batch | k | MTP step cost | verify cost | predicted speedup |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of costRows) {
+      console.log(
+        `| ${r.config} | ${r.batch} | ${r.k} | ${r.draftCost.toFixed(2)} | ${r.verifyCost.toFixed(2)} | ${r.predicted.toFixed(2)}× |`,
+      );
+    }
+  }
 }
