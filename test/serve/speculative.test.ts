@@ -51,7 +51,7 @@ test('scheduler: speculative greedy output equals ordinary output in a mixed bat
   assert.ok(spec.speculation!.accepted > 0);
 });
 
-test('HTTP: usage counts accepted and rejected draft tokens; /metrics has the spec_decode counters', async () => {
+test('HTTP: usage counts accepted and rejected draft tokens (none for a JSON-constrained request); /metrics has the spec_decode counters', async () => {
   const server = await startServer(loadServedModel(NANO, { name: 'nano', speculative: { method: 'mtp', draftTokens: 2 } }), { port: 0 });
   try {
     const res = await fetch(`${server.url}/v1/completions`, {
@@ -78,6 +78,24 @@ test('HTTP: usage counts accepted and rejected draft tokens; /metrics has the sp
     const cu = ((await chat.json()) as { usage: { completion_tokens_details: Record<string, number> } }).usage.completion_tokens_details;
     assert.equal(typeof cu.accepted_prediction_tokens, 'number');
     assert.equal(typeof cu.rejected_prediction_tokens, 'number');
+    // A constrained request decodes one token per step (no drafts) in the same loop, and still parses.
+    const json = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'nano',
+        messages: [{ role: 'user', content: '秋夜' }],
+        max_tokens: 40,
+        temperature: 0,
+        response_format: { type: 'json_object' },
+      }),
+    });
+    const jb = (await json.json()) as {
+      choices: { message: { content: string } }[];
+      usage: { completion_tokens_details: Record<string, number> };
+    };
+    assert.equal(typeof JSON.parse(jb.choices[0]!.message.content), 'object');
+    assert.equal(jb.usage.completion_tokens_details.accepted_prediction_tokens, 0);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
     const accepted = value('dsts_spec_decode_num_accepted_tokens_total');
