@@ -33,6 +33,9 @@ export {
   type GenerationResult,
   type SamplingParams,
   type GenerationSetup,
+  SpeculativeUnavailableError,
+  SpeculationCounts,
+  type SpeculativeOptions,
 } from './generate/index.ts';
 
 // Training.

@@ -8,7 +8,8 @@
  * 2. admits waiting sequences while the batch has room (`maxBatch`), each with a fresh cache or one
  *    reused from an earlier sequence (the `prefixes` hook: the server's prefix cache);
  * 3. advances every sequence whose prompt is in its cache by one token, in a single `[B, 1]` forward
- *    (rows at different positions, each continuing from its own cache);
+ *    (rows at different positions, each continuing from its own cache) — or, decoding speculatively,
+ *    by 1 to k + 1 tokens: MTP drafts k, one `[B, k + 1]` forward verifies them (`speculative/`);
  * 4. prefills newcomers, at most `prefillChunk` prompt tokens in all per step (so a long prompt does
  *    not stall everyone's next token for long), newcomers with equal chunk lengths in one forward;
  * 5. removes finished sequences, handing their caches to the `prefixes` hook.
@@ -19,6 +20,9 @@
 import { Tensor, noGrad, floatData } from '../tensor/index.ts';
 import type { ForwardOptions, ForwardResult, SequenceCache } from '../model/causal-lm.ts';
 import { Sequence, type GenerationRequest, type TokenEvent } from './sequence.ts';
+import { Speculator } from './speculative/speculator.ts';
+import type { SpeculativeOptions } from './speculative/mtp-model.ts';
+import type { SpeculationCounts } from './speculative/stats.ts';
 
 /** What decoding needs of a model (a `CausalLM` fits; tests may pass a scripted fake). */
 export interface DecodingModel {
@@ -44,6 +48,12 @@ export interface BatchDecoderOptions {
   prefillChunk?: number;
   /** Where sequences' caches come from and go to (default: fresh caches, dropped at the end). */
   prefixes?: CacheReuse;
+  /**
+   * Decode speculatively (the model's MTP module drafts, one forward verifies: `speculative/`).
+   * Lossless: greedy output is the same, sampled output has the same distribution. Throws
+   * SpeculativeUnavailableError for a model without MTP weights.
+   */
+  speculative?: SpeculativeOptions;
 }
 
 /** What one step did. */
@@ -58,6 +68,8 @@ export interface StepResult {
   decoded: number;
   /** Prompt tokens run through the model. */
   prefilled: number;
+  /** Draft tokens proposed and accepted in this step (null when not decoding speculatively). */
+  speculation: SpeculationCounts | null;
 }
 
 /** Output tokens a cache has room for up front; caches grow by doubling past it. */
@@ -70,6 +82,8 @@ export class BatchDecoder {
   readonly maxBatch: number;
   readonly prefillChunk: number;
   private readonly prefixes: CacheReuse | undefined;
+  /** Drafts and verifies in the decode step, when speculative decoding is on. */
+  readonly speculator: Speculator | null;
 
   constructor(
     readonly model: DecodingModel,
@@ -79,6 +93,7 @@ export class BatchDecoder {
     this.maxBatch = options.maxBatch ?? Infinity;
     this.prefillChunk = options.prefillChunk ?? Infinity;
     this.prefixes = options.prefixes;
+    this.speculator = options.speculative ? new Speculator(model, options.speculative) : null;
     for (const [name, v] of [
       ['max batch', this.maxBatch],
       ['prefill chunk', this.prefillChunk],
@@ -141,7 +156,7 @@ export class BatchDecoder {
 
   /** Admits, prefills and decodes as described above; returns what happened. */
   step(): StepResult {
-    const r: StepResult = { events: [], admitted: [], finished: [], decoded: 0, prefilled: 0 };
+    const r: StepResult = { events: [], admitted: [], finished: [], decoded: 0, prefilled: 0, speculation: null };
     try {
       noGrad(() => {
         // Sequences cancelled since the last step leave first, so their slots go to newcomers now.
@@ -183,14 +198,24 @@ export class BatchDecoder {
     // and 32 sequences × a 4k-token budget would reserve gigabytes up front.
     const capacity = Math.min(s.prompt.length + Math.min(s.maxTokens, FIRST_STRETCH), this.maxContext);
     const hit = this.prefixes?.lookup(s.prompt, s.prompt.length - 1, capacity) ?? null;
-    s.cache = hit ? hit.cache : this.model.newCache(capacity);
-    s.prefilled = s.reusedTokens = hit ? hit.length : 0;
+    if (!hit) {
+      s.cache = this.speculator ? this.speculator.newCache(capacity) : this.model.newCache(capacity);
+      s.prefilled = s.reusedTokens = 0;
+      return;
+    }
+    // A reused cache counts as far as all its layers reach (an MTP cache ends a token or more
+    // before the main one); what lies past that in the others is dropped and recomputed.
+    const reused = Math.min(hit.length, ...hit.cache.map((c) => c.length));
+    for (const c of hit.cache) c.truncate(reused);
+    s.cache = hit.cache;
+    s.prefilled = s.reusedTokens = reused;
   }
 
   /** Removes a finished sequence (true), reporting it and handing its caches on; false while it runs. */
   private leave(s: Sequence, r: StepResult): boolean {
     if (!s.finished) return false;
     r.finished.push(s);
+    this.speculator?.forget(s);
     const cache = s.cache;
     s.cache = null;
     // A failed sequence's caches may be half-written: never reuse them.
@@ -201,9 +226,14 @@ export class BatchDecoder {
     return true;
   }
 
-  /** One token for each of `seqs`, from a single [B, 1] forward. */
+  /** One token for each of `seqs`, from a single [B, 1] forward (or 1 to k + 1 each, speculating). */
   private decode(seqs: Sequence[], r: StepResult): void {
     const B = seqs.length;
+    if (this.speculator) {
+      r.speculation = this.speculator.decode(seqs, this.maxContext, (s, logits, token) => this.sample(s, logits, r, token));
+      r.decoded = B;
+      return;
+    }
     let all: Float32Array;
     try {
       const ids = Tensor.from(
@@ -241,11 +271,12 @@ export class BatchDecoder {
       try {
         const ids = new Int32Array(B * n);
         group.forEach((s, b) => ids.set(s.prompt.slice(s.prefilled, s.prefilled + n), b * n));
-        const { logits } = this.model.forward(Tensor.from(ids, [B, n], 'i32'), {
+        const { logits, final } = this.model.forward(Tensor.from(ids, [B, n], 'i32'), {
           caches: group.map((s) => s.cache!),
           logits: last.some(Boolean) ? 'last' : 'none',
         });
         all = logits ? (floatData(logits) as Float32Array) : null;
+        this.speculator?.prefilled(group, final, n);
       } catch (e) {
         for (const s of group) s.fail(e);
         continue;
@@ -263,12 +294,13 @@ export class BatchDecoder {
   }
 
   /**
-   * The next token of one sequence, and the event. What throws here (its constraint, its sampler)
-   * fails this sequence alone: the others' tokens are already computed.
+   * The next token of one sequence (`token` when speculative verification chose it), and the event.
+   * What throws here (its constraint, its sampler) fails this sequence alone: the others' tokens are
+   * already computed.
    */
-  private sample(s: Sequence, logits: Float32Array, r: StepResult): void {
+  private sample(s: Sequence, logits: Float32Array, r: StepResult, token?: number): void {
     try {
-      const e = s.sampleNext(logits);
+      const e = token === undefined ? s.sampleNext(logits) : s.take(token, logits);
       if (e === null) return; // no legal token: it ended with 'length' and leaves at the end of the step
       if (!s.finished && s.length >= this.maxContext) {
         e.text += s.close('length');

@@ -9,6 +9,7 @@ import { BatchDecoder, type DecodingModel, type StepResult } from './batch-decod
 import type { TokenDecoder } from './detokenizer.ts';
 import type { FinishReason, GenerationRequest } from './sequence.ts';
 import type { SamplingParams } from './sampler.ts';
+import { mtpModelFor, type SpeculativeOptions } from './speculative/mtp-model.ts';
 
 /** Per-call options: everything of a request except the prompt. */
 export interface GenerateOptions {
@@ -52,6 +53,8 @@ export interface GeneratorOptions {
   eosTokenIds?: readonly number[];
   /** Context length; sequences end with 'length' when they reach it. */
   maxContext?: number;
+  /** Decode speculatively with the model's MTP module (see BatchDecoderOptions.speculative). */
+  speculative?: SpeculativeOptions;
 }
 
 /** The eos token id(s) of a config as a list. */
@@ -75,7 +78,9 @@ export class Generator {
   readonly tokenizer?: TextTokenizer;
   readonly eosTokenIds: readonly number[];
   readonly maxContext?: number;
+  readonly speculative?: SpeculativeOptions;
 
+  /** Throws SpeculativeUnavailableError when `speculative` asks for MTP weights the model lacks. */
   constructor(
     readonly model: DecodingModel,
     options: GeneratorOptions = {},
@@ -83,20 +88,27 @@ export class Generator {
     this.tokenizer = options.tokenizer;
     this.eosTokenIds = options.eosTokenIds ?? [];
     this.maxContext = options.maxContext;
+    if (options.speculative) mtpModelFor(model, options.speculative);
+    this.speculative = options.speculative;
   }
 
   /** A generator for a loaded model: eos ids and context length from its config. */
-  static forModel(loaded: { config: ModelConfig; model: DecodingModel }, tokenizer?: TextTokenizer): Generator {
+  static forModel(
+    loaded: { config: ModelConfig; model: DecodingModel },
+    tokenizer?: TextTokenizer,
+    options: Pick<GeneratorOptions, 'speculative'> = {},
+  ): Generator {
     return new Generator(loaded.model, {
       tokenizer,
       eosTokenIds: eosTokenIds(loaded.config),
       maxContext: loaded.config.maxPositionEmbeddings,
+      speculative: options.speculative,
     });
   }
 
   /** A fresh batch decoder for this model (for callers that schedule requests themselves). */
   decoder(): BatchDecoder {
-    return new BatchDecoder(this.model, { maxContext: this.maxContext });
+    return new BatchDecoder(this.model, { maxContext: this.maxContext, speculative: this.speculative });
   }
 
   /** The full request for a prompt (ids, or text when there is a tokenizer). */

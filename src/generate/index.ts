@@ -36,3 +36,7 @@ export {
   type GenerationDefaults,
 } from './defaults.ts';
 export { FALLBACK_CHAT_TEMPLATE, fallbackTemplateFor } from './chat-layout.ts';
+export { SpeculativeUnavailableError, MAX_DRAFT_TOKENS, type SpeculativeOptions, type MtpModel } from './speculative/mtp-model.ts';
+export { SpeculationCounts } from './speculative/stats.ts';
+export { Speculator } from './speculative/speculator.ts';
+export { verifyDraft, residual, type Verdict } from './speculative/acceptance.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadModel, type LoadedModel, type LoadOptions } from '../model/load.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
-import { Generator, eosTokenIds } from './generate.ts';
+import { Generator, eosTokenIds, type GeneratorOptions } from './generate.ts';
 import { generationDefaults, type GenerationDefaults } from './defaults.ts';
 
 export interface GenerationSetup extends LoadedModel {
@@ -31,12 +31,19 @@ export function chatTemplateText(tokenizer: Tokenizer | undefined): string {
 
 /**
  * Loads `modelDir` for generation. `tokenizerPath` (a tokenizer.json or a folder holding one) wins
- * over the model folder's own; `load` passes options such as `quantize` to the model loader. Stop ids:
+ * over the model folder's own; `load` passes options such as `quantize` to the model loader;
+ * `generation.speculative` makes the generator decode speculatively (SpeculativeUnavailableError for
+ * a checkpoint without MTP weights). Stop ids:
  * the config's eos ids, generation_config.json's, and the tokenizer's eos token.
  * Throws the io layer's user-facing errors for a missing or malformed folder, and TokenizerError for
  * a bad tokenizer.
  */
-export function loadForGeneration(modelDir: string, tokenizerPath?: string, load: LoadOptions = {}): GenerationSetup {
+export function loadForGeneration(
+  modelDir: string,
+  tokenizerPath?: string,
+  load: LoadOptions = {},
+  generation: Pick<GeneratorOptions, 'speculative'> = {},
+): GenerationSetup {
   const loaded = loadModel(modelDir, load);
   const path = tokenizerPath ?? (existsSync(join(modelDir, 'tokenizer.json')) ? modelDir : undefined);
   const tokenizer = path === undefined ? undefined : loadTokenizer(path);
@@ -48,6 +55,11 @@ export function loadForGeneration(modelDir: string, tokenizerPath?: string, load
   if (eosId !== undefined) eos.add(eosId);
   const vocab = loaded.model.vocabSize;
   const stops = [...eos].filter((id) => id >= 0 && id < vocab);
-  const generator = new Generator(loaded.model, { tokenizer, eosTokenIds: stops, maxContext: loaded.config.maxPositionEmbeddings });
+  const generator = new Generator(loaded.model, {
+    tokenizer,
+    eosTokenIds: stops,
+    maxContext: loaded.config.maxPositionEmbeddings,
+    speculative: generation.speculative,
+  });
   return { ...loaded, generator, tokenizer, tokenizerPath: path, chatTemplate, defaults };
 }

@@ -85,14 +85,12 @@ export function temperature(logits: Float32Array, t: number): Float32Array {
   return out;
 }
 
-/** Indices of the finite logits, largest first (ties: lower index first, so results are stable). */
-function rankedCandidates(logits: Float32Array): Int32Array {
+/** The finite logits, largest first (a numeric typed-array sort: no comparator calls). */
+function sortedFinite(logits: Float32Array): Float32Array {
   let n = 0;
-  const idx = new Int32Array(logits.length);
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > -Infinity) idx[n++] = i;
-  const c = idx.subarray(0, n);
-  c.sort((a, b) => logits[b]! - logits[a]! || a - b);
-  return c;
+  const v = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > -Infinity) v[n++] = logits[i]!;
+  return v.subarray(0, n).sort().reverse();
 }
 
 /**
@@ -102,9 +100,9 @@ function rankedCandidates(logits: Float32Array): Int32Array {
 export function topK(logits: Float32Array, k: number): Float32Array {
   const out = logits.slice();
   if (k <= 0 || k >= out.length) return out;
-  const ranked = rankedCandidates(logits);
-  if (k >= ranked.length) return out;
-  const kth = logits[ranked[k - 1]!]!;
+  const sorted = sortedFinite(logits);
+  if (k >= sorted.length) return out;
+  const kth = sorted[k - 1]!;
   for (let i = 0; i < out.length; i++) if (out[i]! < kth) out[i] = -Infinity;
   return out;
 }
@@ -117,18 +115,29 @@ export function topP(logits: Float32Array, p: number): Float32Array {
   if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
   const out = logits.slice();
   if (p >= 1) return out;
-  const probs = softmax(logits);
-  const ranked = rankedCandidates(logits);
+  // Walk the values from the largest, adding each one's probability (computed as softmax does, so
+  // the sums are the same); tokens with equal logits rank by index, as a stable sort would.
+  const sorted = sortedFinite(logits);
+  if (sorted.length === 0) return out;
+  const max = sorted[0]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
   let cum = 0;
   let keep = 0;
-  while (keep < ranked.length) {
-    cum += probs[ranked[keep]!]!;
+  while (keep < sorted.length) {
+    cum += Math.exp(sorted[keep]! - max) / sum;
     keep++;
     if (cum >= p) break;
   }
-  const allowed = new Uint8Array(out.length);
-  for (let j = 0; j < keep; j++) allowed[ranked[j]!] = 1;
-  for (let i = 0; i < out.length; i++) if (!allowed[i]) out[i] = -Infinity;
+  const cut = sorted[keep - 1]!;
+  let above = 0;
+  while (above < keep && sorted[above]! > cut) above++;
+  let ties = keep - above; // tokens at the cut that make it, lowest ids first
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]! > cut) continue;
+    if (out[i] === cut && ties > 0) ties--;
+    else out[i] = -Infinity;
+  }
   return out;
 }
 

@@ -117,10 +117,37 @@ export class Sampler {
 
   /** The next token for next-token `logits` [V] given what came before. */
   sample(logits: Float32Array, history: TokenHistory): number {
-    const limit = this.vocabLimit;
-    const valid = limit !== undefined && limit > 0 && limit < logits.length ? logits.subarray(0, limit) : logits;
-    const x = processLogits(valid, this.params, history);
+    const x = processLogits(this.valid(logits), this.params, history);
     if (this.greedy) return P.argmax(x);
     return sampleCategorical(P.softmax(x), this.rng);
+  }
+
+  /**
+   * The distribution `sample` draws from, over the valid ids (after penalties, temperature and
+   * filters); greedy is the point mass on the argmax. Speculative decoding compares the target's and
+   * the draft's distributions.
+   */
+  probabilities(logits: Float32Array, history: TokenHistory): Float64Array {
+    const x = processLogits(this.valid(logits), this.params, history);
+    if (!this.greedy) return P.softmax(x);
+    const onehot = new Float64Array(x.length);
+    onehot[P.argmax(x)] = 1;
+    return onehot;
+  }
+
+  /** A draw from `probs` (summing to 1) with this sampler's generator. */
+  draw(probs: ArrayLike<number>): number {
+    return sampleCategorical(probs, this.rng);
+  }
+
+  /** A uniform number in [0, 1) from this sampler's generator (speculative acceptance). */
+  uniform(): number {
+    return this.rng.uniform();
+  }
+
+  /** The logits of ids that have a token (see `vocabLimit`). */
+  private valid(logits: Float32Array): Float32Array {
+    const limit = this.vocabLimit;
+    return limit !== undefined && limit > 0 && limit < logits.length ? logits.subarray(0, limit) : logits;
   }
 }

@@ -5,7 +5,7 @@
  * finished.
  */
 import type { SequenceCache } from '../model/causal-lm.ts';
-import { Sampler, type SamplingParams } from './sampler.ts';
+import { Sampler, type SamplingParams, type TokenHistory } from './sampler.ts';
 import { chooseToken, type TokenConstraint } from './constraint.ts';
 import { logprobOf, type TokenLogprob } from './token-logprob.ts';
 import { StopStringMatcher } from './stop-strings.ts';
@@ -77,6 +77,9 @@ export class Sequence {
   prefilled = 0;
   /** Prompt tokens whose cache was reused from an earlier sequence rather than computed. */
   reusedTokens = 0;
+  /** Draft tokens proposed for it by speculative decoding, and how many of them the model accepted. */
+  draftedTokens = 0;
+  acceptedDraftTokens = 0;
   /** Why it failed, when its own step threw (its finish reason is then 'abort'). */
   error: unknown = undefined;
   private readonly constraint: TokenConstraint | undefined;
@@ -132,17 +135,37 @@ export class Sequence {
    * no longer fits the budget) without an illegal token.
    */
   sampleNext(logits: Float32Array): TokenEvent | null {
-    let x = logits;
-    if (this.logitBias && this.logitBias.size > 0) {
-      x = logits.slice();
-      for (const [id, bias] of this.logitBias) if (id < x.length) x[id]! += bias;
-    }
-    const history = { prompt: this.prompt, generated: this.generated };
-    const token = chooseToken(this.sampler, x, history, this.constraint, this.maxTokens - this.generated.length);
+    const token = chooseToken(this.sampler, this.biased(logits), this.history, this.constraint, this.maxTokens - this.generated.length);
     if (token === null) {
       this.finish('length', null);
       return null;
     }
+    return this.take(token, logits);
+  }
+
+  /** What penalties look at: the prompt and the output so far. */
+  get history(): TokenHistory {
+    return { prompt: this.prompt, generated: this.generated };
+  }
+
+  /** Whether a constraint restricts its next tokens (such a sequence is not decoded speculatively). */
+  get constrained(): boolean {
+    return this.constraint !== undefined && !this.constraint.done;
+  }
+
+  /** Next-token logits with the request's logit bias added (the same array when it has none). */
+  biased(logits: Float32Array): Float32Array {
+    if (!this.logitBias || this.logitBias.size === 0) return logits;
+    const x = logits.slice();
+    for (const [id, bias] of this.logitBias) if (id < x.length) x[id]! += bias;
+    return x;
+  }
+
+  /**
+   * Records `token`, chosen from next-token `logits` [V] (by `sampleNext`, or by speculative
+   * verification), with its log-probability, the stop rules and the constraint.
+   */
+  take(token: number, logits: Float32Array): TokenEvent {
     const logprob = this.logprobs === undefined ? undefined : logprobOf(logits, token, this.logprobs);
     const ev = this.accept(token);
     const c = this.constraint;

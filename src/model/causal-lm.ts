@@ -47,6 +47,16 @@ export interface MtpResult {
   routings: LayerRouting[];
 }
 
+/** One MTP step while decoding (speculative drafting). */
+export interface MtpStepResult {
+  /** The module's output states [B, T, D] (pre-norm; the next depth's input in training). */
+  hidden: Tensor;
+  /** Its normalised states [B, T, D] (the shared head's input; what a chained draft step feeds back). */
+  normed: Tensor;
+  /** Logits of the last position of each row [B, 1, V]. */
+  logits: Tensor;
+}
+
 export interface CausalLMParts {
   embed: Tensor;
   layers: DecoderLayer[];
@@ -83,6 +93,16 @@ export class CausalLM {
   /** A fresh cache per layer for one sequence. */
   newCache(capacity: number): SequenceCache {
     return this.layers.map((l) => l.attention.newCache(capacity));
+  }
+
+  /** MTP modules (num_nextn_predict_layers): 0 when the checkpoint has none. */
+  get mtpDepth(): number {
+    return this.mtp.length;
+  }
+
+  /** A fresh cache per MTP module for one sequence (speculative decoding keeps it beside the main one). */
+  newMtpCache(capacity: number): SequenceCache {
+    return this.mtp.map((m) => m.block.attention.newCache(capacity));
   }
 
   /** The MoE blocks, in layer order (load statistics, bias updates). */
@@ -123,6 +143,23 @@ export class CausalLM {
     if (mode === 'all') logits = T.linear(final, this.head);
     else if (mode === 'last') logits = T.linear(T.slice(final, 1, Tn - 1, Tn), this.head);
     return { logits, hiddenStates: opts.hiddenStates ? hidden : undefined, final, routings };
+  }
+
+  /**
+   * MTP module `depth` (1-based) over cached positions, for drafting: row b's position i (continuing
+   * where `caches[b]`, the sequence's MTP caches, end) combines `previous` [B, T, D] — the state of
+   * token i at depth − 1 (`final` for depth 1) — with the embedding of token i + 1 in `nextIds`
+   * [B, T], and its logits guess token i + 2, as in training with k = depth.
+   */
+  mtpStep(depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[]): MtpStepResult {
+    const module = this.mtp[depth - 1];
+    if (!module) throw new RangeError(`this model has ${this.mtp.length} MTP modules, not ${depth}`);
+    const [B, Tn] = nextIds.shape as [number, number];
+    const layer = caches.map((c) => [c[depth - 1]!]);
+    const rope = this.ropeContext(B, Tn, layer);
+    const r = module.forward(previous, T.embedding(this.embed, nextIds), { ...rope, caches: layer.map((c) => c[0]!) });
+    const logits = T.linear(T.slice(r.normed, 1, Tn - 1, Tn), this.head);
+    return { hidden: r.hidden, normed: r.normed, logits };
   }
 
   /**

@@ -105,6 +105,15 @@ export class ServerMetrics {
     TOKEN_LATENCY,
   );
   readonly batch = new Histogram('dsts_batch_size', 'Sequences decoded together per step.', [1, 2, 4, 8, 16, 32, 64, 128]);
+  // Speculative decoding (vLLM's spec_decode_* names): acceptance rate = accepted / draft tokens,
+  // mean accepted per verification = accepted / drafts; per position, conditional on the drafts before.
+  readonly specDrafts = new Counter('dsts_spec_decode_num_drafts_total', 'Speculative verification steps (one per sequence and step).');
+  readonly specDraftTokens = new Counter('dsts_spec_decode_num_draft_tokens_total', 'Draft tokens proposed by the MTP module.');
+  readonly specAcceptedTokens = new Counter('dsts_spec_decode_num_accepted_tokens_total', 'Draft tokens the model verified and kept.');
+  readonly specAcceptedPerPosition = new Counter(
+    'dsts_spec_decode_num_accepted_tokens_per_pos_total',
+    'Draft tokens kept, by draft position (0 = the first draft of a step).',
+  );
   private readonly gauges: Gauge[] = [];
 
   /** Adds gauges read at scrape time (queue depth, running sequences, …). */
@@ -126,6 +135,10 @@ export class ServerMetrics {
       this.itl,
       this.step,
       this.batch,
+      this.specDrafts,
+      this.specDraftTokens,
+      this.specAcceptedTokens,
+      this.specAcceptedPerPosition,
     ];
     return `${all.map((m) => m.render()).join('\n')}\n`;
   }

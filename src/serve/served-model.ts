@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { CausalLM } from '../model/causal-lm.ts';
 import type { ModelConfig } from '../io/config.ts';
-import { fallbackTemplateFor, isReasoningTemplate, loadForGeneration, type SamplingParams } from '../generate/index.ts';
+import {
+  fallbackTemplateFor,
+  isReasoningTemplate,
+  loadForGeneration,
+  type SamplingParams,
+  type SpeculativeOptions,
+} from '../generate/index.ts';
 import type { QuantScheme } from '../kernels/types.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 import { UserFacingError } from '../io/errors.ts';
@@ -41,6 +47,8 @@ export interface ServedModel {
   fim: FimFormat | null;
   /** Unix time the server loaded it (the `created` of /v1/models). */
   created: number;
+  /** Speculative decoding with its MTP module, when turned on (`--speculative mtp`). */
+  speculative?: SpeculativeOptions;
   /** Bytes of every token id, for constrained decoding (built on first use). */
   tokenBytes(): TokenBytes;
 }
@@ -55,6 +63,8 @@ export interface ServedModelOptions {
   maxContext?: number;
   /** Quantise the weights while loading. */
   quantize?: QuantScheme;
+  /** Decode speculatively (SpeculativeUnavailableError when the checkpoint has no MTP weights). */
+  speculative?: SpeculativeOptions;
 }
 
 /** Opens a model folder (config.json, safetensors, tokenizer.json, tokenizer_config.json). */
@@ -74,7 +84,7 @@ export function loadServedModel(dir: string, options: ServedModelOptions = {}): 
     generator,
     chatTemplate: template,
     defaults,
-  } = loadForGeneration(path, undefined, { quantize: options.quantize });
+  } = loadForGeneration(path, undefined, { quantize: options.quantize }, { speculative: options.speculative });
   const tokenizer = loadedTokenizer!;
   let bytes: TokenBytes | null = null;
   const vocab = model.vocabSize;
@@ -93,6 +103,7 @@ export function loadServedModel(dir: string, options: ServedModelOptions = {}): 
     toolDialect: toolDialectFor(tokenizer),
     fim: fimFormatFor(tokenizer),
     created: Math.floor(Date.now() / 1000),
+    speculative: options.speculative,
     tokenBytes: () => (bytes ??= tokenBytes(tokenizer, vocab)),
   };
 }

@@ -158,6 +158,7 @@ function schedulerOptions(model: ServedModel, o: ServeOptions): SchedulerOptions
     prefillChunk: o.prefillChunk,
     maxContext: model.maxContext,
     prefixCache: { maxTokens: o.prefixCacheTokens },
+    speculative: model.speculative,
   };
 }
 
@@ -170,6 +171,13 @@ function instrument(ctx: ServerContext): void {
   s.onStep = (info) => {
     m.step.observe(info.ms / 1000);
     if (info.decoded > 0) m.batch.observe(info.decoded);
+    const spec = info.speculation;
+    if (spec && spec.drafts > 0) {
+      m.specDrafts.inc({}, spec.drafts);
+      m.specDraftTokens.inc({}, spec.proposed);
+      m.specAcceptedTokens.inc({}, spec.accepted);
+      spec.acceptedAt.forEach((n, j) => m.specAcceptedPerPosition.inc({ position: String(j) }, n));
+    }
   };
   s.onTokenInterval = (ms) => m.itl.observe(ms / 1000);
   s.onFinish = (g) => {

@@ -3,7 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { RunningServer } from '../../src/serve/index.ts';
+import { fileURLToPath } from 'node:url';
+import { loadServedModel, startServer, type RunningServer } from '../../src/serve/index.ts';
 import { endless, pace, startTinyServer } from './tiny-server.ts';
 import { PATIENCE_MS, until } from '../helpers/patience.ts';
 
@@ -82,6 +83,7 @@ test('typing a message streams an answer, with the thinking folded in its own bl
   assert.equal(await thinking.evaluate((d: { open: boolean }) => d.open), false, 'folded once the answer came');
   const req = sent.at(-1);
   assert.equal(req.stream, true);
+  assert.deepEqual(req.stream_options, { include_usage: true });
   assert.equal(req.max_tokens, 40);
   assert.equal(req.temperature, 0.5);
   assert.deepEqual(req.messages, [
@@ -229,6 +231,30 @@ test('with --api-key, the key entered in the settings is sent as a Bearer token'
     assert.deepEqual(auth, ['Bearer sekret']);
   } finally {
     await p.close();
+  }
+});
+
+test('with --speculative mtp, a reply shows how many draft tokens were accepted (and none without it)', async () => {
+  assert.equal(await page.locator('[data-testid=speculation]').count(), 0, 'the tiny server does not speculate');
+  const nano = await startServer(
+    loadServedModel(fileURLToPath(new URL('../../models/deepseek-ts-nano', import.meta.url)), {
+      speculative: { method: 'mtp', draftTokens: 2 },
+    }),
+    { port: 0 },
+  );
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  try {
+    await p.goto(nano.url);
+    await p.waitForSelector('body[data-ready="1"]');
+    await setSettings(p, { maxTokens: 24 });
+    await say(p, '秋夜');
+    const line = (await p.textContent('[data-testid=speculation]'))!;
+    const m = /^speculative decoding: (\d+) of (\d+) draft tokens accepted/.exec(line);
+    assert.ok(m && Number(m[2]) > 0 && Number(m[1]) <= Number(m[2]), line);
+  } finally {
+    await p.close();
+    await nano.close();
   }
 });
 

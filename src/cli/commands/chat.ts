@@ -9,7 +9,7 @@ import { parse } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { ChatSession, R1_SAMPLING, fallbackTemplateFor, isReasoningTemplate } from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
-import { quantizeFlag, quantizeOption, QUANTIZE_USAGE } from '../args.ts';
+import { quantizeFlag, quantizeOption, QUANTIZE_USAGE, speculativeFlag, speculativeOption, SPECULATIVE_USAGE } from '../args.ts';
 import { samplingOptions, samplingFromFlags, effectiveSampling, maxTokensFlag, openModel, requireTokenizer } from './generate.ts';
 import { EMBEDDED_MODEL, embeddedModelReady } from './serve.ts';
 
@@ -29,7 +29,8 @@ options:
   --temperature <t>         default: the model's generation_config.json, else 0.6 (R1's); 0 = greedy
   --top-p <p>               default: the model's, else 0.95
   --top-k <k>  --min-p <p>  --repetition-penalty <r>  --seed <n>
-${QUANTIZE_USAGE}`;
+${QUANTIZE_USAGE}
+${SPECULATIVE_USAGE}`;
 
 /** Reasoning lines are prefixed with this when the output is not a terminal. */
 const THINK_PREFIX = '[think] ';
@@ -107,10 +108,11 @@ const command: Command = {
       system: { type: 'string' },
       ...samplingOptions,
       ...quantizeOption,
+      ...speculativeOption,
     });
     const flags = samplingFromFlags(v);
     const maxTokens = maxTokensFlag(v['max-tokens'], 2048);
-    const setup = openModel(v.model ?? embeddedModel(), v.tokenizer, 'chat', quantizeFlag(v.quantize));
+    const setup = openModel(v.model ?? embeddedModel(), v.tokenizer, 'chat', quantizeFlag(v.quantize), speculativeFlag(v));
     const tokenizer = requireTokenizer(setup, 'chat');
     const sampling = effectiveSampling(flags, setup, R1_SAMPLING);
     // Without a chat template, the same plain "User: … Assistant:" layout `dsts serve` uses.

@@ -1,6 +1,16 @@
 /** `dsts generate`: continue a prompt (text or ids) with a checkpoint, streamed or as JSON. */
 import type { Command } from '../command.ts';
-import { parse, numberFlag, quantizeFlag, quantizeOption, QUANTIZE_USAGE, type Options } from '../args.ts';
+import {
+  parse,
+  numberFlag,
+  quantizeFlag,
+  quantizeOption,
+  QUANTIZE_USAGE,
+  speculativeFlag,
+  speculativeOption,
+  SPECULATIVE_USAGE,
+  type Options,
+} from '../args.ts';
 import type { QuantScheme } from '../../kernels/types.ts';
 import { UserError } from '../errors.ts';
 import {
@@ -13,6 +23,7 @@ import {
   promptOpensThinking,
   type GenerationSetup,
   type SamplingParams,
+  type SpeculativeOptions,
 } from '../../generate/index.ts';
 import { TokenizerError } from '../../tokenizer/errors.ts';
 import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
@@ -38,7 +49,8 @@ options:
   --stop <text>             stop string (repeatable)
   --ignore-eos              keep going past the end-of-sequence token
   --json                    print {"ids": [...], "text": ...} instead of streaming
-${QUANTIZE_USAGE}`;
+${QUANTIZE_USAGE}
+${SPECULATIVE_USAGE}`;
 
 /** Flags of the sampler, shared with `dsts chat`. */
 export const samplingOptions = {
@@ -107,9 +119,15 @@ export function parseIds(text: string): number[] {
 }
 
 /** Loads a model for generation, turning tokenizer problems into one-line user errors. */
-export function openModel(model: string | undefined, tokenizer: string | undefined, cmd: string, quantize?: QuantScheme): GenerationSetup {
+export function openModel(
+  model: string | undefined,
+  tokenizer: string | undefined,
+  cmd: string,
+  quantize?: QuantScheme,
+  speculative?: SpeculativeOptions,
+): GenerationSetup {
   if (model === undefined) throw new UserError(`${cmd}: --model <dir> is required`);
-  return userErrors(() => loadForGeneration(model, tokenizer, { quantize }));
+  return userErrors(() => loadForGeneration(model, tokenizer, { quantize }, { speculative }));
 }
 
 /** Runs `fn`, rethrowing tokenizer errors and bad-argument RangeErrors as UserErrors. */
@@ -145,6 +163,7 @@ const command: Command = {
       json: { type: 'boolean' },
       ...samplingOptions,
       ...quantizeOption,
+      ...speculativeOption,
     });
     if ((v.prompt === undefined) === (v.ids === undefined))
       throw new UserError('generate: give exactly one of --prompt <text> and --ids <list>');
@@ -153,7 +172,7 @@ const command: Command = {
     const flags = samplingFromFlags(v);
     const maxTokens = maxTokensFlag(v['max-tokens'], 256);
     const ids = v.ids === undefined ? undefined : parseIds(v.ids);
-    const setup = openModel(v.model, v.tokenizer, 'generate', quantizeFlag(v.quantize));
+    const setup = openModel(v.model, v.tokenizer, 'generate', quantizeFlag(v.quantize), speculativeFlag(v));
     const { generator } = setup;
     const sampling = effectiveSampling(flags, setup, { temperature: 0 });
 

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.ts';
-import { numberFlag, parse, quantizeFlag, quantizeOption } from '../args.ts';
+import { numberFlag, parse, quantizeFlag, quantizeOption, speculativeFlag, speculativeOption } from '../args.ts';
+import { MAX_DRAFT_TOKENS } from '../../generate/index.ts';
 import { UserError } from '../errors.ts';
 import { loadServedModel, startServer } from '../../serve/index.ts';
 import { exposureWarning } from '../../serve/http/guard.ts';
@@ -40,7 +41,10 @@ options:
   --allowed-host <name>  accept requests addressed to this host name too (a reverse proxy's;
                          repeatable; '*' turns the check off). Default: the bound address and localhost
   --no-web               API only, no web chat
-  --quantize <scheme>    quantise weights while loading: q8, q4 or fp8 (see dsts generate --help)`;
+  --quantize <scheme>    quantise weights while loading: q8, q4 or fp8 (see dsts generate --help)
+  --speculative mtp      speculative decoding: the model's MTP module drafts, one forward verifies
+                         (lossless; pays at small batches; needs MTP weights; docs/serving.md)
+  --draft-tokens <k>     draft tokens per step with --speculative (default 1, at most ${MAX_DRAFT_TOKENS})`;
 
 const command: Command = {
   summary: 'serve a model: OpenAI/DeepSeek-compatible API and web chat',
@@ -62,6 +66,7 @@ const command: Command = {
       'allowed-host': { type: 'string', multiple: true },
       'no-web': { type: 'boolean' },
       ...quantizeOption,
+      ...speculativeOption,
     });
     const int = (name: string, v: string | undefined) => {
       if (v === undefined) return undefined;
@@ -72,6 +77,7 @@ const command: Command = {
     // Flags are checked before the (possibly large) model is loaded.
     const maxContext = int('max-context', values['max-context']);
     const quantize = quantizeFlag(values.quantize);
+    const speculative = speculativeFlag(values);
     const options = {
       host: values.host,
       port: int('port', values.port),
@@ -95,11 +101,12 @@ const command: Command = {
       throw new UserError(`the embedded model is not there (${dir}): train it first, or pass --model <dir>`);
     }
     if (!existsSync(dir)) throw new UserError(`no model folder at ${dir}`);
-    const model = loadServedModel(dir, { name: values.name, maxContext, quantize });
+    const model = loadServedModel(dir, { name: values.name, maxContext, quantize, speculative });
     const server = await startServer(model, options);
     const warning = exposureWarning(options.host ?? '127.0.0.1', options.apiKey);
     if (warning) console.error(`deepseek-ts: ${warning}`);
     console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}) from ${model.dir}`);
+    if (speculative) console.log(`  speculative decoding: MTP drafts ${speculative.draftTokens ?? 1} token(s) per step`);
     if (values['no-web'] !== true) console.log(`  web chat  ${server.url}/`);
     console.log(`  API       ${server.url}/v1  (POST /v1/chat/completions, /v1/completions; GET /v1/models, /health, /metrics)`);
     await new Promise<void>((resolve) => {

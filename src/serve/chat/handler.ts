@@ -18,6 +18,7 @@ import type { Generation } from '../engine/generation.ts';
 import { SseStream } from '../http/sse.ts';
 import type { Json } from '../http/validate.ts';
 import { SYSTEM_FINGERPRINT, responseId, unixNow } from '../ids.ts';
+import { predictionTokens, type PredictionTokens } from '../speculation-usage.ts';
 import { chatLogprob, type ChatLogprob } from '../logprobs.ts';
 import { ChatOutput, type ChatDelta } from './output.ts';
 import { planChat, type ChatPlan } from './plan.ts';
@@ -33,7 +34,7 @@ export interface ChatUsage {
   prompt_cache_hit_tokens: number;
   prompt_cache_miss_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
-  completion_tokens_details: { reasoning_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number } & Partial<PredictionTokens>;
 }
 
 export function chatUsage(gen: Generation, reasoningTokens: number): ChatUsage {
@@ -44,7 +45,7 @@ export function chatUsage(gen: Generation, reasoningTokens: number): ChatUsage {
     prompt_cache_hit_tokens: gen.cachedTokens,
     prompt_cache_miss_tokens: gen.promptTokens - gen.cachedTokens,
     prompt_tokens_details: { cached_tokens: gen.cachedTokens },
-    completion_tokens_details: { reasoning_tokens: reasoningTokens },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens, ...predictionTokens(gen) },
   };
 }
 

@@ -2,6 +2,7 @@
  * `POST /v1/completions`: raw text (or token ids) in, continuation out — or, with `suffix`, the
  * middle between prompt and suffix (fill-in-the-middle, when the model has FIM tokens).
  */
+import { predictionTokens } from '../speculation-usage.ts';
 import type { ServerResponse } from 'node:http';
 import {
   requestSampling,
@@ -43,6 +44,7 @@ function usage(gen: Generation) {
     total_tokens: gen.promptTokens + gen.completionTokens,
     prompt_cache_hit_tokens: gen.cachedTokens,
     prompt_cache_miss_tokens: gen.promptTokens - gen.cachedTokens,
+    ...(gen.speculation ? { completion_tokens_details: predictionTokens(gen) } : {}),
   };
 }
 

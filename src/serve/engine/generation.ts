@@ -19,6 +19,8 @@ export class Generation implements AsyncIterable<EngineEvent> {
   /** Prompt tokens, and how many of them came from the prefix cache (set when it starts). */
   cachedTokens = 0;
   completionTokens = 0;
+  /** Draft tokens proposed and accepted for it, when the server decodes speculatively (else null). */
+  speculation: { drafted: number; accepted: number } | null = null;
   finishReason: FinishReason | null = null;
   readonly queuedAt = performance.now();
   startedAt: number | null = null;

@@ -15,6 +15,8 @@ import {
   type GenerationRequest,
   type TokenDecoder,
   type DecodingModel,
+  type SpeculativeOptions,
+  type SpeculationCounts,
 } from '../../generate/index.ts';
 import { Generation, type EngineEvent } from './generation.ts';
 import { PrefixCache, type PrefixCacheOptions } from './prefix-cache.ts';
@@ -41,6 +43,8 @@ export interface SchedulerOptions {
   decoder: TokenDecoder;
   /** The clock of the queue timeout, ms (default performance.now; tests pass their own). */
   now?: () => number;
+  /** Decode speculatively with the model's MTP module (throws SpeculativeUnavailableError without one). */
+  speculative?: SpeculativeOptions;
 }
 
 /** The waiting queue is full. */
@@ -64,6 +68,8 @@ export interface StepInfo {
   decoded: number;
   prefilled: number;
   ms: number;
+  /** Draft tokens proposed and accepted in the step, when decoding speculatively. */
+  speculation: SpeculationCounts | null;
 }
 
 interface Handle {
@@ -109,11 +115,17 @@ export class Scheduler {
       maxBatch: options.maxBatch ?? 32,
       prefillChunk: options.prefillChunk ?? 512,
       prefixes: this.prefixCache,
+      speculative: options.speculative,
     });
   }
 
   get maxBatch(): number {
     return this.engine.maxBatch;
+  }
+
+  /** Every speculative verification so far (null when not decoding speculatively). */
+  get speculation(): SpeculationCounts | null {
+    return this.engine.speculator?.total ?? null;
   }
 
   get prefillChunk(): number {
@@ -232,6 +244,9 @@ export class Scheduler {
       if (!h) continue;
       if (h.lastTokenAt !== undefined) this.onTokenInterval?.(now - h.lastTokenAt);
       h.lastTokenAt = now;
+      if (this.engine.speculator) {
+        h.gen.speculation = { drafted: e.sequence.draftedTokens, accepted: e.sequence.acceptedDraftTokens };
+      }
       const event: EngineEvent = { token: e.token, text: e.text, logprob: e.logprob, finishReason: e.finishReason };
       h.gen.push(event);
     }
@@ -244,6 +259,6 @@ export class Scheduler {
         this.end(seq, (g) => g.end(seq.finishReason ?? 'abort'));
       }
     }
-    this.onStep?.({ decoded: r.decoded, prefilled: r.prefilled, ms: now - t0 });
+    this.onStep?.({ decoded: r.decoded, prefilled: r.prefilled, ms: now - t0, speculation: r.speculation });
   }
 }

@@ -111,6 +111,7 @@ function renderConversation() {
     if (m.role === 'user') view.setUser(m.content);
     else {
       view.update(m.reasoning ?? '', m.content, { done: true, stopped: m.stopped, seconds: m.thinkingSeconds });
+      if (m.speculation) view.speculation(m.speculation);
       if (m.error) view.error(m.error);
     }
   }
@@ -170,6 +171,15 @@ function addMessage(role) {
         note.textContent = 'Stopped';
         body.append(note);
       }
+    },
+    /** Under a reply: how many of the server's draft tokens (speculative decoding) were accepted. */
+    speculation({ accepted, rejected }) {
+      const s = document.createElement('div');
+      s.className = 'speculation';
+      s.dataset.testid = 'speculation';
+      const drafted = accepted + rejected;
+      s.textContent = `speculative decoding: ${accepted} of ${drafted} draft tokens accepted${drafted > 0 ? ` (${Math.round((100 * accepted) / drafted)}%)` : ''}`;
+      body.append(s);
     },
     error(message) {
       const e = document.createElement('div');
@@ -293,11 +303,19 @@ async function send(text) {
   };
   let stopped = false;
   let error = null;
+  let usage = null;
   try {
     const res = await fetch('/v1/chat/completions', {
       method: 'POST',
       headers: headers(),
-      body: JSON.stringify({ model, messages, stream: true, temperature: settings.temperature, max_tokens: maxTokens }),
+      body: JSON.stringify({
+        model,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: settings.temperature,
+        max_tokens: maxTokens,
+      }),
       signal: controller.signal,
     });
     if (!res.ok) {
@@ -306,6 +324,7 @@ async function send(text) {
     }
     for await (const chunk of events(res)) {
       if (chunk.error) throw new Error(chunk.error.message);
+      if (chunk.usage) usage = chunk.usage;
       const delta = chunk.choices?.[0]?.delta ?? {};
       if (delta.reasoning_content) reply.reasoning += delta.reasoning_content;
       if (delta.content) {
@@ -326,6 +345,12 @@ async function send(text) {
   }
   paint(true, stopped);
   Object.assign(reply, { stopped, thinkingSeconds });
+  // Present when the server decodes speculatively (`dsts serve --speculative mtp`).
+  const details = usage?.completion_tokens_details;
+  if (details && typeof details.accepted_prediction_tokens === 'number') {
+    reply.speculation = { accepted: details.accepted_prediction_tokens, rejected: details.rejected_prediction_tokens ?? 0 };
+    view.speculation(reply.speculation);
+  }
   if (dropped > 0) reply.dropped = dropped;
   if (error !== null) Object.assign(reply, { failed: true, error });
   current.messages.push(reply);
