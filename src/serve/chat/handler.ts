@@ -7,7 +7,6 @@
 import type { ServerResponse } from 'node:http';
 import {
   requestSampling,
-  checkModelName,
   checkTextLength,
   generationError,
   outputBudget,
@@ -57,7 +56,6 @@ function finishReason(gen: Generation, calls: ParsedToolCall[]): FinishReason {
 
 export async function chatCompletions(ctx: ServerContext, body: Json, res: ServerResponse): Promise<void> {
   const r = parseChatRequest(body, { maxTokens: ctx.limits.maxTokens, vocabSize: ctx.model.model.vocabSize });
-  checkModelName(ctx, r.model);
   checkTextLength(
     ctx,
     r.messages.reduce((n, m) => n + (m.content?.length ?? 0) + (m.reasoningContent?.length ?? 0), 0),

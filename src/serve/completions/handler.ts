@@ -5,7 +5,6 @@
 import type { ServerResponse } from 'node:http';
 import {
   requestSampling,
-  checkModelName,
   checkTextLength,
   generationError,
   outputBudget,
@@ -48,7 +47,6 @@ function usage(gen: Generation) {
 
 export async function completions(ctx: ServerContext, body: Json, res: ServerResponse): Promise<void> {
   const r = parseCompletionRequest(body, { maxTokens: ctx.limits.maxTokens, vocabSize: ctx.model.model.vocabSize });
-  checkModelName(ctx, r.model);
   checkTextLength(ctx, r.prompt.length + (r.suffix?.length ?? 0), 'prompt');
   const ids = promptIds(ctx, r);
   const maxTokens = outputBudget(ctx, ids.length, r.maxTokens);
