@@ -7,8 +7,8 @@
  * settings in the same run (bench/peer/trl_grpo_peer.py; the Python of a venv with torch,
  * transformers and trl, named by TRL_PYTHON: see docs/benchmarks.md).
  *
- *   npm run bench:grpo -- [--groups 4,8,16] [--prompts 2] [--prompt-len 32] [--completion-len 64]
- *                         [--steps 3] [--dir /tmp/dsts-bench] [--no-peer]
+ *   npm run bench:grpo -- [--groups 4,8,16] [--prompts 2] [--prompt-len 32] [--completion-len 32]
+ *                         [--steps 2] [--dir /tmp/dsts-bench] [--no-peer]
  *
  * Each group size runs `--steps` GRPO steps (prompts × group completions each); the first is a
  * warm-up and the figures are the mean of the rest. Both sides: temperature 1, β = 0 (no reference),
@@ -39,8 +39,8 @@ const { values } = parseArgs({
     groups: { type: 'string', default: '4,8,16' },
     prompts: { type: 'string', default: '2' },
     'prompt-len': { type: 'string', default: '32' },
-    'completion-len': { type: 'string', default: '64' },
-    steps: { type: 'string', default: '3' },
+    'completion-len': { type: 'string', default: '32' },
+    steps: { type: 'string', default: '2' },
     dir: { type: 'string', default: process.env.DSTS_BENCH_DIR ?? '/tmp/dsts-bench' },
     'no-peer': { type: 'boolean' },
   },

@@ -14,6 +14,10 @@ import json
 import os
 import time
 
+# Everything is local: no hub calls, no telemetry.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
 import torch
 import transformers
 import trl
