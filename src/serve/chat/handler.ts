@@ -5,14 +5,7 @@
  * chunk with `finish_reason`, usage when asked, and `data: [DONE]`).
  */
 import type { ServerResponse } from 'node:http';
-import {
-  requestSampling,
-  checkTextLength,
-  generationError,
-  outputBudget,
-  startGeneration,
-  type ServerContext,
-} from '../context.ts';
+import { requestSampling, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { SseStream } from '../http/sse.ts';
 import type { Json } from '../http/validate.ts';

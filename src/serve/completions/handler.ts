@@ -3,14 +3,7 @@
  * middle between prompt and suffix (fill-in-the-middle, when the model has FIM tokens).
  */
 import type { ServerResponse } from 'node:http';
-import {
-  requestSampling,
-  checkTextLength,
-  generationError,
-  outputBudget,
-  startGeneration,
-  type ServerContext,
-} from '../context.ts';
+import { requestSampling, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { ApiError } from '../http/errors.ts';
 import { SseStream } from '../http/sse.ts';
