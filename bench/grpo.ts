@@ -8,7 +8,7 @@
  * transformers and trl, named by TRL_PYTHON: see docs/benchmarks.md).
  *
  *   npm run bench:grpo -- [--groups 4,8,16] [--prompts 2] [--prompt-len 32] [--completion-len 32]
- *                         [--steps 2] [--dir /tmp/dsts-bench] [--no-peer]
+ *                         [--steps 2] [--dir /tmp/dsts-bench] [--no-peer] [--peer-threads N]
  *
  * Each group size runs `--steps` GRPO steps (prompts × group completions each); the first is a
  * warm-up and the figures are the mean of the rest. Both sides: temperature 1, β = 0 (no reference),
@@ -43,6 +43,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '2' },
     dir: { type: 'string', default: process.env.DSTS_BENCH_DIR ?? '/tmp/dsts-bench' },
     'no-peer': { type: 'boolean' },
+    // torch's threads wait for each other at every op: on a loaded machine 1 thread can be far faster.
+    'peer-threads': { type: 'string', default: String(availableParallelism()) },
   },
 });
 const whole = (name: string, v: string, min: number) => {
@@ -58,6 +60,7 @@ const prompts = whole('prompts', values.prompts, 1);
 const promptLen = whole('prompt-len', values['prompt-len'], 1);
 const completionLen = whole('completion-len', values['completion-len'], 1);
 const steps = whole('steps', values.steps, 2);
+const peerThreads = whole('peer-threads', values['peer-threads'], 1);
 
 /** One side's figures for one group size. */
 interface Figures {
@@ -129,6 +132,7 @@ function peer(): Map<number, Figures> | string {
   if (!existsSync(python)) return `peer not installed (no ${python}: see docs/benchmarks.md, or set TRL_PYTHON)`;
   const args = [PEER, '--model', modelDir, '--prompts', promptsFile, '--groups', groups.join(','), '--prompts-per-step', String(prompts)];
   args.push('--prompt-len', String(promptLen), '--completion-len', String(completionLen), '--steps', String(steps), '--out', work);
+  args.push('--threads', String(peerThreads));
   const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (/No module named '(torch|transformers|trl)'/.test(out)) return `peer not installed (${python} lacks torch, transformers or trl)`;

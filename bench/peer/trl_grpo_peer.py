@@ -1,7 +1,7 @@
 """TRL's GRPOTrainer on the checkpoint bench/grpo.ts wrote, with its settings: the peer of `npm run bench:grpo`.
 
 Usage: python trl_grpo_peer.py --model DIR --prompts JSONL --groups 4,8,16 --prompts-per-step P
-                               --prompt-len LP --completion-len LC --steps S --out DIR
+                               --prompt-len LP --completion-len LC --steps S --out DIR [--threads N]
 Prints one JSON line: {"trl", "transformers", "torch", "threads", "results": {G: {"rollout", "train"}}},
 tokens/s as bench/grpo.ts defines them:
 - rollout: completion tokens generated / time in generation (transformers' generate, HF cache);
@@ -122,8 +122,9 @@ def main():
     p.add_argument("--completion-len", type=int, required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()
     with open(args.prompts) as f:
         prompts = [json.loads(line)["prompt"] for line in f if line.strip()]
