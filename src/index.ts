@@ -70,4 +70,11 @@ export {
 } from './posttrain/index.ts';
 
 // Serving.
-export { startServer, loadServedModel, type ServeOptions, type RunningServer } from './serve/index.ts';
+export {
+  startServer,
+  loadServedModel,
+  loadServedModels,
+  type ServeOptions,
+  type RunningServer,
+  type ServedModelSpec,
+} from './serve/index.ts';

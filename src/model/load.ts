@@ -6,7 +6,7 @@
 import { Tensor, cast, dequantize, floatData, type DType } from '../tensor/index.ts';
 import { getKernels, type FloatWeight, type QuantScheme, type QuantWeight } from '../kernels/index.ts';
 import { quantizable, schemeFor } from './quantize.ts';
-import { checkFits } from './memory.ts';
+import { checkFitTogether, checkFits, type FitEntry } from './memory.ts';
 import { openCheckpoint, type Checkpoint, type StoredTensor } from '../io/safetensors/index.ts';
 import { loadConfig, type ModelConfig } from '../io/config.ts';
 import { FormatError } from '../io/errors.ts';
@@ -206,6 +206,23 @@ export function loadModel(dir: string, opts: LoadOptions = {}): LoadedModel {
   } catch (e) {
     checkpoint.close();
     throw e;
+  }
+}
+
+/**
+ * Checks, from their headers alone, that several checkpoint folders fit in memory together (a server
+ * holds them all at once); loadModel's own check only sees one.
+ */
+export function checkModelsFit(models: readonly { dir: string; opts?: LoadOptions }[]): void {
+  const opened: FitEntry[] = [];
+  try {
+    for (const { dir, opts = {} } of models) {
+      const config = loadConfig(dir);
+      opened.push({ dir, ckpt: openCheckpoint(dir), config, scheme: opts.quantize, asF32: opts.dtype === 'f32' });
+    }
+    checkFitTogether(opened);
+  } finally {
+    for (const m of opened) m.ckpt.close();
   }
 }
 

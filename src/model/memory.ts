@@ -66,6 +66,15 @@ export function availableMemory(): number {
   return limit > 0 && limit < Number.MAX_SAFE_INTEGER ? Math.min(free, limit - process.memoryUsage().rss) : free;
 }
 
+/** One checkpoint to be held in memory, as the check sees it (headers only). */
+export interface FitEntry {
+  dir: string;
+  ckpt: Checkpoint;
+  config: ModelConfig;
+  scheme: QuantScheme | undefined;
+  asF32: boolean;
+}
+
 /**
  * Throws ModelTooLargeError when the weights (plus a working margin) exceed the available memory.
  * DSTS_SKIP_MEMORY_CHECK=1 skips the check (the OS may then swap or kill the process).
@@ -78,15 +87,25 @@ export function checkFits(
   asF32: boolean,
   have = availableMemory(),
 ): void {
-  if (process.env.DSTS_SKIP_MEMORY_CHECK === '1') return;
-  const need = weightBytes(ckpt, config, scheme, asF32);
+  checkFitTogether([{ dir, ckpt, config, scheme, asF32 }], have);
+}
+
+/**
+ * checkFits for models held at once (a server's): their weights and margins are added up, and the
+ * hint says which --quantize scheme, applied to all of them, would fit.
+ */
+export function checkFitTogether(models: readonly FitEntry[], have = availableMemory()): void {
+  if (process.env.DSTS_SKIP_MEMORY_CHECK === '1' || models.length === 0) return;
+  const total = (scheme: (m: FitEntry) => QuantScheme | undefined) =>
+    models.reduce((a, m) => a + weightBytes(m.ckpt, m.config, scheme(m), m.asF32 && !scheme(m)), 0);
+  const need = total((m) => m.scheme);
   const margin = runMargin(need);
   if (need + margin <= have) return;
-  const fits = QUANT_SCHEMES.filter((s) => s !== scheme)
-    .map((s) => ({ s, b: weightBytes(ckpt, config, s) }))
+  const one = models.length === 1 ? models[0]! : null;
+  const fits = QUANT_SCHEMES.filter((s) => s !== one?.scheme)
+    .map((s) => ({ s, b: total(() => s) }))
     .filter((x) => x.b + runMargin(x.b) <= have)
     .sort((a, b) => b.b - a.b); // the largest (most faithful) scheme that fits first
-  const as = scheme ? `quantised with ${scheme}` : asF32 ? 'in f32' : 'as stored';
   const hint =
     fits.length > 0
       ? ` --quantize ${fits[0]!.s} would need ${fmt(fits[0]!.b)}${
@@ -98,7 +117,14 @@ export function checkFits(
             : ''
         }.`
       : ' No --quantize scheme fits either (q4 is the smallest).';
+  if (one) {
+    const as = one.scheme ? `quantised with ${one.scheme}` : one.asF32 ? 'in f32' : 'as stored';
+    throw new ModelTooLargeError(
+      `${one.dir}: the model needs ${fmt(need)} of memory for its weights ${as} (+${fmt(margin)} to run), but only ${fmt(have)} is available.${hint}`,
+    );
+  }
+  const each = models.map((m) => `${m.dir} ${fmt(weightBytes(m.ckpt, m.config, m.scheme, m.asF32))}`).join(', ');
   throw new ModelTooLargeError(
-    `${dir}: the model needs ${fmt(need)} of memory for its weights ${as} (+${fmt(margin)} to run), but only ${fmt(have)} is available.${hint}`,
+    `the ${models.length} models need ${fmt(need)} of memory together for their weights (${each}; +${fmt(margin)} to run), but only ${fmt(have)} is available.${hint}`,
   );
 }

@@ -1,7 +1,7 @@
 /**
- * What every route handler gets: the served model, the scheduler, the metrics and the limits, plus
- * the shared step of starting a generation (queue errors → 429 / 503, a client that goes away →
- * cancelled generation).
+ * What every route handler gets: the model the request chose (models.ts), that model's own scheduler,
+ * the server's metrics and limits, plus the shared step of starting a generation (queue errors → 429 /
+ * 503, a client that goes away → cancelled generation).
  */
 import type { ServerResponse } from 'node:http';
 import type { ServedModel } from './served-model.ts';
@@ -29,13 +29,6 @@ export interface ServerContext {
   scheduler: Scheduler;
   metrics: ServerMetrics;
   limits: ServerLimits;
-}
-
-/** Checks the `model` a request names. */
-export function checkModelName(ctx: ServerContext, name: string): void {
-  if (name !== ctx.model.id) {
-    throw new ApiError(404, `the model '${name}' does not exist; this server serves '${ctx.model.id}'`, 'model_not_found', 'model');
-  }
 }
 
 /**
@@ -93,7 +86,7 @@ export function startGeneration(ctx: ServerContext, req: EngineRequest, res: Ser
     if (e instanceof RangeError) throw new ApiError(422, e.message, 'invalid_prompt', 'prompt');
     throw e;
   }
-  ctx.metrics.promptTokens.inc({}, req.prompt.length);
+  ctx.metrics.promptTokens.inc({ model: ctx.model.id }, req.prompt.length);
   res.on('close', () => {
     if (!res.writableFinished) gen.cancel();
   });

@@ -42,15 +42,23 @@ export class Counter implements Metric {
   }
 }
 
+/** A gauge read at scrape time, one series per label set (one per served model). */
 export class Gauge implements Metric {
+  private readonly series: { labels: Labels; read: () => number }[] = [];
+
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly read: () => number,
   ) {}
 
+  add(labels: Labels, read: () => number): void {
+    this.series.push({ labels, read });
+  }
+
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const { labels, read } of this.series) lines.push(`${this.name}${labelText(labels)} ${read()}`);
+    return lines.join('\n');
   }
 }
 
@@ -114,11 +122,13 @@ export class ServerMetrics {
     'dsts_spec_decode_num_accepted_tokens_per_pos_total',
     'Draft tokens kept, by draft position (0 = the first draft of a step).',
   );
-  private readonly gauges: Gauge[] = [];
+  private readonly gauges = new Map<string, Gauge>();
 
-  /** Adds gauges read at scrape time (queue depth, running sequences, …). */
-  gauge(name: string, help: string, read: () => number): void {
-    this.gauges.push(new Gauge(name, help, read));
+  /** Adds a series, read at scrape time, to a gauge (queue depth, running sequences, …). */
+  gauge(name: string, help: string, read: () => number, labels: Labels = {}): void {
+    let g = this.gauges.get(name);
+    if (!g) this.gauges.set(name, (g = new Gauge(name, help)));
+    g.add(labels, read);
   }
 
   render(): string {
@@ -128,7 +138,7 @@ export class ServerMetrics {
       this.promptTokens,
       this.cacheHitTokens,
       this.generationTokens,
-      ...this.gauges,
+      ...this.gauges.values(),
       this.requestDuration,
       this.queueWait,
       this.ttft,

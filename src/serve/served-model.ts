@@ -16,6 +16,7 @@ import {
 } from '../generate/index.ts';
 import type { QuantScheme } from '../kernels/types.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
+import { checkModelsFit } from '../model/load.ts';
 import { UserFacingError } from '../io/errors.ts';
 import { tokenBytes, type TokenBytes } from './constrain/token-bytes.ts';
 import { toolDialectFor, type ToolDialect } from './chat/tool-dialects.ts';
@@ -106,4 +107,28 @@ export function loadServedModel(dir: string, options: ServedModelOptions = {}): 
     speculative: options.speculative,
     tokenBytes: () => (bytes ??= tokenBytes(tokenizer, vocab)),
   };
+}
+
+/** One model folder of a server that serves several, with the name to serve it under. */
+export interface ServedModelSpec {
+  dir: string;
+  /** Default: the folder's name. */
+  name?: string;
+}
+
+/**
+ * Opens the model folders of one server, in order (the first is its default): the names must differ,
+ * and the memory check counts all of them together before any is read.
+ */
+export function loadServedModels(specs: readonly ServedModelSpec[], options: Omit<ServedModelOptions, 'name'> = {}): ServedModel[] {
+  const named = specs.map((s) => ({ dir: resolve(s.dir), name: s.name ?? basename(resolve(s.dir)) }));
+  const seen = new Map<string, string>();
+  for (const { dir, name } of named) {
+    const other = seen.get(name);
+    if (other !== undefined)
+      throw new UserFacingError(`two models would be served as '${name}' (${other} and ${dir}): name one with --model <name>=<dir>`);
+    seen.set(name, dir);
+  }
+  if (named.length > 1) checkModelsFit(named.map(({ dir }) => ({ dir, opts: { quantize: options.quantize } })));
+  return named.map(({ dir, name }) => loadServedModel(dir, { ...options, name }));
 }

@@ -2,7 +2,8 @@
  * The HTTP server (plain `node:http`): routes, the request-source checks (Host, Origin/CORS, JSON
  * bodies, the API key: http/guard.ts), request metrics, and one error path — every failure becomes an
  * OpenAI/DeepSeek-shaped error body, and a bug in one request is logged and answered with a 500 while
- * everyone else keeps being served.
+ * everyone else keeps being served. Several models can be served at once, each with its own scheduler
+ * (models.ts): a request's `model` picks one, and one model's failure stays with its own requests.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,11 +16,13 @@ import { readJsonObject } from './http/body.ts';
 import { bearerMatches, checkRequestSource, requireJson, type GuardOptions } from './http/guard.ts';
 import { listen } from './http/listen.ts';
 import { ServerMetrics } from './metrics.ts';
+import { ModelTable } from './models.ts';
 import { getModel, health, listModels } from './routes/info.ts';
 import { staticFile } from './routes/static.ts';
 import { detokenize, tokenize } from './routes/tokenize.ts';
 import type { ServedModel } from './served-model.ts';
 
+/** Every limit applies to each model on its own: each has its own batch, queue and prefix cache. */
 export interface ServeOptions {
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
@@ -62,12 +65,15 @@ export interface RunningServer {
   url: string;
   port: number;
   server: Server;
+  /** The default (first) model's context. */
   context: ServerContext;
+  /** Every served model's context, the default first. */
+  models: ModelTable;
   /** Stops accepting, aborts generations, closes connections. */
   close(): Promise<void>;
 }
 
-type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<unknown> | unknown;
+type Handler = (models: ModelTable, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<unknown> | unknown;
 
 interface Route {
   method: 'GET' | 'POST';
@@ -84,9 +90,18 @@ const json = (res: ServerResponse, status: number, payload: unknown) => {
 };
 
 function routes(bodyTimeoutMs: number): Route[] {
-  const body = (ctx: ServerContext, req: IncomingMessage) => {
+  // The body is read under the server's limits, then its `model` picks the context that serves it.
+  const body = (models: ModelTable, req: IncomingMessage) => {
     requireJson(req);
-    return readJsonObject(req, ctx.limits.maxBodyBytes, bodyTimeoutMs);
+    return readJsonObject(req, models.default.limits.maxBodyBytes, bodyTimeoutMs);
+  };
+  const served = async (
+    models: ModelTable,
+    req: IncomingMessage,
+    serve: (ctx: ServerContext, b: Awaited<ReturnType<typeof body>>) => unknown,
+  ) => {
+    const b = await body(models, req);
+    return serve(models.forBody(b), b);
   };
   return [
     {
@@ -94,46 +109,46 @@ function routes(bodyTimeoutMs: number): Route[] {
       path: /^\/v1\/chat\/completions$/,
       name: 'chat',
       auth: true,
-      handler: async (ctx, req, res) => chatCompletions(ctx, await body(ctx, req), res),
+      handler: (models, req, res) => served(models, req, (ctx, b) => chatCompletions(ctx, b, res)),
     },
     {
       method: 'POST',
       path: /^\/v1\/completions$/,
       name: 'completions',
       auth: true,
-      handler: async (ctx, req, res) => completions(ctx, await body(ctx, req), res),
+      handler: (models, req, res) => served(models, req, (ctx, b) => completions(ctx, b, res)),
     },
-    { method: 'GET', path: /^\/v1\/models$/, name: 'models', auth: true, handler: (ctx, _q, res) => json(res, 200, listModels(ctx)) },
+    { method: 'GET', path: /^\/v1\/models$/, name: 'models', auth: true, handler: (models, _q, res) => json(res, 200, listModels(models)) },
     {
       method: 'GET',
       path: /^\/v1\/models\/([^/]+)$/,
       name: 'models',
       auth: true,
-      handler: (ctx, _q, res, p) => json(res, 200, getModel(ctx, decodeURIComponent(p[0]!))),
+      handler: (models, _q, res, p) => json(res, 200, getModel(models, decodeURIComponent(p[0]!))),
     },
     {
       method: 'POST',
       path: /^\/tokenize$/,
       name: 'tokenize',
       auth: true,
-      handler: async (ctx, req, res) => json(res, 200, tokenize(ctx, await body(ctx, req))),
+      handler: (models, req, res) => served(models, req, (ctx, b) => json(res, 200, tokenize(ctx, b))),
     },
     {
       method: 'POST',
       path: /^\/detokenize$/,
       name: 'detokenize',
       auth: true,
-      handler: async (ctx, req, res) => json(res, 200, detokenize(ctx, await body(ctx, req))),
+      handler: (models, req, res) => served(models, req, (ctx, b) => json(res, 200, detokenize(ctx, b))),
     },
-    { method: 'GET', path: /^\/health$/, name: 'health', auth: false, handler: (ctx, _q, res) => json(res, 200, health(ctx)) },
+    { method: 'GET', path: /^\/health$/, name: 'health', auth: false, handler: (models, _q, res) => json(res, 200, health(models)) },
     {
       method: 'GET',
       path: /^\/metrics$/,
       name: 'metrics',
       auth: false,
-      handler: (ctx, _q, res) => {
+      handler: (models, _q, res) => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(ctx.metrics.render());
+        res.end(models.default.metrics.render());
       },
     },
   ];
@@ -162,12 +177,13 @@ function schedulerOptions(model: ServedModel, o: ServeOptions): SchedulerOptions
   };
 }
 
-/** Wires the scheduler's events into the metrics. */
+/** Wires a model's scheduler events into the metrics (gauges and counters labelled by model). */
 function instrument(ctx: ServerContext): void {
   const { metrics: m, scheduler: s } = ctx;
-  m.gauge('dsts_queue_depth', 'Requests waiting for a batch slot.', () => s.queueDepth);
-  m.gauge('dsts_running_sequences', 'Sequences in the running batch.', () => s.runningCount);
-  m.gauge('dsts_prefix_cache_tokens', 'Tokens held by the prefix cache.', () => s.prefixCache.size);
+  const model = ctx.model.id;
+  m.gauge('dsts_queue_depth', 'Requests waiting for a batch slot.', () => s.queueDepth, { model });
+  m.gauge('dsts_running_sequences', 'Sequences in the running batch.', () => s.runningCount, { model });
+  m.gauge('dsts_prefix_cache_tokens', 'Tokens held by the prefix cache.', () => s.prefixCache.size, { model });
   s.onStep = (info) => {
     m.step.observe(info.ms / 1000);
     if (info.decoded > 0) m.batch.observe(info.decoded);
@@ -181,9 +197,9 @@ function instrument(ctx: ServerContext): void {
   };
   s.onTokenInterval = (ms) => m.itl.observe(ms / 1000);
   s.onFinish = (g) => {
-    m.finished.inc({ reason: g.finishReason ?? 'abort' });
-    m.generationTokens.inc({}, g.completionTokens);
-    m.cacheHitTokens.inc({}, g.cachedTokens);
+    m.finished.inc({ model, reason: g.finishReason ?? 'abort' });
+    m.generationTokens.inc({ model }, g.completionTokens);
+    m.cacheHitTokens.inc({ model }, g.cachedTokens);
     const end = g.finishedAt ?? performance.now();
     m.requestDuration.observe((end - g.queuedAt) / 1000);
     if (g.startedAt !== null) m.queueWait.observe((g.startedAt - g.queuedAt) / 1000);
@@ -191,11 +207,19 @@ function instrument(ctx: ServerContext): void {
   };
 }
 
-/** Starts serving `model`; resolves once listening. */
-export async function startServer(model: ServedModel, options: ServeOptions = {}): Promise<RunningServer> {
-  const scheduler = new Scheduler(model.model, schedulerOptions(model, options));
-  const ctx: ServerContext = { model, scheduler, metrics: new ServerMetrics(), limits: limitsOf(options) };
-  instrument(ctx);
+/**
+ * Starts serving one model or several (the first is the default; names must differ); resolves once
+ * listening.
+ */
+export async function startServer(served: ServedModel | readonly ServedModel[], options: ServeOptions = {}): Promise<RunningServer> {
+  const list = Array.isArray(served) ? (served as readonly ServedModel[]) : [served as ServedModel];
+  const metrics = new ServerMetrics();
+  const limits = limitsOf(options);
+  const models = new ModelTable(
+    list.map((model) => ({ model, scheduler: new Scheduler(model.model, schedulerOptions(model, options)), metrics, limits })),
+  );
+  const closeAll = () => models.all.forEach((c) => c.scheduler.close());
+  models.all.forEach(instrument);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   const table = routes(bodyTimeoutMs);
   const webChat = options.webChat ?? true;
@@ -233,7 +257,7 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
     if (route.auth && options.apiKey !== undefined && !bearerMatches(req.headers.authorization, options.apiKey)) {
       throw new ApiError(401, 'invalid or missing API key (Authorization: Bearer <key>)', 'invalid_api_key');
     }
-    await route.handler(ctx, req, res, route.path.exec(url.pathname)!.slice(1));
+    await route.handler(models, req, res, route.path.exec(url.pathname)!.slice(1));
   };
 
   const server = createServer((req, res) => {
@@ -251,7 +275,7 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
           res.end();
         }
       })
-      .finally(() => ctx.metrics.requests.inc({ route: seen.route, status: String(res.statusCode) }));
+      .finally(() => metrics.requests.inc({ route: seen.route, status: String(res.statusCode) }));
   });
   // Slow or idle clients must not hold sockets forever. Node's requestTimeout covers receiving the
   // request only (a long streamed answer is not cut); readBody's own timeout answers a 408 first.
@@ -261,7 +285,7 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
   try {
     await listen(server, host, options.port ?? 8000);
   } catch (e) {
-    scheduler.close();
+    closeAll();
     throw e;
   }
   const addr = server.address() as AddressInfo;
@@ -270,10 +294,11 @@ export async function startServer(model: ServedModel, options: ServeOptions = {}
     url: `http://${shown}:${addr.port}`,
     port: addr.port,
     server,
-    context: ctx,
+    context: models.default,
+    models,
     close: () =>
       new Promise<void>((resolve) => {
-        scheduler.close();
+        closeAll();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { embeddedModelReady } from '../../src/cli/commands/serve.ts';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MODELS_DIR } from '../../src/cli/served-models.ts';
 import { tinyModelDir } from './tiny-server.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
 
@@ -43,7 +46,11 @@ test('dsts serve --model <dir> prints its address, serves the API and the chat, 
       body: JSON.stringify({ model: 'cli-tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 }),
     });
     assert.equal(chat.status, 200);
-    assert.match(await (await fetch(`${url}/metrics`)).text(), /^dsts_prefix_cache_tokens 0$/m, '--prefix-cache-tokens 0 keeps nothing');
+    assert.match(
+      await (await fetch(`${url}/metrics`)).text(),
+      /^dsts_prefix_cache_tokens\{model="cli-tiny"\} 0$/m,
+      '--prefix-cache-tokens 0 keeps nothing',
+    );
     assert.match(await (await fetch(`${url}/`)).text(), /<title>deepseek-ts chat<\/title>/);
   });
 });
@@ -58,19 +65,62 @@ test('dsts serve explains bad flags and a missing model in one line', () => {
   assert.equal(port.stderr.trim(), "dsts: --port expects a number, got 'eighty'");
 });
 
-test('without --model, dsts serve (npm start) uses the embedded model, or says it is missing', async () => {
-  if (embeddedModelReady()) {
-    await serving([], async (url) => {
-      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
-      assert.equal(models.data[0]!.id, 'deepseek-ts-nano');
-    });
-  } else {
-    const r = spawnSync(process.execPath, [DSTS, 'serve', '--port', '0'], { encoding: 'utf8', timeout: PATIENCE_MS });
-    assert.equal(r.status, 1);
-    assert.match(
-      r.stderr,
-      /^dsts: the embedded model is not there \(.*models\/deepseek-ts-nano\): train it first, or pass --model <dir>\n$/,
+test('without --model, dsts serve (npm start) serves every model under models/, deepseek-ts-nano first', async () => {
+  const shipped = readdirSync(MODELS_DIR)
+    .filter((f) => existsSync(join(MODELS_DIR, f, 'config.json')))
+    .sort();
+  assert.equal(shipped[0], 'deepseek-ts-nano', 'the poetry model ships');
+  await serving([], async (url) => {
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      shipped,
     );
+  });
+});
+
+test('dsts serve --models-dir serves each folder with a config.json by name; --model name=dir names them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsts-models-'));
+  try {
+    for (const [name, template] of [
+      ['b-reasoner', 'r1'],
+      ['a-poet', 'v3'],
+    ] as const)
+      cpSync(tinyModelDir(template), join(dir, name), { recursive: true });
+    mkdirSync(join(dir, 'c-training')); // a model still being trained: no config.json yet
+    await serving(['--models-dir', dir], async (url) => {
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+      assert.deepEqual(
+        models.data.map((m) => m.id),
+        ['a-poet', 'b-reasoner'],
+      );
+    });
+    await serving(['--model', `poet=${join(dir, 'a-poet')}`, '--model', join(dir, 'b-reasoner')], async (url) => {
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+      assert.deepEqual(
+        models.data.map((m) => m.id),
+        ['poet', 'b-reasoner'],
+      );
+    });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [DSTS, 'serve', '--port', '0', ...args], { encoding: 'utf8', timeout: PATIENCE_MS });
+    const twice = run('--model', `x=${join(dir, 'a-poet')}`, '--model', `x=${join(dir, 'b-reasoner')}`);
+    assert.equal(twice.status, 1);
+    assert.match(
+      twice.stderr,
+      /^dsts: two models would be served as 'x' \(.*a-poet and .*b-reasoner\): name one with --model <name>=<dir>\n$/,
+    );
+    const named = run('--model', join(dir, 'a-poet'), '--model', join(dir, 'b-reasoner'), '--name', 'x');
+    assert.equal(named.status, 1);
+    assert.equal(named.stderr, 'dsts: --name names the one --model; with several, name each as --model <name>=<dir>\n');
+    const empty = run('--models-dir', join(dir, 'c-training'));
+    assert.equal(empty.status, 1);
+    assert.match(
+      empty.stderr,
+      /^dsts: no model in .*c-training \(no folder with a config.json\): train one first, or pass --model <dir>\n$/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

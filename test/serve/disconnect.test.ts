@@ -10,7 +10,7 @@ test('a client that disconnects stops its generation (streaming and not)', async
   const body = (stream: boolean) =>
     JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 400, ignore_eos: true, stream });
   const aborted = async () =>
-    Number(/dsts_generations_total\{reason="abort"\} (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
+    Number(/dsts_generations_total\{model="tiny",reason="abort"\} (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
 
   const streaming = new AbortController();
   const res = await fetch(`${s.url}/v1/chat/completions`, {
@@ -37,6 +37,6 @@ test('a client that disconnects stops its generation (streaming and not)', async
   assert.equal(((await pending) as Error).name, 'AbortError');
   await eventually(async () => (await aborted()) === 2 && s.context.scheduler.runningCount === 0, 'the request to be cancelled');
 
-  const tokens = Number(/dsts_generation_tokens_total (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())![1]);
+  const tokens = Number(/dsts_generation_tokens_total\{model="tiny"\} (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text())![1]);
   assert.ok(tokens < 400, `${tokens} tokens generated for two cancelled requests of 400`);
 });

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadServedModel } from '../../src/serve/index.ts';
+import { loadServedModel, loadServedModels } from '../../src/serve/index.ts';
+import { ModelTooLargeError, runMargin, weightBytes } from '../../src/model/memory.ts';
+import { openCheckpoint } from '../../src/io/safetensors/index.ts';
+import { loadConfig } from '../../src/io/config.ts';
 import { buildChatPrompt } from '../../src/serve/chat/prompt.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { buildTinyChatModel } from '../helpers/tiny-chat-model.ts';
@@ -86,5 +89,40 @@ test('sampling defaults come from generation_config.json, else R1 (0.6 / 0.95) f
     assert.equal(p.opensThinking, true);
   } finally {
     m.dispose();
+  }
+});
+
+test('several models: the names must differ, and the memory check counts them together', () => {
+  const [r1, v3] = [tinyModelDir('r1'), tinyModelDir('v3')];
+  const both = loadServedModels([{ dir: v3, name: 'poet' }, { dir: r1 }]);
+  assert.deepEqual(
+    both.map((m) => m.id),
+    ['poet', r1.split('/').at(-1)],
+  );
+  assert.throws(
+    () =>
+      loadServedModels([
+        { dir: v3, name: 'x' },
+        { dir: r1, name: 'x' },
+      ]),
+    /^UserFacingError: two models would be served as 'x' \(.* and .*\): name one with --model <name>=<dir>$/,
+  );
+  const ck = openCheckpoint(r1);
+  const one = weightBytes(ck, loadConfig(r1));
+  ck.close();
+  // Room for one model and half of another: each fits alone, the two do not.
+  process.env.DSTS_MEMORY_LIMIT_MB = String((one + runMargin(one) + one * 0.55) / 2 ** 20);
+  try {
+    assert.doesNotThrow(() => loadServedModels([{ dir: r1 }]));
+    assert.throws(
+      () => loadServedModels([{ dir: v3, name: 'poet' }, { dir: r1 }]),
+      (e: Error) => {
+        assert.ok(e instanceof ModelTooLargeError);
+        assert.match(e.message, /^the 2 models need [\d.]+ GB of memory together for their weights \(.*, .*\+[\d.]+ GB to run\), but only/);
+        return true;
+      },
+    );
+  } finally {
+    delete process.env.DSTS_MEMORY_LIMIT_MB;
   }
 });

@@ -4,7 +4,7 @@
  * folders are removed after the file's tests.
  */
 import { after } from 'node:test';
-import { loadServedModel, startServer, type RunningServer, type ServeOptions } from '../../src/serve/index.ts';
+import { loadServedModel, startServer, type RunningServer, type ServeOptions, type ServedModel } from '../../src/serve/index.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
 import { buildTinyChatModel, type TinyChatModel, type TinyChatModelOptions } from '../helpers/tiny-chat-model.ts';
 
@@ -31,6 +31,8 @@ export function tinyModelDir(template: TinyChatModelOptions['template'] = 'r1'):
 export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
   template?: TinyChatModelOptions['template'];
   name?: string;
+  /** Serve several tiny models, in order (the first is the default), instead of `template`/`name`. */
+  models?: { template: TinyChatModelOptions['template']; name: string }[];
   /**
    * Makes every model step take at least this long (a busy wait before the forward), so tests
    * about timing — a request outlasting a queue timeout — hold however fast the machine is.
@@ -40,15 +42,11 @@ export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
 
 /** Each server's minimum step time, changeable while it runs (`pace`). */
 const minStep = new WeakMap<RunningServer, { ms: number }>();
-/** Whether each server's model may end a sequence, changeable while it runs (`endless`). */
+/** Whether each server's models may end a sequence, changeable while it runs (`endless`). */
 const eosMask = new WeakMap<RunningServer, { on: boolean }>();
 
-/** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
-export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
-  const { template, name, minStepMs, ...serve } = options;
-  const model = loadServedModel(tinyModelDir(template), { name: name ?? 'tiny' });
-  const step = { ms: minStepMs ?? 0 };
-  const mask = { on: false };
+/** Wraps a model's forward with the server's pace and end-of-sequence mask. */
+function instrument(model: ServedModel, step: { ms: number }, mask: { on: boolean }): void {
   const lm = model.model;
   const forward = lm.forward.bind(lm);
   lm.forward = (ids, opts) => {
@@ -64,7 +62,17 @@ export async function startTinyServer(options: TinyServerOptions = {}): Promise<
     }
     return out;
   };
-  const server = await startServer(model, { host: '127.0.0.1', port: 0, keepAliveMs: 0, ...serve });
+}
+
+/** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
+export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
+  const { template, name, models: several, minStepMs, ...serve } = options;
+  const specs = several ?? [{ template, name: name ?? 'tiny' }];
+  const models = specs.map((m) => loadServedModel(tinyModelDir(m.template), { name: m.name }));
+  const step = { ms: minStepMs ?? 0 };
+  const mask = { on: false };
+  for (const m of models) instrument(m, step, mask);
+  const server = await startServer(models, { host: '127.0.0.1', port: 0, keepAliveMs: 0, ...serve });
   minStep.set(server, step);
   eosMask.set(server, mask);
   servers.push(server);
@@ -80,7 +88,7 @@ export function pace(server: RunningServer, ms: number): void {
 }
 
 /**
- * Makes a running server's model never choose an end-of-sequence token (on) or lets it again (off): a
+ * Makes a running server's models never choose an end-of-sequence token (on) or lets it again (off): a
  * test that must act on a running generation keeps the random tiny model from ending it by chance.
  */
 export function endless(server: RunningServer, on: boolean): void {

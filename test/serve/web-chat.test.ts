@@ -106,7 +106,7 @@ test('the stop button stops a generation, in the page and on the server', async 
   assert.equal(await page.isHidden('[data-testid=stop]'), true);
   await until(() => server.context.scheduler.runningCount === 0, 'the server to stop generating');
   pace(server, 0);
-  assert.equal(server.context.metrics.finished.get({ reason: 'abort' }), 1);
+  assert.equal(server.context.metrics.finished.get({ model: 'tiny', reason: 'abort' }), 1);
   // Earlier answers go back without their reasoning.
   const history = sent.at(-1).messages;
   assert.ok(history.every((m: { reasoning_content?: string }) => m.reasoning_content === undefined));

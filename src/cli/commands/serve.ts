@@ -1,4 +1,4 @@
-/** `dsts serve`: the OpenAI/DeepSeek-compatible API and the web chat for a model folder. */
+/** `dsts serve`: the OpenAI/DeepSeek-compatible API and the web chat for one or several model folders. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,8 @@ import type { Command } from '../command.ts';
 import { numberFlag, parse, quantizeFlag, quantizeOption, speculativeFlag, speculativeOption } from '../args.ts';
 import { MAX_DRAFT_TOKENS } from '../../generate/index.ts';
 import { UserError } from '../errors.ts';
-import { loadServedModel, startServer } from '../../serve/index.ts';
+import { loadServedModels, startServer } from '../../serve/index.ts';
+import { MODELS_DIR, modelsIn, parseModelFlags } from '../served-models.ts';
 import { exposureWarning } from '../../serve/http/guard.ts';
 import { checkPort } from '../../serve/http/listen.ts';
 
@@ -18,18 +19,23 @@ export function embeddedModelReady(): boolean {
   return ['config.json', 'tokenizer.json'].every((f) => existsSync(join(EMBEDDED_MODEL, f)));
 }
 
-const usage = `usage: dsts serve [--model <dir>] [--host <addr>] [--port <n>] [options]
+const usage = `usage: dsts serve [--model [<name>=]<dir>]... [--host <addr>] [--port <n>] [options]
 
-Serves a model over HTTP: the OpenAI/DeepSeek-compatible API under /v1 and a web chat at /.
+Serves models over HTTP: the OpenAI/DeepSeek-compatible API under /v1 and a web chat at /. With
+several models, a request's "model" picks one (GET /v1/models lists them); each has its own batch,
+queue and prefix cache, and the limits below apply to each.
 
 options:
-  --model <dir>          HF model folder: config.json, *.safetensors, tokenizer.json, tokenizer_config.json
-                         (default: the embedded model, models/deepseek-ts-nano)
+  --model [<name>=]<dir> HF model folder: config.json, *.safetensors, tokenizer.json, tokenizer_config.json,
+                         served as <name> (default: the folder's name). Repeat it to serve several;
+                         the first is the default model
+  --models-dir <dir>     without --model: serve every folder of <dir> holding a config.json, by name
+                         (default: the project's models/, so deepseek-ts-nano first)
   --host <addr>          interface to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --port <n>             port (default 8000; 0 picks a free one)
-  --name <id>            model name clients pass as "model" (default: the folder's name)
-  --max-batch <n>        sequences decoded together (default 32)
-  --max-queue <n>        requests waiting beyond the batch before 429 (default 256)
+  --name <id>            the name of the one --model (same as --model <id>=<dir>)
+  --max-batch <n>        sequences decoded together, per model (default 32)
+  --max-queue <n>        requests waiting beyond a model's batch before 429 (default 256)
   --max-tokens <n>       largest max_tokens a request may ask for (default 8192)
   --max-context <n>      cap on prompt + output tokens (default: the model's max_position_embeddings)
   --thinking-budget <n>  force </think> after n reasoning tokens (default: none)
@@ -51,7 +57,8 @@ const command: Command = {
   usage,
   async run(args) {
     const { values } = parse(args, {
-      model: { type: 'string' },
+      model: { type: 'string', multiple: true },
+      'models-dir': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       name: { type: 'string' },
@@ -96,16 +103,17 @@ const command: Command = {
       if (o !== '*' && !/^https?:\/\/[^/]+$/.test(o))
         throw new UserError(`--cors-origin expects an origin such as https://example.com (scheme and host, no path), got '${o}'`);
     }
-    const dir = values.model ?? EMBEDDED_MODEL;
-    if (values.model === undefined && !embeddedModelReady()) {
-      throw new UserError(`the embedded model is not there (${dir}): train it first, or pass --model <dir>`);
-    }
-    if (!existsSync(dir)) throw new UserError(`no model folder at ${dir}`);
-    const model = loadServedModel(dir, { name: values.name, maxContext, quantize, speculative });
-    const server = await startServer(model, options);
+    if (values.model === undefined && values.name !== undefined) throw new UserError('--name needs a --model to name');
+    if (values.model !== undefined && values['models-dir'] !== undefined) throw new UserError('give --model or --models-dir, not both');
+    const specs = values.model !== undefined ? parseModelFlags(values.model, values.name) : modelsIn(values['models-dir'] ?? MODELS_DIR);
+    const models = loadServedModels(specs, { maxContext, quantize, speculative });
+    const server = await startServer(models, options);
     const warning = exposureWarning(options.host ?? '127.0.0.1', options.apiKey);
     if (warning) console.error(`deepseek-ts: ${warning}`);
-    console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}) from ${model.dir}`);
+    for (const [i, model] of models.entries()) {
+      const role = models.length > 1 && i === 0 ? ', the default' : '';
+      console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}${role}) from ${model.dir}`);
+    }
     if (speculative) console.log(`  speculative decoding: MTP drafts ${speculative.draftTokens ?? 1} token(s) per step`);
     if (values['no-web'] !== true) console.log(`  web chat  ${server.url}/`);
     console.log(`  API       ${server.url}/v1  (POST /v1/chat/completions, /v1/completions; GET /v1/models, /health, /metrics)`);

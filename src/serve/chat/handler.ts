@@ -5,15 +5,7 @@
  * chunk with `finish_reason`, usage when asked, and `data: [DONE]`).
  */
 import type { ServerResponse } from 'node:http';
-import {
-  requestSampling,
-  checkModelName,
-  checkTextLength,
-  generationError,
-  outputBudget,
-  startGeneration,
-  type ServerContext,
-} from '../context.ts';
+import { requestSampling, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { SseStream } from '../http/sse.ts';
 import type { Json } from '../http/validate.ts';
@@ -58,7 +50,6 @@ function finishReason(gen: Generation, calls: ParsedToolCall[]): FinishReason {
 
 export async function chatCompletions(ctx: ServerContext, body: Json, res: ServerResponse): Promise<void> {
   const r = parseChatRequest(body, { maxTokens: ctx.limits.maxTokens, vocabSize: ctx.model.model.vocabSize });
-  checkModelName(ctx, r.model);
   checkTextLength(
     ctx,
     r.messages.reduce((n, m) => n + (m.content?.length ?? 0) + (m.reasoningContent?.length ?? 0), 0),

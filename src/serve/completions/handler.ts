@@ -4,15 +4,7 @@
  */
 import { predictionTokens } from '../speculation-usage.ts';
 import type { ServerResponse } from 'node:http';
-import {
-  requestSampling,
-  checkModelName,
-  checkTextLength,
-  generationError,
-  outputBudget,
-  startGeneration,
-  type ServerContext,
-} from '../context.ts';
+import { requestSampling, checkTextLength, generationError, outputBudget, startGeneration, type ServerContext } from '../context.ts';
 import type { Generation } from '../engine/generation.ts';
 import { ApiError } from '../http/errors.ts';
 import { SseStream } from '../http/sse.ts';
@@ -50,7 +42,6 @@ function usage(gen: Generation) {
 
 export async function completions(ctx: ServerContext, body: Json, res: ServerResponse): Promise<void> {
   const r = parseCompletionRequest(body, { maxTokens: ctx.limits.maxTokens, vocabSize: ctx.model.model.vocabSize });
-  checkModelName(ctx, r.model);
   checkTextLength(ctx, r.prompt.length + (r.suffix?.length ?? 0), 'prompt');
   const ids = promptIds(ctx, r);
   const maxTokens = outputBudget(ctx, ids.length, r.maxTokens);

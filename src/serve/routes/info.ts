@@ -1,6 +1,6 @@
 /** `GET /v1/models`, `GET /health`: what is served and whether it is up. */
 import type { ServerContext } from '../context.ts';
-import { ApiError } from '../http/errors.ts';
+import type { ModelTable } from '../models.ts';
 
 function modelCard(ctx: ServerContext) {
   // max_model_len is vLLM's field; max_output_tokens is the largest max_tokens this server accepts.
@@ -14,15 +14,23 @@ function modelCard(ctx: ServerContext) {
   };
 }
 
-export function listModels(ctx: ServerContext) {
-  return { object: 'list', data: [modelCard(ctx)] };
+/** Every served model, the default first. */
+export function listModels(models: ModelTable) {
+  return { object: 'list', data: models.all.map(modelCard) };
 }
 
-export function getModel(ctx: ServerContext, id: string) {
-  if (id !== ctx.model.id) throw new ApiError(404, `the model '${id}' does not exist`, 'model_not_found', 'model');
-  return modelCard(ctx);
+export function getModel(models: ModelTable, id: string) {
+  return modelCard(models.get(id));
 }
 
-export function health(ctx: ServerContext) {
-  return { status: 'ok', model: ctx.model.id, running: ctx.scheduler.runningCount, waiting: ctx.scheduler.queueDepth };
+/** `model` is the default model; `models` gives each model's batch and queue. */
+export function health(models: ModelTable) {
+  const each = models.all.map((c) => ({ id: c.model.id, running: c.scheduler.runningCount, waiting: c.scheduler.queueDepth }));
+  return {
+    status: 'ok',
+    model: models.default.model.id,
+    running: each.reduce((a, m) => a + m.running, 0),
+    waiting: each.reduce((a, m) => a + m.waiting, 0),
+    models: each,
+  };
 }

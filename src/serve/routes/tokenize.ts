@@ -2,7 +2,7 @@
  * `POST /tokenize` and `POST /detokenize` (vLLM's shapes): text or chat messages → token ids, and
  * ids → text, with the served model's tokenizer and chat template.
  */
-import { checkModelName, type ServerContext } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { buildChatPrompt } from '../chat/prompt.ts';
 import { invalidParam } from '../http/errors.ts';
 import { Fields, type Json } from '../http/validate.ts';
@@ -18,8 +18,7 @@ export function tokenize(ctx: ServerContext, body: Json): Json {
     'add_generation_prompt',
     'return_token_strs',
   ]);
-  const model = f.string('model', { maxLength: 256 });
-  if (model !== undefined) checkModelName(ctx, model);
+  f.string('model', { maxLength: 256 }); // chosen by the route (models.ts); checked here for its type
   const strs = f.boolean('return_token_strs') ?? false;
   let ids: number[];
   if (f.has('messages')) {
@@ -43,8 +42,7 @@ export function tokenize(ctx: ServerContext, body: Json): Json {
 
 export function detokenize(ctx: ServerContext, body: Json): Json {
   const f = new Fields(body, '', ['model', 'tokens']);
-  const model = f.string('model', { maxLength: 256 });
-  if (model !== undefined) checkModelName(ctx, model);
+  f.string('model', { maxLength: 256 }); // chosen by the route (models.ts); checked here for its type
   const tokens = f.array('tokens', 1_000_000);
   if (tokens === undefined) throw invalidParam('tokens', "'tokens' is required", 'missing_parameter');
   const V = ctx.model.tokenizer.vocabSize;

@@ -1,6 +1,7 @@
 // The web chat: conversations in the sidebar, streamed answers (thinking folded away in its own
-// block), markdown rendering, a stop button, and settings — all talking to this server's
-// OpenAI-compatible /v1/chat/completions with `stream: true`.
+// block), markdown rendering, a stop button, a model picker when the server serves several (each
+// conversation keeps its model), and settings — all talking to this server's OpenAI-compatible
+// /v1/chat/completions with `stream: true`.
 import { renderMarkdown } from './markdown.js';
 import * as store from './store.js';
 
@@ -14,12 +15,16 @@ const els = {
   stop: $('[data-testid=stop]'),
   history: $('[data-testid=history]'),
   model: $('[data-testid=model-name]'),
+  picker: $('[data-testid=model-picker]'),
   status: $('[data-testid=status]'),
   settings: $('[data-testid=settings]'),
 };
 
+/** The served models' cards (/v1/models), the default first. */
+let models = [];
+/** The model the current conversation talks to (or a new one will). */
 let model = null;
-/** The server's limits, from /v1/models: context length and largest max_tokens. */
+/** That model's limits, from its card: context length and largest max_tokens. */
 let limits = { context: Infinity, maxTokens: Infinity };
 let conversations = store.loadConversations();
 let current = conversations.find((c) => c.id === store.loadCurrentId()) ?? null;
@@ -35,22 +40,43 @@ function headers() {
   return h;
 }
 
-async function loadModel() {
+async function loadModels() {
   try {
     const res = await fetch('/v1/models', { headers: headers() });
     if (res.status === 401) {
-      model = null;
+      models = [];
+      showModel();
       els.model.textContent = 'API key needed: enter it in ⚙ Settings';
       return;
     }
     const body = await res.json();
-    const card = body.data?.[0];
-    model = card?.id ?? null;
-    limits = { context: card?.max_model_len ?? Infinity, maxTokens: card?.max_output_tokens ?? Infinity };
-    els.model.textContent = model ?? 'no model';
+    models = Array.isArray(body.data) ? body.data : [];
+    els.picker.replaceChildren(
+      ...models.map((m) => {
+        const o = document.createElement('option');
+        o.value = o.textContent = m.id;
+        return o;
+      }),
+    );
+    els.picker.hidden = models.length < 2;
+    els.model.hidden = models.length >= 2;
+    showModel();
   } catch {
     els.model.textContent = 'server unreachable';
   }
+}
+
+/**
+ * Shows the current conversation's model: the one it was held with, else (a new chat, or a model no
+ * longer served) the one last picked, else the server's default.
+ */
+function showModel() {
+  const served = (id) => models.find((m) => m.id === id);
+  const card = served(current?.model) ?? served(store.loadLastModel()) ?? models[0];
+  model = card?.id ?? null;
+  limits = { context: card?.max_model_len ?? Infinity, maxTokens: card?.max_output_tokens ?? Infinity };
+  els.model.textContent = model ?? 'no model';
+  if (model) els.picker.value = model;
 }
 
 /** The largest max_tokens worth asking for: the server's cap, and never more than its context. */
@@ -82,6 +108,7 @@ function renderHistory() {
         if (controller) return;
         current = c;
         persist();
+        showModel();
         renderConversation();
       });
       const del = document.createElement('button');
@@ -94,6 +121,7 @@ function renderHistory() {
         conversations = conversations.filter((x) => x !== c);
         if (current === c) current = null;
         persist();
+        showModel();
         renderConversation();
       });
       item.append(open, del);
@@ -265,6 +293,7 @@ async function fitContext(system, history, maxTokens) {
 }
 
 function setBusy(busy) {
+  els.picker.disabled = busy;
   els.send.hidden = busy;
   els.stop.hidden = !busy;
   els.status.textContent = busy ? 'generating…' : '';
@@ -275,6 +304,7 @@ async function send(text) {
     current = store.newConversation();
     conversations.push(current);
   }
+  current.model = model;
   if (current.messages.length === 0) current.title = text.slice(0, 60);
   current.messages.push({ role: 'user', content: text });
   current.updated = Date.now();
@@ -383,7 +413,7 @@ function saveSettingsFromForm() {
     apiKey: f.apiKey.value.trim(),
   };
   store.saveSettings(settings);
-  if (keyChanged) void loadModel();
+  if (keyChanged) void loadModels();
 }
 
 // ---- wiring ----------------------------------------------------------------------------------
@@ -422,6 +452,7 @@ $('[data-testid=new-chat]').addEventListener('click', () => {
   if (controller) return;
   current = null;
   persist();
+  showModel();
   renderConversation();
   els.input.focus();
 });
@@ -435,10 +466,20 @@ $('[data-testid=clear-history]').addEventListener('click', () => {
   conversations = [];
   current = null;
   persist();
+  showModel();
   renderConversation();
+});
+// Picking a model switches the current conversation to it, and new conversations start with it.
+els.picker.addEventListener('change', () => {
+  store.saveLastModel(els.picker.value);
+  if (current) {
+    current.model = els.picker.value;
+    persist();
+  }
+  showModel();
 });
 
 renderHistory();
 renderConversation();
-await loadModel();
+await loadModels();
 document.body.dataset.ready = '1';

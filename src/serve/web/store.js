@@ -2,6 +2,7 @@
 const CONVERSATIONS = 'dsts.conversations';
 const CURRENT = 'dsts.current';
 const SETTINGS = 'dsts.settings';
+const MODEL = 'dsts.model';
 
 export const DEFAULT_SETTINGS = { system: '', temperature: 0.7, maxTokens: 1024, apiKey: '' };
 
@@ -22,7 +23,19 @@ export function saveSettings(s) {
   localStorage.setItem(SETTINGS, JSON.stringify(s));
 }
 
-/** All conversations, newest first: { id, title, updated, messages: [{ role, content, reasoning? }] }. */
+/** The model last picked: what a new conversation starts with. */
+export function loadLastModel() {
+  return localStorage.getItem(MODEL);
+}
+
+export function saveLastModel(id) {
+  localStorage.setItem(MODEL, id);
+}
+
+/**
+ * All conversations, newest first: { id, title, updated, model?, messages: [{ role, content,
+ * reasoning? }] } — `model` is the one it talks to (picked for it, kept with it).
+ */
 export function loadConversations() {
   const list = read(CONVERSATIONS, []);
   return Array.isArray(list) ? list : [];
