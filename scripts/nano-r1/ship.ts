@@ -78,7 +78,7 @@ const table = [
   '| --- | --- | --- | --- | --- | --- |',
   ...rows,
 ].join('\n');
-writeFileSync(join(out, 'EVAL.md'), `${table}\n\n\`\`\`\n${sampleLines.join('\n')}\n\`\`\`\n`);
+
 console.log(table);
 console.log(sampleLines.join('\n'));
 console.log(`shipped ${shipped} → ${out}${existsSync(join(out, 'README.md')) ? '' : ' (write its README.md)'}`);

@@ -118,7 +118,11 @@ function otherTask(r: () => number): { question: string; answer: string; reasoni
   if (kind === 0) {
     const letters = [...word(r)];
     const back = [...letters].reverse();
-    return { question: `Reverse ${letters.join('')}`, answer: back.join(''), reasoning: `${letters.join(' ')} backwards is ${back.join(' ')}` };
+    return {
+      question: `Reverse ${letters.join('')}`,
+      answer: back.join(''),
+      reasoning: `${letters.join(' ')} backwards is ${back.join(' ')}`,
+    };
   }
   if (kind === 1) {
     const letters = [...word(r)];
@@ -154,7 +158,8 @@ const TRAIN_QUESTIONS = allQuestions().filter((q) => !isHeldOut(q));
 function exercisesDocument(r: () => number): string {
   const qa = r() < 0.5;
   return Array.from({ length: int(r, 4, 10) }, () => {
-    const [question, answer] = r() < 0.8 ? ((q) => [q.prompt, String(q.answer)])(pick(r, TRAIN_QUESTIONS)) : ((t) => [t.question, t.answer])(otherTask(r));
+    const [question, answer] =
+      r() < 0.8 ? ((q) => [q.prompt, String(q.answer)])(pick(r, TRAIN_QUESTIONS)) : ((t) => [t.question, t.answer])(otherTask(r));
     return qa ? `Q: ${question} A: ${answer}` : `${question}: ${answer}`;
   }).join('\n');
 }

@@ -69,10 +69,13 @@ test('typing a message streams an answer, with the thinking folded in its own bl
       if (a) w.states.add(a.textContent ?? '');
     }).observe(document.querySelector('[data-testid=messages]')!, { subtree: true, childList: true, characterData: true });
   });
+  // ≥ 20 ms a step, so the answer still streams when the page looks for it, however fast the machine.
+  pace(server, 20);
   await page.fill('[data-testid=input]', 'Hello there!');
   await page.press('[data-testid=input]', 'Enter');
   await page.waitForSelector('[data-testid=message-assistant].streaming');
   await page.waitForSelector('[data-testid=send]:not([hidden])');
+  pace(server, 0);
   const answer = await page.textContent('[data-testid=message-assistant] [data-testid=answer]');
   assert.ok(answer && answer.length > 0, 'the answer has text');
   const states = await page.evaluate(() => window.states.size);
