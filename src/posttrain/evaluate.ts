@@ -5,31 +5,18 @@
  * sample (each question's mean over its `n` completions is one observation), so it narrows with
  * more questions, not with more completions of the same ones.
  */
-import { loadModel } from '../model/load.ts';
-import { loadTokenizer } from '../tokenizer/index.ts';
 import { readJsonl } from './data/jsonl.ts';
-import { renderPrompt, type PromptTemplate } from './data/prompts.ts';
 import { accuracyReward, formatReward } from './rewards/builtin.ts';
 import { rewardContext } from './rewards/types.ts';
-import { mixSeed, rollout, stopIds } from './rollout.ts';
+import { exampleSampler, type ExampleSampling } from './sample/sample-examples.ts';
 import { PosttrainError } from './errors.ts';
 
-export interface EvaluateOptions {
+/** What to evaluate, and how to sample it (the template, `n` completions per question, temperature…). */
+export interface EvaluateOptions extends ExampleSampling {
   /** The model folder. */
   model: string;
   /** JSONL files of questions (`prompt` or `messages`, and `answer`). */
   data: string[];
-  promptTemplate: PromptTemplate;
-  system?: string;
-  /** Completions per question. */
-  n: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  maxTokens: number;
-  /** Questions decoded together. */
-  batchSize: number;
-  seed: number;
   /** A field of the examples to break the figures down by (e.g. a task kind). */
   by?: string;
   /** How many completions to keep in the report as samples (the first question's first, then on). */
@@ -91,29 +78,13 @@ export function evaluate(o: EvaluateOptions, log: (line: string) => void = () =>
   if (examples.length === 0) throw new PosttrainError(`${o.data.join(', ')}: no questions`);
   const missing = examples.find((ex) => ex.data.answer === undefined);
   if (missing) throw new PosttrainError(`${missing.file}:${missing.line + 1}: a question needs an "answer" to be scored`);
-  const { model, config } = loadModel(o.model);
-  const tok = loadTokenizer(o.model);
-  const stops = stopIds(tok, config.eosTokenId, model.vocabSize);
+  const batches = exampleSampler(o.model, o);
   const accuracy = accuracyReward();
   const format = formatReward();
   const rows: Row[] = [];
   const samples: EvaluationReport['samples'] = [];
-  for (let start = 0; start < examples.length; start += o.batchSize) {
-    const batch = examples.slice(start, start + o.batchSize);
-    const prompts = batch.map((ex) => renderPrompt(ex, tok, o.promptTemplate, o.system));
-    const roll = rollout(
-      model,
-      tok,
-      prompts.map((p) => p.ids),
-      {
-        n: o.n,
-        sampling: { temperature: o.temperature, topP: o.topP, topK: o.topK },
-        maxTokens: o.maxTokens,
-        stopTokenIds: stops,
-        seed: mixSeed(o.seed, start),
-        maxContext: config.maxPositionEmbeddings,
-      },
-    );
+  for (const roll of batches(examples)) {
+    const { examples: batch, prompts } = roll;
     roll.groups.forEach((group, i) => {
       const ex = batch[i]!;
       let correct = 0;

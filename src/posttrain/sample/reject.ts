@@ -7,15 +7,13 @@
  * (train those with "template": "plain"). Each line also carries its reward and source line.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { loadModel } from '../../model/load.ts';
-import { loadTokenizer } from '../../tokenizer/index.ts';
 import { readJsonl } from '../data/jsonl.ts';
-import { promptMessages, renderPrompt } from '../data/prompts.ts';
+import { promptMessages } from '../data/prompts.ts';
 import { loadRewards } from '../rewards/load.ts';
 import { scoreCompletions } from '../rewards/score.ts';
 import { rewardContext } from '../rewards/types.ts';
-import { mixSeed, rollout, stopIds } from '../rollout.ts';
 import type { SampleConfig } from './config.ts';
+import { exampleSampler } from './sample-examples.ts';
 
 export interface SampleResult {
   prompts: number;
@@ -31,29 +29,13 @@ export interface SampleResult {
 export async function rejectionSample(cfg: SampleConfig, log: (line: string) => void = () => {}): Promise<SampleResult> {
   const examples = readJsonl(cfg.data.train);
   const rewards = await loadRewards(cfg.rewards);
-  const { model, config } = loadModel(cfg.model);
-  const tok = loadTokenizer(cfg.model);
-  const stops = stopIds(tok, config.eosTokenId, model.vocabSize);
+  const batches = exampleSampler(cfg.model, { ...cfg, system: cfg.system ?? undefined });
   const out = openSync(cfg.out, 'w');
   const res: SampleResult = { prompts: 0, completions: 0, accepted: 0, promptsAccepted: 0, written: 0, meanReward: 0 };
   let rewardSum = 0;
   try {
-    for (let start = 0; start < examples.length; start += cfg.batchSize) {
-      const batch = examples.slice(start, start + cfg.batchSize);
-      const prompts = batch.map((ex) => renderPrompt(ex, tok, cfg.promptTemplate, cfg.system ?? undefined));
-      const roll = rollout(
-        model,
-        tok,
-        prompts.map((p) => p.ids),
-        {
-          n: cfg.n,
-          sampling: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK },
-          maxTokens: cfg.maxTokens,
-          stopTokenIds: stops,
-          seed: mixSeed(cfg.seed, start),
-          maxContext: config.maxPositionEmbeddings,
-        },
-      );
+    for (const roll of batches(examples)) {
+      const { examples: batch, prompts } = roll;
       for (const [i, group] of roll.groups.entries()) {
         const ex = batch[i]!;
         const contexts = group.map((c) => ({ ...rewardContext(prompts[i]!.text, c.text, ex.data), line: ex.line }));
