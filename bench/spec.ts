@@ -22,7 +22,12 @@
  * (other jobs running) wall times swing by several × between runs, CPU time much less; use it with
  * DSTS_THREADS=1, so that time spent is work done.
  *
+ * With `--prompts <file.jsonl>` the prompts are instead the questions of a task split (`dsts grpo` /
+ * `dsts eval` examples, written with `--template`, default r1-zero) — for the R1 model, its held-out
+ * questions (`.tmp/nano-r1/data/test.jsonl`, which scripts/nano-r1/make-data.ts writes).
+ *
  * usage: npm run bench:spec [-- --model models/deepseek-ts-nano --corpus .tmp/nano/corpus.jsonl
+ *        | --prompts <questions.jsonl> --template r1-zero|chat|plain]
  *        --draft-tokens 1,2,3 --batches 1,8 --tokens 64 --repeats 3 --clock wall|cpu --cost-configs <a.json,b.json> --dir /tmp/dsts-bench --json]
  * The corpus is the one scripts/nano/prepare-corpus.ts writes (npm's chinese-poetry package).
  */
@@ -37,12 +42,16 @@ import { Tensor, noGrad } from '../src/tensor/index.ts';
 import type { CausalLM } from '../src/model/causal-lm.ts';
 import { loadModel } from '../src/model/load.ts';
 import { writeRandomCheckpoint } from './lib/random-checkpoint.ts';
+import { readJsonl } from '../src/posttrain/data/jsonl.ts';
+import { PROMPT_TEMPLATES, renderPrompt, type PromptTemplate } from '../src/posttrain/data/prompts.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     model: { type: 'string', default: join(root, 'models/deepseek-ts-nano') },
     corpus: { type: 'string', default: join(root, '.tmp/nano/corpus.jsonl') },
+    prompts: { type: 'string' },
+    template: { type: 'string', default: 'r1-zero' },
     'draft-tokens': { type: 'string', default: '1,2,3' },
     batches: { type: 'string', default: '1,8' },
     tokens: { type: 'string', default: '64' },
@@ -67,19 +76,27 @@ const clock =
       }
     : () => performance.now() / 1000;
 
-if (!existsSync(flags.corpus)) {
+if (flags.prompts !== undefined && !existsSync(flags.prompts)) {
+  console.error(`bench:spec: no prompts file at ${flags.prompts}`);
+  process.exit(1);
+}
+if (flags.prompts === undefined && !existsSync(flags.corpus)) {
   console.error(`bench:spec: no corpus at ${flags.corpus}: run \`node --import tsx scripts/nano/prepare-corpus.ts\` first`);
+  process.exit(1);
+}
+if (!(PROMPT_TEMPLATES as readonly string[]).includes(flags.template)) {
+  console.error(`bench:spec: --template must be one of ${PROMPT_TEMPLATES.join(', ')}`);
   process.exit(1);
 }
 
 const setup = loadForGeneration(flags.model);
 const model = setup.model;
 const tokenizer = setup.tokenizer!;
-const valFraction = (JSON.parse(readFileSync(join(flags.model, 'train.json'), 'utf8')) as { data: { valFraction: number } }).data
-  .valFraction;
 
 /** Held-out documents' openings (title and author lines), as the trainer split them. */
 function heldOutPrompts(n: number): number[][] {
+  const valFraction = (JSON.parse(readFileSync(join(flags.model, 'train.json'), 'utf8')) as { data: { valFraction: number } }).data
+    .valFraction;
   const split = new DocumentSplit(valFraction);
   const key = basename(flags.corpus);
   const out: number[][] = [];
@@ -196,7 +213,15 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const promptPool = heldOutPrompts(Math.max(...batches) * 4);
+/** The first `n` questions of a task split, rendered with --template. */
+function taskPrompts(file: string, n: number): number[][] {
+  return readJsonl([file])
+    .slice(0, n)
+    .map((ex) => renderPrompt(ex, tokenizer, flags.template as PromptTemplate).ids);
+}
+
+const promptPool =
+  flags.prompts !== undefined ? taskPrompts(flags.prompts, Math.max(...batches) * 4) : heldOutPrompts(Math.max(...batches) * 4);
 for (const B of batches) {
   const prompts = promptPool.slice(0, B);
   const costs = stepCosts(model, B, 24);
