@@ -18,6 +18,7 @@ import { ApiError } from '../http/errors.ts';
 import { buildChatPrompt } from './prompt.ts';
 import { parseChatRequest, type ChatRequest } from './request.ts';
 import type { ParsedToolCall } from './tool-dialects.ts';
+import { prepareSearch, type SearchInfo } from '../search/chat.ts';
 
 export interface ChatUsage {
   prompt_tokens: number;
@@ -55,7 +56,16 @@ export async function chatCompletions(ctx: ServerContext, body: Json, res: Serve
     r.messages.reduce((n, m) => n + (m.content?.length ?? 0) + (m.reasoningContent?.length ?? 0), 0),
     'messages',
   );
-  const prompt = buildChatPrompt(ctx.model, r.messages, r.tools);
+  checkTextLength(
+    ctx,
+    r.files.reduce((n, f) => n + f.content.length, 0),
+    'files',
+  );
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const { messages, info } = await prepareSearch(ctx, r, gone.signal);
+  if (gone.signal.aborted) return; // the client left during the search
+  const prompt = buildChatPrompt(ctx.model, messages, r.tools);
   const maxTokens = outputBudget(ctx, prompt.ids.length, r.maxTokens);
   const plan = planChat(ctx.model, r, prompt, ctx.limits.thinkingBudget);
   checkStructureFits(plan, r, maxTokens);
@@ -76,8 +86,8 @@ export async function chatCompletions(ctx: ServerContext, body: Json, res: Serve
   );
   const out = new ChatOutput(plan.output);
   const meta = { id: responseId('chatcmpl'), created: unixNow(), model: ctx.model.id };
-  if (r.stream) await streamChat(ctx, r, gen, out, meta, res);
-  else await answerChat(ctx, r, gen, out, meta, res);
+  if (r.stream) await streamChat(ctx, r, gen, out, meta, res, info);
+  else await answerChat(ctx, r, gen, out, meta, res, info);
 }
 
 /**
@@ -117,6 +127,7 @@ async function answerChat(
   out: ChatOutput,
   meta: Meta,
   res: ServerResponse,
+  info: SearchInfo | null,
 ): Promise<void> {
   const logprobs: ChatLogprob[] = [];
   let reasoningTokens = 0;
@@ -141,6 +152,7 @@ async function answerChat(
     system_fingerprint: SYSTEM_FINGERPRINT,
     choices: [{ index: 0, message, logprobs: r.logprobs ? { content: logprobs } : null, finish_reason: finishReason(gen, toolCalls) }],
     usage: chatUsage(gen, reasoningTokens),
+    ...info,
   };
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(payload));
@@ -153,8 +165,11 @@ async function streamChat(
   out: ChatOutput,
   meta: Meta,
   res: ServerResponse,
+  info: SearchInfo | null,
 ): Promise<void> {
   const sse = new SseStream(res, ctx.limits.keepAliveMs);
+  // Search results and file notes come first, before any text, in a chunk without choices.
+  if (info) sse.send({ ...meta, object: 'chat.completion.chunk', system_fingerprint: SYSTEM_FINGERPRINT, choices: [], ...info });
   const usageField = r.includeUsage ? { usage: null } : {};
   let pending: ChatLogprob[] = [];
   const chunk = (delta: Record<string, unknown>, finish: FinishReason | null = null) => {
