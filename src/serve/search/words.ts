@@ -1,19 +1,33 @@
 /**
- * Words for the full-text index, in any language: Node's `Intl.Segmenter` (ICU's word breaker, with
- * its dictionary for Chinese and Japanese, which have no spaces) splits the text; words are
- * NFKC-normalised (full-width → half-width) and lower-cased. Han runs also give their single
- * characters, so a query word the dictionary splits differently from the document still meets it.
+ * Words for the full-text index, in any language. Text is NFKC-normalised (full-width → half-width)
+ * and lower-cased; runs of letters and digits are words, except runs in scripts written without
+ * spaces (Chinese, Japanese, Thai, …), which Node's `Intl.Segmenter` splits (ICU's word breaker and
+ * its dictionaries). Han words also give their single characters, so a query word the dictionary
+ * splits differently from the document still meets it. (The segmenter only sees those runs, each at
+ * most 256 characters: over long text its iteration slows down quadratically.)
  */
 const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
-const HAN_RUN = /^\p{Script=Han}{2,}$/u;
+const RUN = /[\p{L}\p{N}\p{M}]+(?:['’.][\p{L}\p{N}\p{M}]+)*/gu;
+const NO_SPACES = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const HAN_WORD = /^\p{Script=Han}{2,}$/u;
+const PIECE = 256;
+
+function segment(run: string, out: string[]): void {
+  for (let i = 0; i < run.length; i += PIECE) {
+    for (const s of segmenter.segment(run.slice(i, i + PIECE))) {
+      if (!s.isWordLike) continue;
+      out.push(s.segment);
+      if (HAN_WORD.test(s.segment)) for (const ch of s.segment) out.push(ch);
+    }
+  }
+}
 
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const s of segmenter.segment(text.normalize('NFKC'))) {
-    if (!s.isWordLike) continue;
-    const w = s.segment.toLowerCase();
-    out.push(w);
-    if (HAN_RUN.test(w)) for (const ch of w) out.push(ch);
+  for (const m of text.normalize('NFKC').toLowerCase().matchAll(RUN)) {
+    const run = m[0];
+    if (NO_SPACES.test(run)) segment(run, out);
+    else out.push(run);
   }
   return out;
 }
