@@ -3,7 +3,6 @@
 // prompts the server builds are held to those templates filled in as the card describes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   FILE_TEMPLATE,
   SEARCH_ANSWER_EN_TEMPLATE,
@@ -16,23 +15,7 @@ import {
   webpageBlock,
   type SearchResult,
 } from '../../src/serve/index.ts';
-
-const card = readFileSync(new URL('./fixtures/deepseek-r1-official-prompts.md', import.meta.url), 'utf8');
-
-/** The Python string the card assigns to `name` (`name = \` then a `"""…"""` or `'''…'''` literal). */
-function published(name: string): string {
-  const m = new RegExp(`${name} = \\\\\\n("""|''')([\\s\\S]*?)\\1`).exec(card);
-  assert.ok(m, `the card defines ${name}`);
-  return m[2]!;
-}
-
-/** Python's str.format for the card's placeholders (what the app does with these templates). */
-function pyFormat(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => {
-    assert.ok(k in values, `no value for {${k}}`);
-    return values[k]!;
-  });
-}
+import { published, pyFormat } from './official-prompts.ts';
 
 test('the templates are the model card’s text, character for character', () => {
   assert.equal(FILE_TEMPLATE, published('file_template'));
