@@ -210,3 +210,76 @@ test('refused: search on a server without a backend, bad fields, search after a 
   assert.equal(r.status, 422);
   assert.match(r.json.error.message, /last message to be the user's/);
 });
+
+// ---- the tool route: the server runs the model's web_search calls ---------------------------------
+
+const WEB_SEARCH_TOOL = {
+  type: 'function',
+  function: {
+    name: 'web_search',
+    description: 'Search the web.',
+    parameters: { type: 'object', properties: { query: { type: 'string' } } },
+  },
+};
+const forced = { tools: [WEB_SEARCH_TOOL], tool_choice: { type: 'function', function: { name: 'web_search' } }, max_tokens: 60, seed: 3 };
+
+test('tool route: a web_search call is run by the server, and the model continues with the results', async () => {
+  const s = await startTinyServer({ template: 'v3', context: CONTEXT, search: { backend: index } });
+  capture(s);
+  const before = prompts.length;
+  const question = 'How tall is the Eiffel Tower?';
+  const { status, json } = await chat({ ...forced, messages: [{ role: 'user', content: question }] }, s);
+  assert.equal(status, 200, JSON.stringify(json));
+  const rounds = prompts.slice(before);
+  assert.equal(rounds.length, 2, 'two generations: the call, then the answer');
+  assert.notEqual(json.choices[0].finish_reason, 'tool_calls');
+  assert.equal(json.search.backend, 'local');
+  // The second prompt holds the first reply's call and the tool's output.
+  const second = rounds[1]!.text;
+  assert.ok(second.startsWith(rounds[0]!.text.replace(/<｜Assistant｜>$/, '')), 'the conversation continues');
+  assert.ok(second.includes('<｜tool▁outputs▁begin｜>'), 'the tool output is in the prompt');
+  const results = json.search.results as { id: number; url: string }[];
+  if (results.length > 0) {
+    assert.ok(second.includes('[webpage 1 begin]'));
+    assert.deepEqual(
+      results.map((r) => r.id),
+      results.map((_, i) => i + 1),
+    );
+  } else assert.ok(second.includes('No results.'));
+  assert.equal(json.usage.prompt_tokens, rounds[0]!.ids.length + rounds[1]!.ids.length, 'usage counts both rounds');
+});
+
+test('tool route, streamed: the results arrive as an event between the rounds, no tool_calls delta', async () => {
+  const s = await startTinyServer({ template: 'v3', context: CONTEXT, search: { backend: index } });
+  const res = await fetch(`${s.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'tiny',
+      ignore_eos: true,
+      stream: true,
+      ...forced,
+      messages: [{ role: 'user', content: 'Eiffel Tower height' }],
+    }),
+    signal: AbortSignal.timeout(PATIENCE_MS),
+  });
+  const { events } = await readSse(res);
+  const info = events.filter((e) => e !== '[DONE]' && e.search);
+  assert.equal(info.length, 1);
+  assert.deepEqual(info[0].choices, []);
+  assert.ok(
+    events.every((e) => e === '[DONE]' || !e.choices?.[0]?.delta?.tool_calls),
+    'the server-run call is not sent as a tool call',
+  );
+  const finish = events.filter((e) => e !== '[DONE]' && e.choices?.[0]?.finish_reason);
+  assert.equal(finish.length, 1);
+  assert.equal(events.at(-1), '[DONE]');
+});
+
+test('tool route: without a backend, web_search calls go back to the client', async () => {
+  const s = await startTinyServer({ template: 'v3', context: CONTEXT });
+  const { json } = await chat({ ...forced, messages: [{ role: 'user', content: 'hi' }] }, s);
+  assert.equal(json.choices[0].finish_reason, 'tool_calls');
+  assert.equal(json.choices[0].message.tool_calls[0].function.name, 'web_search');
+  assert.equal(json.search, undefined);
+});

@@ -32,6 +32,18 @@ export interface Prepared {
   info: SearchInfo | null;
 }
 
+/**
+ * Retrieved text and files must not smuggle control tokens into the prompt (a page holding
+ * `<｜end▁of▁sentence｜>` would otherwise end the user's turn): the model's special tokens are removed.
+ */
+export function specialsCleaner(ctx: ServerContext): (text: string) => string {
+  const specials = specialTokenPattern(
+    ctx.model.tokenizer.addedTokens.filter((t) => t.special).map((t) => t.content),
+    [],
+  );
+  return (t) => (specials ? t.replace(specials, '') : t);
+}
+
 /** Whether a request searches: its own `search`, else the server's default. */
 export function wantsSearch(ctx: ServerContext, r: ChatRequest): boolean {
   if (r.search === undefined) return ctx.search?.defaultOn ?? false;
@@ -72,12 +84,7 @@ export async function prepareSearch(ctx: ServerContext, r: ChatRequest, signal: 
       signal,
     });
   }
-  // Retrieved text and files must not smuggle control tokens into the prompt (`<｜end▁of▁sentence｜>`…).
-  const specials = specialTokenPattern(
-    ctx.model.tokenizer.addedTokens.filter((t) => t.special).map((t) => t.content),
-    [],
-  );
-  const clean = (t: string) => (specials ? t.replace(specials, '') : t);
+  const clean = specialsCleaner(ctx);
   const results =
     outcome?.results.map((x) => ({ ...x, title: clean(x.title), url: clean(x.url), content: clean(x.content ?? x.snippet) })) ?? null;
   const files = r.files.map((f) => ({ name: clean(f.name), content: clean(f.content) }));
