@@ -41,7 +41,8 @@ interface Saved {
   index: unknown;
 }
 
-const FORMAT = 1;
+/** The saved index's format; a change to how words are made (words.ts) changes it too. */
+const FORMAT = 2;
 
 /** The default cache folder. */
 export function defaultCacheDir(): string {
