@@ -114,6 +114,27 @@ test('attached files go with the message, as the file template expects', async (
   assert.equal(sent.at(-1).files, undefined);
 });
 
+test('a search that fails shows its notice, and the answer still comes', async () => {
+  const broken = await startTinyServer({
+    template: 'v3',
+    context: 4096,
+    search: { backend: { name: 'broken', search: async () => Promise.reject(new Error('<b>index</b> unreadable')) }, default: true },
+  });
+  endless(broken, true);
+  const p = await browser.newPage();
+  p.setDefaultTimeout(PATIENCE_MS);
+  await p.goto(broken.url);
+  await p.waitForSelector('body[data-ready="1"]');
+  assert.equal(await p.getAttribute('[data-testid=search-toggle]', 'aria-pressed'), 'true', 'on: the server default');
+  await say(p, 'Anything new?');
+  const notice = await p.textContent('[data-testid=search-notice]');
+  assert.equal(notice, 'search (broken) failed: <b>index</b> unreadable; answered without results');
+  assert.equal(await p.locator('[data-testid=source]').count(), 0);
+  assert.ok(((await p.textContent('[data-testid=message-assistant] [data-testid=answer]')) ?? '').length > 0, 'the answer came');
+  assert.equal(await p.locator('[data-testid=error]').count(), 0);
+  await p.close();
+});
+
 test('[citation:X] becomes a numbered link to its source; code and unknown numbers are left alone', async () => {
   await page.evaluate(() => {
     const conversation = {
