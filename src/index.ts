@@ -77,4 +77,13 @@ export {
   type ServeOptions,
   type RunningServer,
   type ServedModelSpec,
+  // Search and files in chat (docs/serving.md, "Search and files").
+  openSearchBackend,
+  LocalIndex,
+  SearxngBackend,
+  runSearch,
+  searchPrompt,
+  filePrompt,
+  type SearchBackend,
+  type SearchResult,
 } from './serve/index.ts';

@@ -10,6 +10,7 @@ import { OverloadedError, QueueFullError, type EngineRequest, type Scheduler } f
 import type { Generation } from './engine/generation.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { ApiError } from './http/errors.ts';
+import type { SearchSettings } from './search/settings.ts';
 
 export interface ServerLimits {
   /** Largest `max_tokens` a request may ask for. */
@@ -29,6 +30,8 @@ export interface ServerContext {
   scheduler: Scheduler;
   metrics: ServerMetrics;
   limits: ServerLimits;
+  /** The server's search backend and defaults (null: no search). */
+  search: SearchSettings | null;
 }
 
 /**

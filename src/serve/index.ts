@@ -9,3 +9,4 @@ export { Scheduler, QueueFullError, OverloadedError, type EngineRequest, type Sc
 export { Generation, type EngineEvent, type TokenLogprob } from './engine/generation.ts';
 export { PrefixCache, type PrefixCacheOptions } from './engine/prefix-cache.ts';
 export { ApiError } from './http/errors.ts';
+export * from './search/index.ts'; // search and files in chat

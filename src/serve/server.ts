@@ -21,6 +21,7 @@ import { getModel, health, listModels } from './routes/info.ts';
 import { staticFile } from './routes/static.ts';
 import { detokenize, tokenize } from './routes/tokenize.ts';
 import type { ServedModel } from './served-model.ts';
+import { searchSettings, type SearchOptionsIn } from './search/settings.ts';
 
 /** Every limit applies to each model on its own: each has its own batch, queue and prefix cache. */
 export interface ServeOptions {
@@ -58,6 +59,8 @@ export interface ServeOptions {
   prefixCacheTokens?: number;
   /** Serve the web chat at / (default true). */
   webChat?: boolean;
+  /** Search for chat requests (docs/serving.md, "Search and files"); closed with the server. */
+  search?: SearchOptionsIn;
 }
 
 export interface RunningServer {
@@ -215,10 +218,14 @@ export async function startServer(served: ServedModel | readonly ServedModel[], 
   const list = Array.isArray(served) ? (served as readonly ServedModel[]) : [served as ServedModel];
   const metrics = new ServerMetrics();
   const limits = limitsOf(options);
+  const search = options.search ? searchSettings(options.search) : null;
   const models = new ModelTable(
-    list.map((model) => ({ model, scheduler: new Scheduler(model.model, schedulerOptions(model, options)), metrics, limits })),
+    list.map((model) => ({ model, scheduler: new Scheduler(model.model, schedulerOptions(model, options)), metrics, limits, search })),
   );
-  const closeAll = () => models.all.forEach((c) => c.scheduler.close());
+  const closeAll = () => {
+    models.all.forEach((c) => c.scheduler.close());
+    void Promise.resolve(search?.backend.close?.()).catch(() => undefined);
+  };
   models.all.forEach(instrument);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   const table = routes(bodyTimeoutMs);

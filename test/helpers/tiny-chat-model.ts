@@ -6,7 +6,7 @@
  * a real chat template, and its tool calls use DeepSeek's markers — enough to test protocols,
  * streaming, batching and errors end to end.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,8 @@ export interface TinyChatModelOptions {
   template?: 'r1' | 'v3';
   /** Folder to write into (default a fresh temp folder). */
   dir?: string;
+  /** The model's context (`max_position_embeddings`; default the fixture's 512). */
+  context?: number;
 }
 
 export interface TinyChatModel {
@@ -89,7 +91,12 @@ export function buildTinyChatModel(options: TinyChatModelOptions = {}): TinyChat
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dsts-tiny-chat-'));
   const source = options.fixture ?? 'deepseek_v3_tiny';
   for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('models', source, f), join(dir, f));
-  const vocabSize = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { vocab_size: number }).vocab_size;
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { vocab_size: number; max_position_embeddings: number };
+  const vocabSize = config.vocab_size;
+  if (options.context !== undefined) {
+    config.max_position_embeddings = options.context;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  }
   const trained = trainBpe(TRAINING_TEXT, {
     vocabSize,
     minFrequency: 1,

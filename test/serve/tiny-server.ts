@@ -19,11 +19,12 @@ after(async () => {
 });
 
 /** The tiny model's folder for a template flavour (built on first use, deleted when the tests end). */
-export function tinyModelDir(template: TinyChatModelOptions['template'] = 'r1'): string {
-  let m = built.get(template!);
+export function tinyModelDir(template: TinyChatModelOptions['template'] = 'r1', context?: number): string {
+  const key = `${template}:${context ?? ''}`;
+  let m = built.get(key);
   if (!m) {
-    m = buildTinyChatModel({ template });
-    built.set(template!, m);
+    m = buildTinyChatModel({ template, context });
+    built.set(key, m);
   }
   return m.dir;
 }
@@ -38,6 +39,8 @@ export interface TinyServerOptions extends Omit<ServeOptions, 'host' | 'port'> {
    * about timing — a request outlasting a queue timeout — hold however fast the machine is.
    */
   minStepMs?: number;
+  /** The tiny model's context (default its 512 tokens; search prompts need a few thousand). */
+  context?: number;
 }
 
 /** Each server's minimum step time, changeable while it runs (`pace`). */
@@ -66,9 +69,9 @@ function instrument(model: ServedModel, step: { ms: number }, mask: { on: boolea
 
 /** Starts a server (closed automatically after the test file). The model is served as 'tiny'. */
 export async function startTinyServer(options: TinyServerOptions = {}): Promise<RunningServer> {
-  const { template, name, models: several, minStepMs, ...serve } = options;
+  const { template, name, models: several, minStepMs, context, ...serve } = options;
   const specs = several ?? [{ template, name: name ?? 'tiny' }];
-  const models = specs.map((m) => loadServedModel(tinyModelDir(m.template), { name: m.name }));
+  const models = specs.map((m) => loadServedModel(tinyModelDir(m.template, context), { name: m.name }));
   const step = { ms: minStepMs ?? 0 };
   const mask = { on: false };
   for (const m of models) instrument(m, step, mask);

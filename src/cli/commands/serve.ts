@@ -6,10 +6,11 @@ import type { Command } from '../command.ts';
 import { numberFlag, parse, quantizeFlag, quantizeOption, speculativeFlag, speculativeOption } from '../args.ts';
 import { MAX_DRAFT_TOKENS } from '../../generate/index.ts';
 import { UserError } from '../errors.ts';
-import { loadServedModels, startServer } from '../../serve/index.ts';
+import { loadServedModels, openSearchBackend, SEARCH_BACKENDS, startServer } from '../../serve/index.ts';
 import { MODELS_DIR, modelsIn, parseModelFlags } from '../served-models.ts';
 import { exposureWarning } from '../../serve/http/guard.ts';
 import { checkPort } from '../../serve/http/listen.ts';
+import type { SearchOptionsIn } from '../../serve/search/settings.ts';
 
 /** The model shipped with the project, used when no --model is given. */
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../../../models/deepseek-ts-nano', import.meta.url));
@@ -50,7 +51,49 @@ options:
   --quantize <scheme>    quantise weights while loading: q8, q4 or fp8 (see dsts generate --help)
   --speculative mtp      speculative decoding: the model's MTP module drafts, one forward verifies
                          (lossless; pays at small batches; needs MTP weights; docs/serving.md)
-  --draft-tokens <k>     draft tokens per step with --speculative (default 1, at most ${MAX_DRAFT_TOKENS})`;
+  --draft-tokens <k>     draft tokens per step with --speculative (default 1, at most ${MAX_DRAFT_TOKENS})
+
+search (DeepSeek's search and file prompts; docs/serving.md, "Search and files"):
+  --search <backend>     let chats search: 'local' (a folder of documents) or 'searxng' (a SearXNG instance)
+  --search-dir <dir>     local: the folder of .txt/.md/.html documents (indexed, kept up to date as files change)
+  --search-cache <dir>   local: where the index is saved (default ~/.cache/deepseek-ts/search)
+  --searxng-url <url>    searxng: the instance's base URL (its settings.yml must allow format json)
+  --search-default <on|off>  search when a request does not say (default off)
+  --search-timeout <ms>  a search taking longer is dropped and the chat answers without it (default 10000)
+  --search-results <n>   results asked of the backend per search (default 8)`;
+
+/** The search flags → the server's search options (the backend opened: a local folder is indexed now). */
+async function searchFlags(
+  values: Record<string, unknown>,
+  int: (name: string, v: string | undefined) => number | undefined,
+): Promise<SearchOptionsIn | undefined> {
+  const name = values.search as string | undefined;
+  const related = ['search-dir', 'search-cache', 'searxng-url', 'search-default', 'search-timeout', 'search-results'];
+  if (name === undefined) {
+    const stray = related.find((k) => values[k] !== undefined);
+    if (stray) throw new UserError(`--${stray} needs --search <${SEARCH_BACKENDS.join('|')}>`);
+    return undefined;
+  }
+  if (!(SEARCH_BACKENDS as readonly string[]).includes(name))
+    throw new UserError(`--search expects one of ${SEARCH_BACKENDS.join(', ')}, got '${name}'`);
+  const onOff = values['search-default'] as string | undefined;
+  if (onOff !== undefined && onOff !== 'on' && onOff !== 'off') throw new UserError(`--search-default expects on or off, got '${onOff}'`);
+  const timeoutMs = int('search-timeout', values['search-timeout'] as string | undefined);
+  const maxResults = int('search-results', values['search-results'] as string | undefined);
+  if (timeoutMs === 0) throw new UserError('--search-timeout must be at least 1 ms');
+  if (maxResults === 0 || (maxResults ?? 0) > 50) throw new UserError('--search-results expects 1 to 50');
+  let backend;
+  try {
+    backend = await openSearchBackend(name, {
+      dir: values['search-dir'] as string | undefined,
+      cacheDir: values['search-cache'] as string | undefined,
+      url: values['searxng-url'] as string | undefined,
+    });
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  return { backend, default: onOff === 'on', timeoutMs, maxResults };
+}
 
 const command: Command = {
   summary: 'serve a model: OpenAI/DeepSeek-compatible API and web chat',
@@ -72,6 +115,13 @@ const command: Command = {
       'cors-origin': { type: 'string', multiple: true },
       'allowed-host': { type: 'string', multiple: true },
       'no-web': { type: 'boolean' },
+      search: { type: 'string' },
+      'search-dir': { type: 'string' },
+      'search-cache': { type: 'string' },
+      'searxng-url': { type: 'string' },
+      'search-default': { type: 'string' },
+      'search-timeout': { type: 'string' },
+      'search-results': { type: 'string' },
       ...quantizeOption,
       ...speculativeOption,
     });
@@ -105,9 +155,17 @@ const command: Command = {
     }
     if (values.model === undefined && values.name !== undefined) throw new UserError('--name needs a --model to name');
     if (values.model !== undefined && values['models-dir'] !== undefined) throw new UserError('give --model or --models-dir, not both');
+    const search = await searchFlags(values, int);
     const specs = values.model !== undefined ? parseModelFlags(values.model, values.name) : modelsIn(values['models-dir'] ?? MODELS_DIR);
-    const models = loadServedModels(specs, { maxContext, quantize, speculative });
-    const server = await startServer(models, options);
+    let server;
+    let models;
+    try {
+      models = loadServedModels(specs, { maxContext, quantize, speculative });
+      server = await startServer(models, { ...options, search });
+    } catch (e) {
+      await search?.backend.close?.();
+      throw e;
+    }
     const warning = exposureWarning(options.host ?? '127.0.0.1', options.apiKey);
     if (warning) console.error(`deepseek-ts: ${warning}`);
     for (const [i, model] of models.entries()) {
@@ -115,6 +173,7 @@ const command: Command = {
       console.log(`deepseek-ts: serving '${model.id}' (${model.config.modelType}, context ${model.maxContext}${role}) from ${model.dir}`);
     }
     if (speculative) console.log(`  speculative decoding: MTP drafts ${speculative.draftTokens ?? 1} token(s) per step`);
+    if (search) console.log(`  search    ${search.backend.name}${search.default ? ' (on by default)' : ''}`);
     if (values['no-web'] !== true) console.log(`  web chat  ${server.url}/`);
     console.log(`  API       ${server.url}/v1  (POST /v1/chat/completions, /v1/completions; GET /v1/models, /health, /metrics)`);
     await new Promise<void>((resolve) => {

@@ -6,6 +6,8 @@
 import type { SamplingParams } from '../../generate/index.ts';
 import { invalidParam } from '../http/errors.ts';
 import { Fields, objectAt, type Json } from '../http/validate.ts';
+import type { FileInput } from '../search/assemble.ts';
+import { parseFilesField, parseSearchField, SEARCH_FIELDS, type SearchAsk } from '../search/request.ts';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -51,6 +53,10 @@ export interface ChatRequest {
   topLogprobs: number;
   logitBias: Map<number, number>;
   ignoreEos: boolean;
+  /** Search (docs/serving.md, "Search and files"): undefined → the server's default; false → off. */
+  search: SearchAsk | false | undefined;
+  /** Files wrapped around the last user message. */
+  files: FileInput[];
 }
 
 export const CHAT_FIELDS = [
@@ -81,6 +87,7 @@ export const CHAT_FIELDS = [
   'ignore_eos',
   'metadata',
   'store',
+  ...SEARCH_FIELDS,
 ] as const;
 
 const MESSAGE_FIELDS = ['role', 'content', 'name', 'tool_calls', 'tool_call_id', 'prefix', 'reasoning_content'];
@@ -310,5 +317,7 @@ export function parseChatRequest(body: Json, limits: ChatLimits): ChatRequest {
     topLogprobs: topLogprobs ?? 0,
     logitBias: logitBiasField(f, limits.vocabSize),
     ignoreEos: f.boolean('ignore_eos') ?? false,
+    search: parseSearchField(f),
+    files: parseFilesField(f),
   };
 }

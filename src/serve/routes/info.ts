@@ -32,5 +32,7 @@ export function health(models: ModelTable) {
     running: each.reduce((a, m) => a + m.running, 0),
     waiting: each.reduce((a, m) => a + m.waiting, 0),
     models: each,
+    // The web chat shows its search toggle when a backend is there.
+    search: models.default.search ? { backend: models.default.search.backend.name, default: models.default.search.defaultOn } : null,
   };
 }

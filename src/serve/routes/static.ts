@@ -33,6 +33,7 @@ export const STATIC_FILES: Record<string, StaticFile> = {
   '/app.js': web('app.js'),
   '/markdown.js': web('markdown.js'),
   '/store.js': web('store.js'),
+  '/sources.js': web('sources.js'),
   '/style.css': web('style.css'),
   '/favicon.svg': web('favicon.svg'),
   // Their ES-module builds (no imports of their own), loaded by the page with `import`.

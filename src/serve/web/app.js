@@ -1,8 +1,11 @@
 // The web chat: conversations in the sidebar, streamed answers (thinking folded away in its own
 // block), markdown rendering, a stop button, a model picker when the server serves several (each
-// conversation keeps its model), and settings — all talking to this server's OpenAI-compatible
-// /v1/chat/completions with `stream: true`.
+// conversation keeps its model), settings, and — when the server has a search backend — a search
+// toggle, with the sources shown under the answer and its [citation:X] marks linked to them; text
+// files can be attached to a message. All of it talks to this server's OpenAI-compatible
+// /v1/chat/completions with `stream: true` (and its `search` and `files` extensions).
 import { renderMarkdown } from './markdown.js';
+import { linkCitations, sourcesView } from './sources.js';
 import * as store from './store.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -18,7 +21,14 @@ const els = {
   picker: $('[data-testid=model-picker]'),
   status: $('[data-testid=status]'),
   settings: $('[data-testid=settings]'),
+  searchToggle: $('[data-testid=search-toggle]'),
+  attach: $('[data-testid=attach]'),
+  fileInput: $('[data-testid=file-input]'),
+  attachments: $('[data-testid=attachments]'),
 };
+
+/** Largest file attached, in bytes (the whole request must stay under the server's body limit). */
+const MAX_FILE_BYTES = 1024 * 1024;
 
 /** The served models' cards (/v1/models), the default first. */
 let models = [];
@@ -30,6 +40,12 @@ let conversations = store.loadConversations();
 let current = conversations.find((c) => c.id === store.loadCurrentId()) ?? null;
 let settings = store.loadSettings();
 let controller = null;
+/** The server's search ({ backend, default }, from /health), or null when it has none. */
+let serverSearch = null;
+/** Files attached to the next message: [{ name, content }]. */
+let attachments = [];
+/** Numbers each message on screen, so its sources' anchors are unique. */
+let messageSeq = 0;
 
 // ---- the model -------------------------------------------------------------------------------
 
@@ -38,6 +54,26 @@ function headers() {
   const h = { 'content-type': 'application/json' };
   if (settings.apiKey) h.authorization = `Bearer ${settings.apiKey}`;
   return h;
+}
+
+/** Whether the next message searches: the user's choice, else the server's default. */
+function searchOn() {
+  return serverSearch !== null && (settings.search ?? serverSearch.default);
+}
+
+function showSearchToggle() {
+  els.searchToggle.hidden = serverSearch === null;
+  els.searchToggle.setAttribute('aria-pressed', String(searchOn()));
+}
+
+async function loadSearch() {
+  try {
+    const res = await fetch('/health');
+    serverSearch = res.ok ? ((await res.json()).search ?? null) : null;
+  } catch {
+    serverSearch = null;
+  }
+  showSearchToggle();
 }
 
 async function loadModels() {
@@ -136,8 +172,9 @@ function renderConversation() {
   for (const m of current?.messages ?? []) {
     if (m.dropped) els.messages.append(contextNotice(m.dropped));
     const view = addMessage(m.role);
-    if (m.role === 'user') view.setUser(m.content);
+    if (m.role === 'user') view.setUser(m.content, m.files);
     else {
+      if (m.search) view.sources(m.search);
       view.update(m.reasoning ?? '', m.content, { done: true, stopped: m.stopped, seconds: m.thinkingSeconds });
       if (m.speculation) view.speculation(m.speculation);
       if (m.error) view.error(m.error);
@@ -159,10 +196,29 @@ function addMessage(role) {
   els.messages.append(el);
   let thinking = null;
   let content = null;
+  let sources = null;
+  let search = null;
+  const prefix = `m${++messageSeq}`;
   return {
     el,
-    setUser(text) {
+    setUser(text, files = []) {
       body.textContent = text;
+      if (files.length > 0) {
+        const list = document.createElement('div');
+        list.className = 'files';
+        list.dataset.testid = 'message-files';
+        for (const name of files) list.append(fileChip(name));
+        el.insertBefore(list, body);
+      }
+    },
+    /** Shows (or replaces) the search results and notices under the answer. */
+    sources(s) {
+      search = s;
+      const view = sourcesView(s, prefix);
+      if (sources) sources.replaceWith(view);
+      else body.append(view);
+      sources = view;
+      if (content) linkCitations(content, search, prefix);
     },
     /** Shows the reasoning and the answer so far. */
     update(reasoning, answer, { done = false, stopped = false, seconds = null } = {}) {
@@ -187,9 +243,11 @@ function addMessage(role) {
         content = document.createElement('div');
         content.className = 'content markdown';
         content.dataset.testid = 'answer';
-        body.append(content);
+        if (sources) sources.before(content);
+        else body.append(content);
       }
       renderMarkdown(content, answer);
+      linkCitations(content, search, prefix);
       el.classList.toggle('streaming', !done);
       el.classList.toggle('stopped', stopped);
       if (stopped && !el.querySelector('.stopped-note')) {
@@ -217,6 +275,51 @@ function addMessage(role) {
       body.append(e);
     },
   };
+}
+
+/** A file's name in a small box (text only). */
+function fileChip(name) {
+  const chip = document.createElement('span');
+  chip.className = 'file-chip';
+  chip.dataset.testid = 'file-chip';
+  chip.textContent = `📄 ${name}`;
+  return chip;
+}
+
+function renderAttachments() {
+  els.attachments.hidden = attachments.length === 0;
+  els.attachments.replaceChildren(
+    ...attachments.map((f, i) => {
+      const chip = fileChip(f.name);
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = '×';
+      remove.title = `Remove ${f.name}`;
+      remove.dataset.testid = 'remove-file';
+      remove.addEventListener('click', () => {
+        attachments.splice(i, 1);
+        renderAttachments();
+      });
+      chip.append(remove);
+      return chip;
+    }),
+  );
+}
+
+/** Reads picked files as text (UTF-8); binary or oversized ones are refused with a note. */
+async function attachFiles(list) {
+  const refused = [];
+  for (const f of list) {
+    if (f.size > MAX_FILE_BYTES) {
+      refused.push(`${f.name} is larger than 1 MB`);
+      continue;
+    }
+    const text = await f.text();
+    if (text.includes('\u0000')) refused.push(`${f.name} is not a text file`);
+    else attachments.push({ name: f.name, content: text });
+  }
+  renderAttachments();
+  els.status.textContent = refused.length > 0 ? `Not attached: ${refused.join('; ')}` : '';
 }
 
 function scrollDown(force = false) {
@@ -306,10 +409,16 @@ async function send(text) {
   }
   current.model = model;
   if (current.messages.length === 0) current.title = text.slice(0, 60);
-  current.messages.push({ role: 'user', content: text });
+  const files = attachments;
+  attachments = [];
+  renderAttachments();
+  const asked = { role: 'user', content: text };
+  // Only the names are kept: the files' text goes with this message alone.
+  if (files.length > 0) asked.files = files.map((f) => f.name);
+  current.messages.push(asked);
   current.updated = Date.now();
   persist();
-  addMessage('user').setUser(text);
+  addMessage('user').setUser(text, asked.files);
   const view = addMessage('assistant');
   const reply = { role: 'assistant', content: '', reasoning: '' };
   scrollDown(true);
@@ -345,6 +454,8 @@ async function send(text) {
         stream_options: { include_usage: true },
         temperature: settings.temperature,
         max_tokens: maxTokens,
+        ...(serverSearch ? { search: searchOn() } : {}),
+        ...(files.length > 0 ? { files } : {}),
       }),
       signal: controller.signal,
     });
@@ -355,6 +466,13 @@ async function send(text) {
     for await (const chunk of events(res)) {
       if (chunk.error) throw new Error(chunk.error.message);
       if (chunk.usage) usage = chunk.usage;
+      if (chunk.search || chunk.files) {
+        // Before the text (and again between rounds when the model searches by itself).
+        const cut = (chunk.files ?? []).filter((f) => f.truncated).map((f) => `The file ${f.name} was cut to fit the model's context.`);
+        const s = chunk.search ?? { results: [], notices: [] };
+        reply.search = { results: s.results ?? [], notices: [...(s.notices ?? []), ...cut] };
+        view.sources(reply.search);
+      }
       const delta = chunk.choices?.[0]?.delta ?? {};
       if (delta.reasoning_content) reply.reasoning += delta.reasoning_content;
       if (delta.content) {
@@ -411,6 +529,7 @@ function saveSettingsFromForm() {
     temperature: Number(f.temperature.value),
     maxTokens: Number.isFinite(maxTokens) && maxTokens >= 1 ? maxTokens : Math.min(store.DEFAULT_SETTINGS.maxTokens, maxTokensCap()),
     apiKey: f.apiKey.value.trim(),
+    search: settings.search,
   };
   store.saveSettings(settings);
   if (keyChanged) void loadModels();
@@ -438,6 +557,16 @@ const autosize = () => {
 };
 els.input.addEventListener('input', autosize);
 els.stop.addEventListener('click', () => controller?.abort());
+els.searchToggle.addEventListener('click', () => {
+  settings = { ...settings, search: !searchOn() };
+  store.saveSettings(settings);
+  showSearchToggle();
+});
+els.attach.addEventListener('click', () => els.fileInput.click());
+els.fileInput.addEventListener('change', async () => {
+  await attachFiles([...els.fileInput.files]);
+  els.fileInput.value = '';
+});
 const menu = $('[data-testid=menu]');
 const showSidebar = (open) => {
   document.body.classList.toggle('sidebar-open', open);
@@ -481,5 +610,5 @@ els.picker.addEventListener('change', () => {
 
 renderHistory();
 renderConversation();
-await loadModels();
+await Promise.all([loadModels(), loadSearch()]);
 document.body.dataset.ready = '1';
