@@ -68,7 +68,7 @@ export function scheduleSvg(sim: Simulation, title: string, width = 960): string
   for (const k of ['F', 'B', 'W', 'BW', 'FB'] as const) {
     if (!used.has(k)) continue;
     out.push(`<rect x="${x}" y="${legendY}" width="12" height="12" fill="${COLOURS[k][0]}"/>`);
-    out.push(`<text x="${x + 16}" y="${legendY + 10}">${LABEL[k]}</text>`);
+    out.push(`<text x="${x + 16}" y="${legendY + 10}">${esc(LABEL[k])}</text>`);
     x += 24 + LABEL[k].length * 5.6;
   }
   if (sim.schedule === 'dualpipe') out.push(`<text x="${x}" y="${legendY + 10}" fill="#555">darker, n′: the reverse direction</text>`);
