@@ -30,3 +30,8 @@ export type { Op, OpCosts, Chunk } from './pipeline/ops.ts';
 export { scheduleSvg } from './pipeline/svg.ts';
 export { DEEPSEEK_V3_REPORT, GPT3, GPT3_CLAIMS } from './published.ts';
 export { PlanError } from './errors.ts';
+export { exportFiles, writeExport, type ExportInput, type ExportFiles } from './export/write.ts';
+export { servingLayout, type ServingLayout } from './export/serving.ts';
+export { vllmCommand } from './export/vllm.ts';
+export { sglangCommand } from './export/sglang.ts';
+export { megatronScript, megatronModelArgs } from './export/megatron.ts';

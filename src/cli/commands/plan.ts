@@ -4,6 +4,7 @@ import type { Command } from '../command.ts';
 import { numberFlag, parse } from '../args.ts';
 import { UserError } from '../errors.ts';
 import { countParams } from '../../model/params.ts';
+import { LAYOUT_USAGE, layoutFromFlags, layoutOptions, oneOf } from '../plan-flags.ts';
 import {
   findGpu,
   gpuTable,
@@ -15,9 +16,6 @@ import {
   readRun,
   resolveModel,
   scheduleSvg,
-  RECOMPUTE,
-  SCHEDULES,
-  type Layout,
 } from '../../plan/index.ts';
 
 const usage = `usage: dsts plan --model <name | config.json | folder> [options]
@@ -31,7 +29,6 @@ model and data:
   --run <train.json>     a training run config: its model (when --model is absent), seqLen,
                          batch, steps (→ tokens), precision and AdamW moments
   --tokens <n>           training tokens (14.8T, 300e9, …); default: from --run, else 20 per parameter
-  --seq-len <n>          context length (default: --run's, else 4096 or the model's maximum)
   --attention <c>        causal (default: (L+1)/2 keys per query) or full (L keys)
 
 hardware and cost:
@@ -45,14 +42,7 @@ hardware and cost:
   --gpu-hours <n>        GPU-hours a run reported: also print the MFU they imply
 
 layout:
-  --pp, --tp, --dp, --ep <n>   pipeline, tensor, data, expert parallel sizes (default 1; ep divides tp·dp)
-  --zero <0-3>           ZeRO stage over data parallelism (default 1)
-  --micro-batch <n>      sequences per micro-batch (default 1)
-  --global-batch <n>     sequences per step (default: --run's, else micro-batch × dp × 2·pp)
-  --schedule <s>         1f1b, zb1p or dualpipe (default 1f1b)
-  --recompute <r>        none, selective (default; DeepSeek-V3's) or full
-  --precision <p>        bf16 or fp8 GEMMs (default: --run's, else bf16)
-  --moments <d>          AdamW moments f32 or bf16 (default: --run's, else f32)
+${LAYOUT_USAGE}
 
 output:
   --json                 one JSON object
@@ -60,27 +50,15 @@ output:
   --svg <file.svg>       also draw the simulated schedule
   --force                overwrite --markdown / --svg files`;
 
-const int = (v: string | undefined, name: string, fallback: number) => {
-  const n = numberFlag(v, name, fallback);
-  if (!Number.isInteger(n)) throw new UserError(`--${name} expects an integer, got '${v}'`);
-  return n;
-};
-
-function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[], fallback: T): T {
-  if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-  return v as T;
-}
-
 const command: Command = {
   summary: 'size a training run: FLOPs, GPU-hours and cost, memory per GPU, EP traffic, pipeline schedule',
   usage,
   async run(args) {
     const { values: v } = parse(args, {
+      ...layoutOptions,
       model: { type: 'string' },
       run: { type: 'string' },
       tokens: { type: 'string' },
-      'seq-len': { type: 'string' },
       attention: { type: 'string' },
       gpu: { type: 'string' },
       gpus: { type: 'string' },
@@ -88,17 +66,6 @@ const command: Command = {
       mfu: { type: 'string' },
       efficiency: { type: 'string' },
       'gpu-hours': { type: 'string' },
-      pp: { type: 'string' },
-      tp: { type: 'string' },
-      dp: { type: 'string' },
-      ep: { type: 'string' },
-      zero: { type: 'string' },
-      'micro-batch': { type: 'string' },
-      'global-batch': { type: 'string' },
-      schedule: { type: 'string' },
-      recompute: { type: 'string' },
-      precision: { type: 'string' },
-      moments: { type: 'string' },
       json: { type: 'boolean' },
       markdown: { type: 'string' },
       svg: { type: 'string' },
@@ -110,26 +77,8 @@ const command: Command = {
       if (f !== undefined && existsSync(f) && v.force !== true) throw new UserError(`${f} exists: give --force to overwrite it`);
     const run = v.run === undefined ? undefined : readRun(v.run);
     const config = v.model !== undefined ? resolveModel(v.model) : run!.model();
-    const schedule = oneOf(v.schedule, 'schedule', SCHEDULES, '1f1b');
-    const pp = int(v.pp, 'pp', 1);
-    const dp = int(v.dp, 'dp', 1);
-    const microBatch = int(v['micro-batch'], 'micro-batch', 1);
-    const zero = int(v.zero, 'zero', 1);
-    if (zero < 0 || zero > 3) throw new UserError(`--zero must be 0, 1, 2 or 3, got ${zero}`);
-    const layout: Layout = {
-      pp,
-      tp: int(v.tp, 'tp', 1),
-      dp,
-      ep: int(v.ep, 'ep', 1),
-      zero: zero as Layout['zero'],
-      microBatch,
-      globalBatch: int(v['global-batch'], 'global-batch', run?.globalBatch ?? microBatch * dp * 2 * pp),
-      seqLen: int(v['seq-len'], 'seq-len', run?.seqLen ?? Math.min(4096, config.maxPositionEmbeddings)),
-      schedule,
-      recompute: oneOf(v.recompute, 'recompute', RECOMPUTE, 'selective'),
-      compute: oneOf(v.precision, 'precision', ['bf16', 'fp8'] as const, run?.compute ?? 'bf16'),
-      moments: oneOf(v.moments, 'moments', ['f32', 'bf16'] as const, run?.moments ?? 'f32'),
-    };
+    const layout = layoutFromFlags(v, config, run);
+    const { schedule, pp } = layout;
     const gpu = findGpu(gpuTable(v.gpus), v.gpu ?? 'h800');
     const plan = makePlan({
       config,
