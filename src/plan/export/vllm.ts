@@ -2,7 +2,7 @@
  * `vllm serve` for a checkpoint (vLLM docs, "Speculative decoding → MTP" and "Expert parallel
  * deployment"): tensor and pipeline parallel sizes, expert parallelism for MoE models, and MTP
  * drafting through `--speculative-config '{"method": "mtp", "num_speculative_tokens": k}'` (the
- * method name of vLLM ≥ 0.11; 0.9–0.10 spelled it "deepseek_mtp").
+ * spelling of vLLM's current docs; v0.11's config lists it beside the older "deepseek_mtp").
  */
 import type { ServingLayout } from './serving.ts';
 import { shellQuote } from './shell.ts';
