@@ -10,7 +10,7 @@ const dir = process.argv[2] ?? 'docs';
 const costs = { F: 1, B: 2, W: 1, FB: 2.5 };
 for (const s of SCHEDULES) {
   const sim = simulate(s, 8, 20, costs);
-  const name = { '1f1b': '1F1B', zb1p: 'ZB1P (greedy)', dualpipe: 'DualPipe' }[s];
+  const name = { '1f1b': '1F1B', zb1p: 'ZB1P (ZB-H1)', dualpipe: 'DualPipe' }[s];
   writeFileSync(join(dir, `schedule-${s}.svg`), scheduleSvg(sim, `${name}: 8 ranks, 20 micro-batches; F = 1, B = 2, W = 1, F&B = 2.5`));
   console.log(s, 'step', sim.makespan, 'bubble', Math.max(...sim.bubble), 'activations', Math.max(...sim.peakActivations));
 }

@@ -25,7 +25,7 @@ export { makePlan, type Plan, type PlanInput } from './plan.ts';
 export { planTable, planMarkdown, planJson } from './report.ts';
 export { resolveModel, readRun, parseCount, type RunFacts } from './inputs.ts';
 export { simulate, tableBubble, tableActivations, type Simulation, type Timed } from './pipeline/simulate.ts';
-export { oneFOneB, dualPipe } from './pipeline/schedules.ts';
+export { oneFOneB, zb1p, dualPipe } from './pipeline/schedules.ts';
 export type { Op, OpCosts, Chunk } from './pipeline/ops.ts';
 export { scheduleSvg } from './pipeline/svg.ts';
 export { DEEPSEEK_V3_REPORT, GPT3, GPT3_CLAIMS } from './published.ts';

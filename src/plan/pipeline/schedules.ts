@@ -4,13 +4,11 @@
  * - 1F1B (PipeDream-Flush / Megatron): P−1−s warm-up forwards on stage s, then one forward and one
  *   full backward alternately, then the remaining backwards.
  * - ZB1P (Qi et al. 2023, "Zero Bubble Pipeline Parallelism", ZB-H1): backward split into input and
- *   weight gradients; the input gradient goes first, since the previous stage waits for it, and
- *   weight gradients fill the time the device would otherwise idle. It is not a fixed list but a
- *   greedy policy the simulator applies at each decision (`zb1pCandidates`: of what can start
- *   soonest, B before F before W), under 1F1B's memory bound (at most P − s micro-batches on stage
- *   s whose weight gradients are not done). This greedy version reaches (P−1)(F+B−W), not the
- *   handcrafted ZB-H1's (P−1)(F+B−2W): a W it starts while waiting can delay the next B of the
- *   backward chain by up to W per stage (docs/scale.md).
+ *   weight gradients, the input gradient sent at once since the previous stage waits for it. Stage s
+ *   runs P−s−1 warm-up forwards, then s forward + input-backward pairs whose weight gradients wait,
+ *   then forward, backward, weight in turn, then the remaining backwards and, last, the s deferred
+ *   weight gradients (the first stage keeps full backwards). This is the order of the ZB-H1 schedule
+ *   the zero-bubble authors contributed to DeepSpeed (`ZeroBubbleH1Pipeline`, exact semantics).
  * - DualPipe (DeepSeek-V3 §3.2.1): two pipelines in opposite directions, each device holding stage s
  *   of one and stage P−1−s of the other, half of the micro-batches fed from each end; forward and
  *   backward chunks of the two directions overlapped in the steady phase; the order is the eight
@@ -33,26 +31,6 @@ export function oneFOneB(pp: number, m: number): Op[][] {
     while (b < m) ops.push({ kind: 'BW', b: { dir: 0, mb: b++ } });
     out.push(ops);
   }
-  return out;
-}
-
-/** What ZB1P's policy may pick from on one device. */
-export interface ZbState {
-  stage: number;
-  pp: number;
-  m: number;
-  /** Forwards issued, input backwards issued, weight backwards issued. */
-  f: number;
-  b: number;
-  w: number;
-}
-
-/** ZB1P's candidates in priority order: the next input backward, the next forward (within the memory bound), the oldest weight backward. */
-export function zb1pCandidates(st: ZbState): Op[] {
-  const out: Op[] = [];
-  if (st.b < st.f) out.push({ kind: 'B', b: { dir: 0, mb: st.b } });
-  if (st.f < st.m && st.f - st.w < st.pp - st.stage) out.push({ kind: 'F', f: { dir: 0, mb: st.f } });
-  if (st.w < st.b) out.push({ kind: 'W', b: { dir: 0, mb: st.w } });
   return out;
 }
 
@@ -120,6 +98,45 @@ export function dualPipe(pp: number, m: number): Op[][] {
     }
     for (let i = 0; i < h + 1; i++) weight(); // step 8: nW
     if (pendingW.length !== 0) throw new Error('DualPipe schedule left weight backwards undone');
+    out.push(ops);
+  }
+  return out;
+}
+
+export function zb1p(pp: number, m: number): Op[][] {
+  const out: Op[][] = [];
+  for (let s = 0; s < pp; s++) {
+    const ops: Op[] = [];
+    const pending: Chunk[] = [];
+    let f = 0;
+    let b = 0;
+    const F = () => ops.push({ kind: 'F', f: { dir: 0, mb: f++ } });
+    const back = () => {
+      const c: Chunk = { dir: 0, mb: b++ };
+      if (s === 0) ops.push({ kind: 'BW', b: c });
+      else {
+        ops.push({ kind: 'B', b: c });
+        pending.push(c);
+      }
+    };
+    const W = () => ops.push({ kind: 'W', b: pending.shift()! });
+    for (let i = 0; i < pp - s - 1 && f < m; i++) F();
+    for (let i = 0; i < s && f < m; i++) {
+      F();
+      const c: Chunk = { dir: 0, mb: b++ };
+      ops.push({ kind: 'B', b: c });
+      pending.push(c);
+    }
+    while (f < m) {
+      F();
+      back();
+      if (s !== 0) W();
+    }
+    while (b < m) {
+      back();
+      if (s !== 0) W();
+    }
+    while (pending.length > 0) W();
     out.push(ops);
   }
   return out;

@@ -8,7 +8,7 @@
  * not yet done).
  */
 import { deviceOf, duration, stageOf, type Chunk, type Op, type OpCosts } from './ops.ts';
-import { dualPipe, oneFOneB, zb1pCandidates } from './schedules.ts';
+import { dualPipe, oneFOneB, zb1p } from './schedules.ts';
 import type { ScheduleName } from '../layout.ts';
 
 export interface Timed {
@@ -38,16 +38,15 @@ const key = (c: Chunk, stage: number) => `${c.dir}:${stage}:${c.mb}`;
 
 export function simulate(schedule: ScheduleName, pp: number, m: number, costs: OpCosts): Simulation {
   const comm = costs.comm ?? 0;
-  const fixed = schedule === '1f1b' ? oneFOneB(pp, m) : schedule === 'dualpipe' ? dualPipe(pp, m) : null;
+  const lists = schedule === '1f1b' ? oneFOneB(pp, m) : schedule === 'dualpipe' ? dualPipe(pp, m) : zb1p(pp, m);
   const fDone = new Map<Key, number>();
   const bDone = new Map<Key, number>();
   const devices: Timed[][] = Array.from({ length: pp }, () => []);
   const free = new Array<number>(pp).fill(0);
   const next = new Array<number>(pp).fill(0);
-  const zb = Array.from({ length: pp }, (_, s) => ({ stage: s, pp, m, f: 0, b: 0, w: 0 }));
   const live = new Array<number>(pp).fill(0);
   const peak = new Array<number>(pp).fill(0);
-  const total = fixed ? fixed.reduce((a, l) => a + l.length, 0) : pp * m * 3;
+  const total = lists.reduce((a, l) => a + l.length, 0);
 
   const fReady = (d: number, c: Chunk): number | undefined => {
     const s = stageOf(d, c.dir, pp);
@@ -79,7 +78,7 @@ export function simulate(schedule: ScheduleName, pp: number, m: number, costs: O
       }
     }
   };
-  const candidates = (d: number): Op[] => (fixed ? (next[d]! < fixed[d]!.length ? [fixed[d]![next[d]!]!] : []) : zb1pCandidates(zb[d]!));
+  const candidates = (d: number): Op[] => (next[d]! < lists[d]!.length ? [lists[d]![next[d]!]!] : []);
 
   for (let done = 0; done < total; done++) {
     let best: { d: number; op: Op; start: number } | undefined;
@@ -89,7 +88,7 @@ export function simulate(schedule: ScheduleName, pp: number, m: number, costs: O
         const r = ready(d, op);
         if (r === undefined) continue;
         const start = Math.max(free[d]!, r);
-        if (mine === undefined || start < mine.start) mine = { op, start }; // ties keep the priority order
+        if (mine === undefined || start < mine.start) mine = { op, start };
       }
       if (mine !== undefined && (best === undefined || mine.start < best.start)) best = { d, ...mine };
     }
@@ -99,20 +98,16 @@ export function simulate(schedule: ScheduleName, pp: number, m: number, costs: O
     devices[d]!.push({ op, start, end });
     free[d] = end;
     next[d]!++;
-    const st = zb[d]!;
     if (op.kind === 'F' || op.kind === 'FB') {
       fDone.set(key(op.f, stageOf(d, op.f.dir, pp)), end);
       live[d]!++;
       peak[d] = Math.max(peak[d]!, live[d]!);
-      st.f++;
     }
     if (op.kind === 'B' || op.kind === 'BW' || op.kind === 'FB') {
       bDone.set(key(op.b, stageOf(d, op.b.dir, pp)), end);
-      st.b++;
     }
     if (op.kind === 'W' || op.kind === 'BW' || op.kind === 'FB') {
       live[d]!--;
-      st.w++;
     }
   }
   const makespan = Math.max(...free);
