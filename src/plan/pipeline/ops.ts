@@ -51,5 +51,3 @@ export function duration(op: Op, c: OpCosts): number {
 
 /** The pipeline stage a device runs for a direction. */
 export const stageOf = (device: number, dir: 0 | 1, pp: number) => (dir === 0 ? device : pp - 1 - device);
-/** The device that runs a stage of a direction. */
-export const deviceOf = (stage: number, dir: 0 | 1, pp: number) => (dir === 0 ? stage : pp - 1 - stage);

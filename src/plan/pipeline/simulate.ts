@@ -7,7 +7,7 @@
  * number of micro-batch chunks whose activations a device holds (forward started, weight gradient
  * not yet done).
  */
-import { deviceOf, duration, stageOf, type Chunk, type Op, type OpCosts } from './ops.ts';
+import { duration, stageOf, type Chunk, type Op, type OpCosts } from './ops.ts';
 import { dualPipe, oneFOneB, zb1p } from './schedules.ts';
 import type { ScheduleName } from '../layout.ts';
 
@@ -78,19 +78,15 @@ export function simulate(schedule: ScheduleName, pp: number, m: number, costs: O
       }
     }
   };
-  const candidates = (d: number): Op[] => (next[d]! < lists[d]!.length ? [lists[d]![next[d]!]!] : []);
-
   for (let done = 0; done < total; done++) {
+    // The device whose next operation can start first (each device keeps its schedule's order).
     let best: { d: number; op: Op; start: number } | undefined;
     for (let d = 0; d < pp; d++) {
-      let mine: { op: Op; start: number } | undefined;
-      for (const op of candidates(d)) {
-        const r = ready(d, op);
-        if (r === undefined) continue;
-        const start = Math.max(free[d]!, r);
-        if (mine === undefined || start < mine.start) mine = { op, start };
-      }
-      if (mine !== undefined && (best === undefined || mine.start < best.start)) best = { d, ...mine };
+      const op = lists[d]![next[d]!];
+      const r = op === undefined ? undefined : ready(d, op);
+      if (op === undefined || r === undefined) continue;
+      const start = Math.max(free[d]!, r);
+      if (best === undefined || start < best.start) best = { d, op, start };
     }
     if (best === undefined) throw new Error(`${schedule}: schedule deadlocked after ${done} of ${total} operations`);
     const { d, op, start } = best;
@@ -135,5 +131,3 @@ export function tableBubble(schedule: ScheduleName, pp: number, c: OpCosts): num
 
 /** The table's activation memory, in micro-batch chunks of one stage: PP, PP, PP + 1. */
 export const tableActivations = (schedule: ScheduleName, pp: number) => (schedule === 'dualpipe' ? pp + 1 : pp);
-
-export { deviceOf };
