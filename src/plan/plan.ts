@@ -22,6 +22,8 @@ export interface PlanInput {
   gpu: Gpu;
   /** Training tokens of the run. */
   tokens: number;
+  /** Where the token count came from, when it was not given (printed beside it). */
+  tokensNote?: string;
   /** $ per GPU-hour. */
   price: number;
   /** Model-FLOPs utilisation; absent: derived from the simulated step (`efficiency` × busy share). */
@@ -50,6 +52,7 @@ export interface Plan {
   params: ParamCounts;
   flopsPerToken: FlopsPerToken;
   tokens: number;
+  tokensNote: string | null;
   trainingFlops: number;
   gpu: Gpu;
   peak: number;
@@ -146,6 +149,7 @@ export function makePlan(p: PlanInput): Plan {
     params,
     flopsPerToken: fpt,
     tokens: p.tokens,
+    tokensNote: p.tokensNote ?? null,
     trainingFlops,
     gpu: p.gpu,
     peak,

@@ -63,7 +63,7 @@ function sections(p: Plan): [string, [string, string][]][] {
     [
       `cost (${p.gpu.name}, ${l.compute} peak ${si(p.peak, 'FLOP/s')})`,
       [
-        ['tokens', si(p.tokens)],
+        ['tokens', p.tokensNote === null ? si(p.tokens) : `${si(p.tokens)} (${p.tokensNote})`],
         ['training compute', si(p.trainingFlops, 'FLOP')],
         [`MFU (${p.mfu.how})`, pct(p.mfu.value)],
         ...(p.impliedMfu === null ? [] : ([['MFU implied by the reported GPU-hours', pct(p.impliedMfu)]] as [string, string][])),

@@ -85,6 +85,7 @@ const command: Command = {
       layout,
       gpu,
       tokens: v.tokens !== undefined ? parseCount(v.tokens, 'tokens') : (run?.tokens ?? 20 * countParams(config).total),
+      ...(v.tokens === undefined && run === undefined ? { tokensNote: '20 per parameter, Chinchilla; give --tokens' } : {}),
       price: numberFlag(v.price, 'price', 2),
       ...(v.mfu === undefined ? {} : { mfu: numberFlag(v.mfu, 'mfu', 0) }),
       efficiency: numberFlag(v.efficiency, 'efficiency', 0.5),
