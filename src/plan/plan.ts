@@ -65,7 +65,8 @@ export interface Plan {
   wallDays: number;
   layout: Layout;
   microBatches: number;
-  memory: MemoryPlan & { fits: boolean };
+  /** `fp8Saving`: activation bytes FP8 caching saves on the heaviest device (against bf16). */
+  memory: MemoryPlan & { fits: boolean; fp8Saving: number };
   expertParallel:
     (AllToAll & { perStep: { networkBytes: number; nvlinkBytes: number; commSeconds: number; computeSeconds: number } }) | null;
   dataParallel: { bytes: number; seconds: number };
@@ -127,6 +128,10 @@ export function makePlan(p: PlanInput): Plan {
   const hours = gpuHours(trainingFlops, peak, mfu.value);
   const world = worldSize(l);
   const memory = memoryPlan(s, l, simulation.peakActivations);
+  const other = memoryPlan(s, { ...l, compute: l.compute === 'fp8' ? 'bf16' : 'fp8' }, simulation.peakActivations).devices[
+    memory.peak.device
+  ]!;
+  const fp8Saving = Math.abs(other.activations - memory.peak.activations);
   const a2a = allToAll(s, l, p.gpu, peak, mfu.value);
   const moeLayers = (st: number) => stageContents(s, l.pp)[st]!.layers.filter((x) => x.moe).length;
   const heaviest = Math.max(...memory.peak.stages.map(moeLayers));
@@ -162,7 +167,7 @@ export function makePlan(p: PlanInput): Plan {
     wallDays: wallDays(hours, world),
     layout: l,
     microBatches: m,
-    memory: { ...memory, fits: memory.peak.total <= p.gpu.memory },
+    memory: { ...memory, fits: memory.peak.total <= p.gpu.memory, fp8Saving },
     expertParallel,
     dataParallel,
     pipeline: { compute, expertComm, costs, simulation, tableBubble: tableBubble(l.schedule, l.pp, costs), busy },

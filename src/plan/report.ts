@@ -84,6 +84,7 @@ function sections(p: Plan): [string, [string, string][]][] {
         ['gradients (fp32)', gb(m.grads)],
         ['optimizer (master + moments)', gb(m.optimizer)],
         [`activations (${Math.max(...sim.peakActivations)} micro-batch chunks live)`, gb(m.activations)],
+        [l.compute === 'fp8' ? 'saved by caching activations in FP8' : 'FP8 activations would save', gb(p.memory.fp8Saving)],
         ['logits (last stage)', gb(m.logits)],
         ['total', `${gb(m.total)} of ${gb(p.gpu.memory)}${p.memory.fits ? '' : '  (does not fit)'}`],
       ],

@@ -115,6 +115,10 @@ test('a plan: GPU-hours follow FLOPs / (peak × MFU); the derived MFU falls with
   const dual = makePlan({ config: c, layout: { ...layout, schedule: 'dualpipe' }, gpu: h800, tokens: 14.8e12, price: 2 });
   const one = makePlan({ config: c, layout, gpu: h800, tokens: 14.8e12, price: 2 });
   assert.equal(dual.mfu.how, 'derived');
+  const bf16 = makePlan({ config: c, layout: { ...layout, compute: 'bf16' }, gpu: h800, tokens: 1, price: 2 });
+  assert.ok(one.memory.fp8Saving > 0);
+  assert.equal(one.memory.fp8Saving, bf16.memory.fp8Saving);
+  assert.equal(bf16.memory.peak.activations - one.memory.peak.activations, one.memory.fp8Saving);
   assert.ok(dual.mfu.value > one.mfu.value && dual.mfu.value <= 0.5);
   assert.throws(() => makePlan({ config: c, layout: { ...layout, ep: 48 }, gpu: h800, tokens: 1, price: 2 }), /ep \(48\) must divide/);
 });
