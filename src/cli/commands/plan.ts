@@ -94,7 +94,7 @@ const command: Command = {
     });
     if (v.svg !== undefined) {
       const title = `${schedule} · ${pp} stages × ${plan.microBatches} micro-batches · ${config.source}`;
-      writeFileSync(v.svg, scheduleSvg(plan.pipeline.simulation, title));
+      writeFileSync(v.svg, scheduleSvg(plan.pipeline.simulation, title, 960, ' s'));
     }
     if (v.markdown !== undefined) writeFileSync(v.markdown, planMarkdown(plan, v.svg));
     console.log(v.json === true ? JSON.stringify(planJson(plan)) : planTable(plan));

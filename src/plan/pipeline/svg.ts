@@ -33,8 +33,8 @@ function dirOf(op: Op): 0 | 1 {
   return op.kind === 'F' ? op.f.dir : op.kind === 'FB' ? op.f.dir : op.b.dir;
 }
 
-/** The SVG document of a simulation; `width` is the drawing's width in pixels. */
-export function scheduleSvg(sim: Simulation, title: string, width = 960): string {
+/** The SVG document of a simulation; `width` is the drawing's width in pixels, `unit` the time unit's label (' s'). */
+export function scheduleSvg(sim: Simulation, title: string, width = 960, unit = ''): string {
   const left = 70;
   const rowH = 22;
   const top = 36;
@@ -47,7 +47,7 @@ export function scheduleSvg(sim: Simulation, title: string, width = 960): string
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${left}" y="16" font-size="13">${esc(title)}</text>`,
     `<text x="${left}" y="30" fill="#555">${esc(
-      `bubble ${round(Math.max(...sim.bubble))} (max over devices), step ${round(sim.makespan)}, peak activations ${Math.max(...sim.peakActivations)} chunks, parameters ${sim.parameterCopies}×`,
+      `bubble ${round(Math.max(...sim.bubble))}${unit} (max over devices), step ${round(sim.makespan)}${unit}, peak activations ${Math.max(...sim.peakActivations)} chunks, parameters ${sim.parameterCopies}×`,
     )}</text>`,
   ];
   sim.devices.forEach((ops, d) => {
