@@ -87,3 +87,31 @@ export {
   type SearchBackend,
   type SearchResult,
 } from './serve/index.ts';
+
+// Planning a run on a cluster (docs/scale.md) and exporting it to vLLM, SGLang and Megatron-LM.
+export {
+  makePlan,
+  planTable,
+  planMarkdown,
+  planJson,
+  flopsPerToken,
+  modelShape,
+  memoryPlan,
+  allToAll,
+  simulate,
+  scheduleSvg,
+  gpuTable,
+  GPUS,
+  exportFiles,
+  writeExport,
+  servingLayout,
+  builtinModel,
+  PlanError,
+  type Plan,
+  type PlanInput,
+  type Layout,
+  type Gpu,
+  type Simulation,
+  type OpCosts,
+  type ExportInput,
+} from './plan/index.ts';

@@ -29,6 +29,9 @@ test("import 'deepseek-ts' gives the public API: load, tokenize, generate, train
     'rejectionSample',
     'startServer',
     'Tensor',
+    'makePlan',
+    'simulate',
+    'exportFiles',
   ]) {
     assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
   }
