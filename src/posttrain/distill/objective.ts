@@ -1,0 +1,76 @@
+/**
+ * The distillation objective, plugged into the pre-training loop in place of lmObjective:
+ *
+ *   L = (1 − α)·L_student + α·L_soft + w_h·L_hidden
+ *
+ * L_student is the student's own objective on the data (next-token CE, plus MTP and balance terms
+ * when it has them: lmObjective), L_soft the divergence from the teacher's soft labels at
+ * temperature T (losses.ts; from the teacher on the fly or from its stored top-k,
+ * teacher-cache.ts), L_hidden the hidden-state match (hidden.ts). The teacher runs without
+ * gradients on the same inputs.
+ */
+import * as T from '../../tensor/index.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import type { CausalLM, ForwardResult } from '../../model/causal-lm.ts';
+import { lmObjective, type ObjectiveConfig, type ObjectiveResult, type TrainObjective } from '../../train/objective.ts';
+import type { Param } from '../../train/optim/params.ts';
+import type { JsonObject } from '../../train/config/reader.ts';
+import type { DistillSection } from './config.ts';
+import type { HiddenMatcher } from './hidden.ts';
+import { softLabelLoss, type TeacherTargets } from './losses.ts';
+import type { TeacherCache } from './teacher-cache.ts';
+
+export class DistillObjective implements TrainObjective {
+  /** The teacher in memory (null: soft labels come from the cache and no hidden states are matched). */
+  teacher: CausalLM | null = null;
+  cache: TeacherCache | null = null;
+  readonly params: readonly Param[];
+
+  constructor(
+    readonly cfg: DistillSection,
+    readonly hidden: HiddenMatcher | null,
+    readonly runJson: JsonObject,
+  ) {
+    this.params = hidden?.params ?? [];
+  }
+
+  /** Whether the teacher must stay in memory during training. */
+  get needsTeacher(): boolean {
+    return (this.cfg.alpha > 0 && this.cfg.teacherCache === null) || this.hidden !== null;
+  }
+
+  loss(model: CausalLM, ids: Tensor, oc: ObjectiveConfig): ObjectiveResult {
+    const { alpha } = this.cfg;
+    const lm = lmObjective(model, ids, oc, { hiddenStates: this.hidden !== null });
+    const parts: Record<string, number> = {};
+    let total: Tensor | null = alpha < 1 ? (alpha > 0 ? T.mul(lm.total, 1 - alpha) : lm.total) : null;
+    const add = (t: Tensor) => (total = total ? T.add(total, t) : t);
+    const [B, L1] = ids.shape as [number, number];
+    const L = L1 - 1;
+
+    let teacherOut: ForwardResult | null = null;
+    const softFromTeacher = alpha > 0 && this.cache === null;
+    if (softFromTeacher || this.hidden) {
+      if (!this.teacher) throw new Error('DistillObjective: the teacher is not loaded');
+      const inputs = T.contiguous(T.slice(ids, 1, 0, L));
+      const teacher = this.teacher;
+      teacherOut = T.noGrad(() => teacher.forward(inputs, { hiddenStates: this.hidden !== null, logits: softFromTeacher ? 'all' : 'none' }));
+    }
+    if (alpha > 0) {
+      const logits = lm.forward.logits!;
+      const V = logits.shape[2]!;
+      const targets: TeacherTargets = this.cache
+        ? { kind: 'topk', ...this.cache.lookup(ids) }
+        : { kind: 'logits', logits: T.reshape(teacherOut!.logits!, [B * L, V]) };
+      const soft = softLabelLoss(T.reshape(logits, [B * L, V]), targets, this.cfg);
+      parts.soft = soft.item();
+      add(alpha < 1 ? T.mul(soft, alpha) : soft);
+    }
+    if (this.hidden) {
+      const h = this.hidden.loss(lm.forward.hiddenStates!, teacherOut!.hiddenStates!);
+      parts.hidden = h.item();
+      add(T.mul(h, this.hidden.cfg.weight));
+    }
+    return { ...lm, total: total!, parts };
+  }
+}
