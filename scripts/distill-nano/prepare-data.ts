@@ -57,6 +57,8 @@ if (mode === 'split' && input && output) {
   write(output, out);
   console.error(`${out.length} teacher texts → ${output}`);
 } else {
-  console.error('usage: prepare-data.ts split <corpus.jsonl> <out dir> | prompts <train.jsonl> <prompts.jsonl> [--n N --seed S] | text <samples.jsonl> <text.jsonl>');
+  console.error(
+    'usage: prepare-data.ts split <corpus.jsonl> <out dir> | prompts <train.jsonl> <prompts.jsonl> [--n N --seed S] | text <samples.jsonl> <text.jsonl>',
+  );
   process.exit(1);
 }

@@ -384,7 +384,8 @@ export class Trainer {
   save(): string {
     const tensors = new Map<string, StoredTensor>();
     optimizerTensors(this.optimizer, tensors);
-    for (const p of this.opts.objective?.params ?? []) tensors.set(`objective.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: p.tensor.data as Float32Array });
+    for (const p of this.opts.objective?.params ?? [])
+      tensors.set(`objective.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: p.tensor.data as Float32Array });
     const loader = this.loader.state();
     loaderTensors(loader, this.config.seqLen, tensors);
     const state: TrainerStateJson = {
@@ -475,7 +476,9 @@ function restoreObjectiveParams(params: readonly Param[], tensors: Map<string, S
   for (const p of params) {
     const t = tensors.get(`objective.${p.name}`);
     if (!t || t.dtype !== 'F32' || t.data.length !== p.tensor.size)
-      throw new TrainError(`${dir}: the trainer state lacks '${p.name}' [${p.tensor.shape}] (was the checkpoint made with another objective?)`);
+      throw new TrainError(
+        `${dir}: the trainer state lacks '${p.name}' [${p.tensor.shape}] (was the checkpoint made with another objective?)`,
+      );
     (p.tensor.data as Float32Array).set(t.data);
   }
 }

@@ -62,10 +62,17 @@ test('soft-label losses match their definitions (mean over rows, T² scaling)', 
   }
   // β = 0 and 1 are TRL's forward and reverse KL, not the (vanishing) limits of the mixture.
   const o = (d: Divergence, beta: number): SoftLabelOptions => ({ divergence: d, beta, temperature: 1, scaleT2: false });
-  close(softLabelLoss(s, { kind: 'logits', logits: t }, o('jsd', 0)).item(), softLabelLoss(s, { kind: 'logits', logits: t }, o('forward_kl', 0)).item());
-  close(softLabelLoss(s, { kind: 'logits', logits: t }, o('jsd', 1)).item(), softLabelLoss(s, { kind: 'logits', logits: t }, o('reverse_kl', 0)).item());
+  close(
+    softLabelLoss(s, { kind: 'logits', logits: t }, o('jsd', 0)).item(),
+    softLabelLoss(s, { kind: 'logits', logits: t }, o('forward_kl', 0)).item(),
+  );
+  close(
+    softLabelLoss(s, { kind: 'logits', logits: t }, o('jsd', 1)).item(),
+    softLabelLoss(s, { kind: 'logits', logits: t }, o('reverse_kl', 0)).item(),
+  );
   // A student equal to the teacher has zero loss under every divergence.
-  for (const { divergence, beta } of CASES) close(softLabelLoss(t, { kind: 'logits', logits: t }, { ...o(divergence, beta), temperature: 3 }).item(), 0);
+  for (const { divergence, beta } of CASES)
+    close(softLabelLoss(t, { kind: 'logits', logits: t }, { ...o(divergence, beta), temperature: 3 }).item(), 0);
 });
 
 test('soft-label gradients match finite differences in f64', () => {
@@ -76,7 +83,10 @@ test('soft-label gradients match finite differences in f64', () => {
       [2.5, true],
       [0.7, true],
     ] as const) {
-      gradcheck((s) => softLabelLoss(s!, { kind: 'logits', logits: t }, { divergence, beta, temperature, scaleT2 }), [randn([3, 6], 5, 1.5)]);
+      gradcheck(
+        (s) => softLabelLoss(s!, { kind: 'logits', logits: t }, { divergence, beta, temperature, scaleT2 }),
+        [randn([3, 6], 5, 1.5)],
+      );
     }
   }
 });

@@ -30,7 +30,8 @@ const command: Command = {
   usage,
   async run(args) {
     const { values } = parse(args, RUN_FLAGS);
-    if (values.config === undefined && values.resume === undefined) throw new UserError('distill: give --config <run.json> or --resume <dir>');
+    if (values.config === undefined && values.resume === undefined)
+      throw new UserError('distill: give --config <run.json> or --resume <dir>');
     const o = runOverrides(values);
     let config: DistillConfig;
     if (values.config !== undefined) {

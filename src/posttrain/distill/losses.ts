@@ -123,7 +123,8 @@ export function softLabelLoss(student: Tensor, teacher: TeacherTargets, o: SoftL
   const zs = floatData(student);
   let zt: ArrayLike<number> | null = null;
   if (teacher.kind === 'logits') {
-    if (teacher.logits.size !== student.size) throw new Error(`softLabelLoss: teacher logits [${teacher.logits.shape}] vs student [${student.shape}]`);
+    if (teacher.logits.size !== student.size)
+      throw new Error(`softLabelLoss: teacher logits [${teacher.logits.shape}] vs student [${student.shape}]`);
     zt = floatData(teacher.logits);
   } else if (teacher.indices.length !== rows * teacher.k || teacher.logprobs.length !== rows * teacher.k) {
     throw new Error(`softLabelLoss: ${rows} rows need ${rows * teacher.k} top-k entries, got ${teacher.indices.length}`);

@@ -54,7 +54,9 @@ export class DistillObjective implements TrainObjective {
       if (!this.teacher) throw new Error('DistillObjective: the teacher is not loaded');
       const inputs = T.contiguous(T.slice(ids, 1, 0, L));
       const teacher = this.teacher;
-      teacherOut = T.noGrad(() => teacher.forward(inputs, { hiddenStates: this.hidden !== null, logits: softFromTeacher ? 'all' : 'none' }));
+      teacherOut = T.noGrad(() =>
+        teacher.forward(inputs, { hiddenStates: this.hidden !== null, logits: softFromTeacher ? 'all' : 'none' }),
+      );
     }
     if (alpha > 0) {
       const logits = lm.forward.logits!;

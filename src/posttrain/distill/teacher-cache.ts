@@ -13,7 +13,19 @@
  * depend on the order the loader draws them in, and a resumed run finds what it needs. A record cut
  * short by a crash is dropped when the cache is opened again.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../../tensor/index.ts';
 import { Tensor, floatData } from '../../tensor/index.ts';
@@ -181,7 +193,10 @@ export class TeacherCache {
     for (let b = 0; b < B; b++) {
       const seq = data.subarray(b * L1, (b + 1) * L1);
       const i = this.index.get(key(seq));
-      if (i === undefined) throw new PosttrainError(`teacher cache ${this.dir}: no soft labels for a training sequence (the data changed since it was filled?)`);
+      if (i === undefined)
+        throw new PosttrainError(
+          `teacher cache ${this.dir}: no soft labels for a training sequence (the data changed since it was filled?)`,
+        );
       readSync(this.fd, buf, 0, buf.length, i * this.recordBytes + 4 * (L + 1));
       new Uint8Array(indices.buffer, 4 * b * L * k, 4 * L * k).set(buf.subarray(0, 4 * L * k));
       new Uint8Array(logprobs.buffer, 4 * b * L * k, 4 * L * k).set(buf.subarray(4 * L * k));

@@ -58,7 +58,9 @@ function teacherConfig(dir: string): ModelConfig {
 function checkVocabulary(cfg: DistillConfig, teacher: ModelConfig): void {
   const tok = cfg.run.tokenizer;
   if (tok.kind !== 'file')
-    throw new PosttrainError(`soft-label distillation needs the teacher's tokenizer: remove "tokenizer" from the config (it defaults to the teacher's); ${SEQUENCE_LEVEL_HINT}`);
+    throw new PosttrainError(
+      `soft-label distillation needs the teacher's tokenizer: remove "tokenizer" from the config (it defaults to the teacher's); ${SEQUENCE_LEVEL_HINT}`,
+    );
   const mine = openTokenizer(tok.path).tokenizer;
   const theirs = openTokenizer(cfg.distill.teacher).tokenizer;
   if (!sameVocabulary(mine, theirs))
@@ -67,7 +69,9 @@ function checkVocabulary(cfg: DistillConfig, teacher: ModelConfig): void {
     );
   const sv = cfg.run.model.vocab_size;
   if (typeof sv === 'number' && sv !== teacher.vocabSize)
-    throw new PosttrainError(`the student's vocab_size (${sv}) differs from the teacher's (${teacher.vocabSize}): soft labels need one vocabulary; ${SEQUENCE_LEVEL_HINT}`);
+    throw new PosttrainError(
+      `the student's vocab_size (${sv}) differs from the teacher's (${teacher.vocabSize}): soft labels need one vocabulary; ${SEQUENCE_LEVEL_HINT}`,
+    );
 }
 
 /** Every sequence the run will still draw (a second loader from the first one's state). */
@@ -98,18 +102,34 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   if (d.hidden) {
     const sw = cfg.run.model.hidden_size;
     const sl = cfg.run.model.num_hidden_layers;
-    if (typeof sw !== 'number' || typeof sl !== 'number') throw new PosttrainError(`${cfg.run.source}: the student model config needs hidden_size and num_hidden_layers`);
+    if (typeof sw !== 'number' || typeof sl !== 'number')
+      throw new PosttrainError(`${cfg.run.source}: the student model config needs hidden_size and num_hidden_layers`);
     for (const [t, s] of d.hidden.pairs) {
-      if (t > tcfg.numHiddenLayers) throw new PosttrainError(`distill.hidden.pairs: the teacher has hidden states 0..${tcfg.numHiddenLayers}, not ${t}`);
+      if (t > tcfg.numHiddenLayers)
+        throw new PosttrainError(`distill.hidden.pairs: the teacher has hidden states 0..${tcfg.numHiddenLayers}, not ${t}`);
       if (s > sl) throw new PosttrainError(`distill.hidden.pairs: the student has hidden states 0..${sl}, not ${s}`);
     }
     hidden = new HiddenMatcher(d.hidden, sw, tcfg.hiddenSize, cfg.run.seed);
   }
   const objective = new DistillObjective(d, hidden, distillRunJson(cfg));
-  const trainer = Trainer.create({ ...opts, config: cfg.run, objective });
-  if (trainer.modelConfig.vocabSize !== tcfg.vocabSize && usesTeacher) {
-    trainer.close();
-    throw new PosttrainError(`the student's vocabulary (${trainer.modelConfig.vocabSize}) differs from the teacher's (${tcfg.vocabSize}); ${SEQUENCE_LEVEL_HINT}`);
+  // The cache's settings are checked before the run folder is touched.
+  if (d.alpha > 0 && d.teacherCache) {
+    objective.cache = TeacherCache.open(d.teacherCache.path, {
+      format: 'dsts-teacher-topk',
+      version: 1,
+      teacher: { dir: d.teacher, bytes: statSync(join(d.teacher, 'model.safetensors')).size },
+      k: d.teacherCache.topK,
+      temperature: d.temperature,
+      vocab: tcfg.vocabSize,
+      seqLen: cfg.run.seqLen,
+    });
+  }
+  let trainer: Trainer;
+  try {
+    trainer = Trainer.create({ ...opts, config: cfg.run, objective });
+  } catch (e) {
+    objective.cache?.close();
+    throw e;
   }
 
   let teacher: CausalLM | null = null;
@@ -121,17 +141,12 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     return teacher;
   };
   try {
-    if (d.alpha > 0 && d.teacherCache) {
-      const cache = TeacherCache.open(d.teacherCache.path, {
-        format: 'dsts-teacher-topk',
-        version: 1,
-        teacher: { dir: d.teacher, bytes: statSync(join(d.teacher, 'model.safetensors')).size },
-        k: d.teacherCache.topK,
-        temperature: d.temperature,
-        vocab: tcfg.vocabSize,
-        seqLen: cfg.run.seqLen,
-      });
-      objective.cache = cache;
+    if (trainer.modelConfig.vocabSize !== tcfg.vocabSize && usesTeacher)
+      throw new PosttrainError(
+        `the student's vocabulary (${trainer.modelConfig.vocabSize}) differs from the teacher's (${tcfg.vocabSize}); ${SEQUENCE_LEVEL_HINT}`,
+      );
+    const cache = objective.cache;
+    if (cache && d.teacherCache) {
       const seqs = upcomingSequences(trainer);
       const missing = seqs.filter((s) => !cache.has(s)).length;
       if (missing > 0) {
