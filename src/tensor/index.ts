@@ -25,3 +25,4 @@ export {
   type AttentionBlock,
 } from './ops/attention-layout.ts';
 export { floatData, rowMajor, allocFloat } from './ops/strided.ts';
+export { withAttentionProbe, activeAttentionProbe, type AttentionProbe } from './ops/attention-probe.ts';

@@ -1,7 +1,7 @@
 // Distillation losses against their closed forms and their gradients against finite differences in
 // f64: forward / reverse KL and TRL's generalised JSD at a temperature, the T² scaling (Hinton's
-// high-temperature limit), the top-k teacher (selection and the error of its approximation), and
-// the hidden-state losses.
+// high-temperature limit), the top-k teacher (selection and the error of its approximation), the
+// hidden-state losses, and attention distributions rebuilt from queries and keys with their KL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.ts';
@@ -9,6 +9,7 @@ import { Tensor } from '../../src/tensor/index.ts';
 import { softLabelLoss, expandTopK, type Divergence, type SoftLabelOptions } from '../../src/posttrain/distill/losses.ts';
 import { topKLogprobs } from '../../src/posttrain/distill/teacher-cache.ts';
 import { hiddenCosine, hiddenMse } from '../../src/posttrain/distill/hidden.ts';
+import { attentionKl, attentionLogProbs } from '../../src/posttrain/distill/attention.ts';
 import { gradcheck, randn } from '../helpers/gradcheck.ts';
 
 const close = (a: number, b: number, tol = 1e-10) => assert.ok(Math.abs(a - b) <= tol * (1 + Math.abs(b)), `${a} vs ${b}`);
@@ -168,4 +169,41 @@ test('hidden-state losses: closed forms and gradients (through a projection)', (
   const target = randn([2, 3, 5], 13);
   gradcheck((h, w) => hiddenMse(T.linear(h!, w!), target), [randn([2, 3, 4], 14), randn([5, 4], 15)]);
   gradcheck((h, w) => hiddenCosine(T.linear(h!, w!), target), [randn([2, 3, 4], 16), randn([5, 4], 17)]);
+});
+
+test('attention distributions rebuilt from q and k reproduce the attention op (GQA, causal, scale)', () => {
+  const q = randn([2, 4, 5, 3], 20);
+  const k = randn([2, 2, 5, 3], 21);
+  const v = randn([2, 2, 5, 3], 22);
+  const scale = 0.7;
+  const probs = T.exp(attentionLogProbs(q, k, scale));
+  // Each of the 4 query heads reads kv head ⌊h / 2⌋.
+  const vh = T.concat(
+    [0, 0, 1, 1].map((h) => T.slice(v, 1, h, h + 1)),
+    1,
+  );
+  const want = T.attention(q, k, v, { scale }).toArray() as number[];
+  (T.matmul(probs, vh).toArray() as number[]).forEach((x, i) => close(x, want[i]!, 1e-9));
+  // Causal: no weight on later keys.
+  const p = probs.toArray() as number[];
+  for (let i = 0; i < 5; i++) for (let j = i + 1; j < 5; j++) assert.equal(p[i * 5 + j], 0);
+});
+
+test('attention KL: the definition, a teacher with twice the heads, and gradients in f64', () => {
+  const student = attentionLogProbs(randn([1, 2, 4, 3], 23), randn([1, 1, 4, 3], 24), 0.5);
+  const teacher = attentionLogProbs(randn([1, 4, 4, 3], 25), randn([1, 4, 4, 3], 26), 0.5);
+  // By definition: KL(mean of teacher heads 2h, 2h+1 ‖ student head h), mean over heads and queries.
+  const s = student.toArray() as number[];
+  const t = teacher.toArray() as number[];
+  let want = 0;
+  for (let h = 0; h < 2; h++)
+    for (let i = 0; i < 4; i++) {
+      const pt = [0, 1, 2, 3].map((j) => (Math.exp(t[(2 * h * 4 + i) * 4 + j]!) + Math.exp(t[((2 * h + 1) * 4 + i) * 4 + j]!)) / 2);
+      const ps = [0, 1, 2, 3].map((j) => Math.exp(s[(h * 4 + i) * 4 + j]!));
+      want += kl(pt, ps) / 8;
+    }
+  close(attentionKl(teacher, student).item(), want, 1e-9);
+  close(attentionKl(student, student).item(), 0, 1e-9);
+  assert.throws(() => attentionKl(student, teacher), /2 teacher heads cannot be matched to 4 student heads/);
+  gradcheck((q, k) => attentionKl(teacher, attentionLogProbs(q!, k!, 0.5)), [randn([1, 2, 4, 3], 27), randn([1, 1, 4, 3], 28)]);
 });

@@ -1,6 +1,6 @@
 // `dsts distill` end to end: a tiny DeepSeek-V3 teacher distilled into a Llama student of another
 // width — soft labels (generalised JSD at a temperature) from a top-k cache, hidden states through
-// learned projections — writes checkpoints that open as models, resumes to exactly the losses of an
+// learned projections, MLA attention distributions — writes checkpoints that open as models, resumes to exactly the losses of an
 // uninterrupted run (projections and cache included), and refuses, in one line, a student with
 // another tokenizer or a cache made with other settings.
 import { test } from 'node:test';
@@ -56,7 +56,7 @@ function writeConfig(dir: string, teacher: string, distill: Record<string, unkno
   writeFileSync(join(dir, 'distill.json'), JSON.stringify(cfg));
 }
 
-test('dsts distill: top-k soft labels and hidden states, loadable checkpoints, exact resume', (t) => {
+test('dsts distill: top-k soft labels, hidden states and attention, loadable checkpoints, exact resume', (t) => {
   const dir = tempDir(t, 'dsts-distill-');
   const teacher = tinyModel(t, 'deepseek_v3_tiny');
   writeConfig(dir, teacher, {
@@ -73,6 +73,7 @@ test('dsts distill: top-k soft labels and hidden states, loadable checkpoints, e
       loss: 'mse',
       weight: 0.5,
     },
+    attention: { pairs: [[3, 2]], weight: 0.2 },
   });
   const r = run(['distill', '--config', 'distill.json'], dir);
   assert.equal(r.status, 0, r.stderr);
@@ -83,8 +84,10 @@ test('dsts distill: top-k soft labels and hidden states, loadable checkpoints, e
   for (const s of full) {
     assert.ok(Number.isFinite(s.parts?.soft) && s.parts!.soft! >= 0, `soft loss ${s.parts?.soft}`);
     assert.ok(Number.isFinite(s.parts?.hidden) && s.parts!.hidden! > 0, `hidden loss ${s.parts?.hidden}`);
-    // L = (1 − α)·CE + α·soft + w·hidden
-    assert.ok(Math.abs(s.loss - (0.3 * s.ce + 0.7 * s.parts!.soft! + 0.5 * s.parts!.hidden!)) < 1e-4 * s.loss, `loss ${s.loss}`);
+    assert.ok(Number.isFinite(s.parts?.attention) && s.parts!.attention! > 0, `attention loss ${s.parts?.attention}`);
+    // L = (1 − α)·CE + α·soft + w_h·hidden + w_a·attention
+    const sum = 0.3 * s.ce + 0.7 * s.parts!.soft! + 0.5 * s.parts!.hidden! + 0.2 * s.parts!.attention!;
+    assert.ok(Math.abs(s.loss - sum) < 1e-4 * s.loss, `loss ${s.loss} vs ${sum}`);
   }
   const { config } = loadModel(join(dir, 'run', 'checkpoint-000004'));
   assert.equal(config.modelType, 'llama');

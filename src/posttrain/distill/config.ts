@@ -12,10 +12,11 @@
  *     "scaleT2": true,              multiply the soft loss by T² (Hinton)
  *     "teacherCache": {"path": "…", "topK": 32}    store the teacher's top-k once, train without it
  *     "hidden": {"pairs": [[4, 2]], "loss": "mse", "weight": 1}   hidden_states[teacher] ↔ [student]
+ *     "attention": {"pairs": [[4, 2]], "weight": 1}    attention of teacher block ↔ student block (1-based)
  *   }
  *
  * `tokenizer` defaults to the teacher's tokenizer.json (soft labels need the teacher's vocabulary).
- * Loss: L = (1 − α)·L_student + α·L_soft + w_h·L_hidden, where L_student is the student's own
+ * Loss: L = (1 − α)·L_student + α·L_soft + w_h·L_hidden + w_a·L_attn, where L_student is the student's own
  * pre-training objective (CE, plus MTP and balance terms when the student has them).
  */
 import { existsSync, statSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { readTrainerStateJson, resolveCheckpoint } from '../../train/checkpoint.
 import { PosttrainError } from '../errors.ts';
 import type { Divergence } from './losses.ts';
 import type { HiddenConfig } from './hidden.ts';
+import type { AttentionConfig } from './attention.ts';
 
 export interface DistillSection {
   teacher: string;
@@ -36,6 +38,7 @@ export interface DistillSection {
   scaleT2: boolean;
   teacherCache: { path: string; topK: number } | null;
   hidden: HiddenConfig | null;
+  attention: AttentionConfig | null;
 }
 
 export interface DistillConfig {
@@ -75,6 +78,18 @@ function readSection(json: unknown, source: string, baseDir: string): DistillSec
     };
     h.done();
   } else r.raw('hidden');
+  let attention: AttentionConfig | null = null;
+  if (r.raw('attention') !== undefined && r.raw('attention') !== null) {
+    const a: ObjectReader = r.object('attention');
+    const pairs = a.raw('pairs');
+    const ok =
+      Array.isArray(pairs) &&
+      pairs.length > 0 &&
+      pairs.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && (x as number) >= 1));
+    if (!ok) a.fail('pairs', 'must be a non-empty list of [teacher block, student block] pairs (blocks numbered from 1)');
+    attention = { pairs: (pairs as [number, number][]).map(([x, y]) => [x, y]), weight: a.number('weight', 1, { min: 0 }) };
+    a.done();
+  } else r.raw('attention');
   const section: DistillSection = {
     teacher,
     alpha: r.number('alpha', 0.5, { min: 0 }),
@@ -84,6 +99,7 @@ function readSection(json: unknown, source: string, baseDir: string): DistillSec
     scaleT2: r.bool('scaleT2', true),
     teacherCache,
     hidden,
+    attention,
   };
   if (section.alpha > 1) r.fail('alpha', `must be in [0, 1], got ${section.alpha}`);
   if (section.beta > 1) r.fail('beta', `must be in [0, 1], got ${section.beta}`);

@@ -1,13 +1,13 @@
 /**
  * The distillation objective, plugged into the pre-training loop in place of lmObjective:
  *
- *   L = (1 − α)·L_student + α·L_soft + w_h·L_hidden
+ *   L = (1 − α)·L_student + α·L_soft + w_h·L_hidden + w_a·L_attn
  *
  * L_student is the student's own objective on the data (next-token CE, plus MTP and balance terms
  * when it has them: lmObjective), L_soft the divergence from the teacher's soft labels at
  * temperature T (losses.ts; from the teacher on the fly or from its stored top-k,
- * teacher-cache.ts), L_hidden the hidden-state match (hidden.ts). The teacher runs without
- * gradients on the same inputs.
+ * teacher-cache.ts), L_hidden the hidden-state match (hidden.ts), L_attn the attention match
+ * (attention.ts). The teacher runs without gradients on the same inputs.
  */
 import * as T from '../../tensor/index.ts';
 import type { Tensor } from '../../tensor/index.ts';
@@ -17,6 +17,7 @@ import type { Param } from '../../train/optim/params.ts';
 import type { JsonObject } from '../../train/config/reader.ts';
 import type { DistillSection } from './config.ts';
 import type { HiddenMatcher } from './hidden.ts';
+import { captureAttention, type AttentionCall, type AttentionMatcher } from './attention.ts';
 import { softLabelLoss, type TeacherTargets } from './losses.ts';
 import type { TeacherCache } from './teacher-cache.ts';
 
@@ -29,6 +30,7 @@ export class DistillObjective implements TrainObjective {
   constructor(
     readonly cfg: DistillSection,
     readonly hidden: HiddenMatcher | null,
+    readonly attention: AttentionMatcher | null,
     readonly runJson: JsonObject,
   ) {
     this.params = hidden?.params ?? [];
@@ -36,12 +38,16 @@ export class DistillObjective implements TrainObjective {
 
   /** Whether the teacher must stay in memory during training. */
   get needsTeacher(): boolean {
-    return (this.cfg.alpha > 0 && this.cfg.teacherCache === null) || this.hidden !== null;
+    return (this.cfg.alpha > 0 && this.cfg.teacherCache === null) || this.hidden !== null || this.attention !== null;
   }
 
   loss(model: CausalLM, ids: Tensor, oc: ObjectiveConfig): ObjectiveResult {
     const { alpha } = this.cfg;
-    const lm = lmObjective(model, ids, oc, { hiddenStates: this.hidden !== null });
+    const student = (): ObjectiveResult => lmObjective(model, ids, oc, { hiddenStates: this.hidden !== null });
+    let studentCalls: AttentionCall[] = [];
+    let lm: ObjectiveResult;
+    if (this.attention) ({ result: lm, calls: studentCalls } = captureAttention(student));
+    else lm = student();
     const parts: Record<string, number> = {};
     let total: Tensor | null = alpha < 1 ? (alpha > 0 ? T.mul(lm.total, 1 - alpha) : lm.total) : null;
     const add = (t: Tensor) => (total = total ? T.add(total, t) : t);
@@ -49,14 +55,16 @@ export class DistillObjective implements TrainObjective {
     const L = L1 - 1;
 
     let teacherOut: ForwardResult | null = null;
+    let teacherCalls: AttentionCall[] = [];
     const softFromTeacher = alpha > 0 && this.cache === null;
-    if (softFromTeacher || this.hidden) {
+    if (softFromTeacher || this.hidden || this.attention) {
       if (!this.teacher) throw new Error('DistillObjective: the teacher is not loaded');
       const inputs = T.contiguous(T.slice(ids, 1, 0, L));
       const teacher = this.teacher;
-      teacherOut = T.noGrad(() =>
-        teacher.forward(inputs, { hiddenStates: this.hidden !== null, logits: softFromTeacher ? 'all' : 'none' }),
-      );
+      const run = () =>
+        T.noGrad(() => teacher.forward(inputs, { hiddenStates: this.hidden !== null, logits: softFromTeacher ? 'all' : 'none' }));
+      if (this.attention) ({ result: teacherOut, calls: teacherCalls } = captureAttention(run));
+      else teacherOut = run();
     }
     if (alpha > 0) {
       const logits = lm.forward.logits!;
@@ -72,6 +80,11 @@ export class DistillObjective implements TrainObjective {
       const h = this.hidden.loss(lm.forward.hiddenStates!, teacherOut!.hiddenStates!);
       parts.hidden = h.item();
       add(T.mul(h, this.hidden.cfg.weight));
+    }
+    if (this.attention) {
+      const a = this.attention.loss(teacherCalls, studentCalls);
+      parts.attention = a.item();
+      add(T.mul(a, this.attention.cfg.weight));
     }
     return { ...lm, total: total!, parts };
   }

@@ -24,6 +24,7 @@ import { statSync } from 'node:fs';
 import { PosttrainError } from '../errors.ts';
 import { distillRunJson, type DistillConfig } from './config.ts';
 import { HiddenMatcher } from './hidden.ts';
+import { AttentionMatcher } from './attention.ts';
 import { DistillObjective } from './objective.ts';
 import { fillTeacherCache, TeacherCache } from './teacher-cache.ts';
 
@@ -95,7 +96,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   const d = cfg.distill;
   const log = opts.log ?? (() => {});
   const tcfg = teacherConfig(d.teacher);
-  const usesTeacher = d.alpha > 0 || d.hidden !== null;
+  const usesTeacher = d.alpha > 0 || d.hidden !== null || d.attention !== null;
   if (usesTeacher) checkVocabulary(cfg, tcfg);
 
   let hidden: HiddenMatcher | null = null;
@@ -111,7 +112,24 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     }
     hidden = new HiddenMatcher(d.hidden, sw, tcfg.hiddenSize, cfg.run.seed);
   }
-  const objective = new DistillObjective(d, hidden, distillRunJson(cfg));
+  let attention: AttentionMatcher | null = null;
+  if (d.attention) {
+    const sl = cfg.run.model.num_hidden_layers;
+    const sh = cfg.run.model.num_attention_heads;
+    if (typeof sl !== 'number' || typeof sh !== 'number')
+      throw new PosttrainError(`${cfg.run.source}: the student model config needs num_hidden_layers and num_attention_heads`);
+    for (const [t, s] of d.attention.pairs) {
+      if (t > tcfg.numHiddenLayers)
+        throw new PosttrainError(`distill.attention.pairs: the teacher has blocks 1..${tcfg.numHiddenLayers}, not ${t}`);
+      if (s > sl) throw new PosttrainError(`distill.attention.pairs: the student has blocks 1..${sl}, not ${s}`);
+    }
+    if (tcfg.numAttentionHeads % sh !== 0)
+      throw new PosttrainError(
+        `distill.attention: the teacher's ${tcfg.numAttentionHeads} heads cannot be matched to the student's ${sh} (the teacher's must be a multiple)`,
+      );
+    attention = new AttentionMatcher(d.attention, tcfg.numAttentionHeads, sh);
+  }
+  const objective = new DistillObjective(d, hidden, attention, distillRunJson(cfg));
   // The cache's settings are checked before the run folder is touched.
   if (d.alpha > 0 && d.teacherCache) {
     objective.cache = TeacherCache.open(d.teacherCache.path, {
