@@ -133,3 +133,26 @@ test('dsts distill: another tokenizer is refused in one line, pointing to the se
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.ok(!existsSync(join(dir, 'run')), 'nothing written');
 });
+
+test('dsts distill: on-policy batches (GKD λ) are the student’s own continuations, and resume exactly', (t) => {
+  const dir = tempDir(t, 'dsts-distill-');
+  const teacher = tinyModel(t, 'deepseek_v3_tiny');
+  writeConfig(dir, teacher, { alpha: 1, temperature: 1, divergence: 'jsd', beta: 0.5, onPolicy: { lambda: 0.5, promptTokens: 6 } });
+  const r = run(['distill', '--config', 'distill.json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const full = steps(join(dir, 'run'));
+  const on = full.map((s) => s.parts!.onPolicy);
+  assert.ok(on.includes(1) && on.includes(0), `on-policy steps: ${on}`);
+  for (const s of full) assert.ok(Number.isFinite(s.parts!.soft) && s.parts!.soft! > 0);
+  const r1 = run(['distill', '--config', 'distill.json', '--out', 'split', '--steps', '2'], dir);
+  assert.equal(r1.status, 0, r1.stderr);
+  const r2 = run(['distill', '--resume', 'split', '--steps', '4'], dir);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual(
+    steps(join(dir, 'split')).map((s) => [s.loss, s.parts]),
+    full.map((s) => [s.loss, s.parts]),
+  );
+  const bad = run(['distill', '--config', 'distill.json', '--set', 'distill.onPolicy.promptTokens=16', '--out', 'c'], dir);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /promptTokens \(16\) must be below seqLen \(16\)/);
+});

@@ -53,7 +53,7 @@ const command: Command = {
         reporter.message(`stopped at step ${result.step}/${config.run.steps}; continue with: dsts distill --resume ${result.runDir}`);
         return 130;
       }
-      reporter.message(`done: ${result.step} steps; student → ${result.checkpoint}`);
+      reporter.message(`done: ${result.step} steps; student → ${result.checkpoint ?? `the run's latest checkpoint in ${result.runDir}`}`);
       return 0;
     });
   },

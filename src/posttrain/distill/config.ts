@@ -13,6 +13,7 @@
  *     "teacherCache": {"path": "…", "topK": 32}    store the teacher's top-k once, train without it
  *     "hidden": {"pairs": [[4, 2]], "loss": "mse", "weight": 1}   hidden_states[teacher] ↔ [student]
  *     "attention": {"pairs": [[4, 2]], "weight": 1}    attention of teacher block ↔ student block (1-based)
+ *     "onPolicy": {"lambda": 0.5, "promptTokens": 32, "temperature": 1}   GKD: student-written batches
  *   }
  *
  * `tokenizer` defaults to the teacher's tokenizer.json (soft labels need the teacher's vocabulary).
@@ -28,6 +29,7 @@ import { PosttrainError } from '../errors.ts';
 import type { Divergence } from './losses.ts';
 import type { HiddenConfig } from './hidden.ts';
 import type { AttentionConfig } from './attention.ts';
+import type { OnPolicyConfig } from './on-policy.ts';
 
 export interface DistillSection {
   teacher: string;
@@ -39,6 +41,7 @@ export interface DistillSection {
   teacherCache: { path: string; topK: number } | null;
   hidden: HiddenConfig | null;
   attention: AttentionConfig | null;
+  onPolicy: OnPolicyConfig | null;
 }
 
 export interface DistillConfig {
@@ -90,6 +93,16 @@ function readSection(json: unknown, source: string, baseDir: string): DistillSec
     attention = { pairs: (pairs as [number, number][]).map(([x, y]) => [x, y]), weight: a.number('weight', 1, { min: 0 }) };
     a.done();
   } else r.raw('attention');
+  let onPolicy: OnPolicyConfig | null = null;
+  if (r.raw('onPolicy') !== undefined && r.raw('onPolicy') !== null) {
+    const o: ObjectReader = r.object('onPolicy');
+    onPolicy = {
+      lambda: o.number('lambda', 0.5, { min: 0, max: 1 }),
+      promptTokens: o.int('promptTokens', 16, 1),
+      temperature: o.number('temperature', 1, { above: 0 }),
+    };
+    o.done();
+  } else r.raw('onPolicy');
   const section: DistillSection = {
     teacher,
     alpha: r.number('alpha', 0.5, { min: 0 }),
@@ -100,6 +113,7 @@ function readSection(json: unknown, source: string, baseDir: string): DistillSec
     teacherCache,
     hidden,
     attention,
+    onPolicy,
   };
   if (section.alpha > 1) r.fail('alpha', `must be in [0, 1], got ${section.alpha}`);
   if (section.beta > 1) r.fail('beta', `must be in [0, 1], got ${section.beta}`);
@@ -114,6 +128,11 @@ export function parseDistillConfig(json: JsonObject, source: string, baseDir: st
   if (kind !== undefined && kind !== 'distill') throw new PosttrainError(`${source}: a '${String(kind)}' run config, not a distill one`);
   if (distill === undefined) throw new PosttrainError(`${source}: missing "distill": the teacher and the losses (docs/distillation.md)`);
   const section = readSection(distill, source, baseDir);
+  const seqLen = typeof rest.seqLen === 'number' ? rest.seqLen : 256;
+  if (section.onPolicy && section.onPolicy.promptTokens >= seqLen)
+    throw new PosttrainError(
+      `${source}: distill.onPolicy.promptTokens (${section.onPolicy.promptTokens}) must be below seqLen (${seqLen})`,
+    );
   if (rest.tokenizer === undefined) rest.tokenizer = join(section.teacher, 'tokenizer.json');
   return { run: parseRunConfig(rest, source, baseDir), distill: section };
 }

@@ -129,7 +129,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
       );
     attention = new AttentionMatcher(d.attention, tcfg.numAttentionHeads, sh);
   }
-  const objective = new DistillObjective(d, hidden, attention, distillRunJson(cfg));
+  const objective = new DistillObjective(d, hidden, attention, distillRunJson(cfg), cfg.run.seed);
   // The cache's settings are checked before the run folder is touched.
   if (d.alpha > 0 && d.teacherCache) {
     objective.cache = TeacherCache.open(d.teacherCache.path, {
@@ -150,6 +150,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     throw e;
   }
 
+  objective.tokenizer = trainer.tokenizer;
   let teacher: CausalLM | null = null;
   const loadTeacher = (): CausalLM => {
     if (!teacher) {
