@@ -13,8 +13,9 @@ const usage = `usage: dsts distill --config <run.json> [options]
 
 Trains a student on a teacher's soft labels (forward / reverse KL or generalised JSD at a
 temperature, mixed with the hard-label loss by alpha), optionally matching hidden states through
-learned projections; the teacher runs alongside, or its top-k log-probabilities are computed once
-into a cache folder and training reads them from disk. The config is a pre-training run config
+learned projections and attention distributions head by head, and on the student's own samples
+(on-policy, GKD's lambda); the teacher runs alongside, or its top-k log-probabilities are computed
+once into a cache folder and training reads them from disk. The config is a pre-training run config
 (the student's model, data, batches, optimizer, schedule) with a "distill" section; checkpoints
 (Hugging Face format), metrics.jsonl (dsts plot) and --resume are pre-training's.
 
@@ -26,7 +27,7 @@ options:
 ${RUN_FLAGS_USAGE}`;
 
 const command: Command = {
-  summary: 'knowledge distillation: soft labels (KL / JSD at a temperature), hidden states, top-k teacher cache',
+  summary: 'knowledge distillation: soft labels (KL / JSD at a temperature), top-k teacher cache, hidden states, attention, on-policy',
   usage,
   async run(args) {
     const { values } = parse(args, RUN_FLAGS);
