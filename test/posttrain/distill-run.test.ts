@@ -113,6 +113,9 @@ test('dsts distill: alpha 0 trains on the data alone; a cache made with other se
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /teacher:/); // never loaded
   assert.ok(steps(join(dir, 'run')).every((s) => s.parts === undefined && s.loss === s.ce));
+  const wrong = run(['train', '--resume', 'run'], dir);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /^dsts: --resume: .* is a 'dsts distill' run; continue it with: dsts distill --resume /);
 
   writeConfig(dir, teacher, { alpha: 1, teacherCache: { path: 'cache', topK: 4 } }, { steps: 2, out: 'a' });
   assert.equal(run(['distill', '--config', 'distill.json'], dir).status, 0);
