@@ -11,7 +11,7 @@
 #
 # then evaluates every student and the teacher on the whole held-out split (compare.ts: perplexity,
 # tokens/s, the top-k approximation's error) and copies the best student to models/. Seeded;
-# about 45 minutes on 2 busy cores. Re-running continues interrupted runs (--resume).
+# about 50 minutes on 2 busy cores. Re-running continues interrupted runs (--resume).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=.tmp/distill-nano
