@@ -105,7 +105,7 @@ test('dsts distill: top-k soft labels, hidden states and attention, loadable che
   );
 });
 
-test('dsts distill: alpha 0 trains on the data alone; a cache made with other settings is refused', (t) => {
+test('dsts distill: alpha 0 trains on the data alone; initFrom starts from a model folder; a cache made with other settings is refused', (t) => {
   const dir = tempDir(t, 'dsts-distill-');
   const teacher = tinyModel(t, 'deepseek_v3_tiny');
   writeConfig(dir, teacher, { alpha: 0 }, { steps: 2 });
@@ -113,6 +113,17 @@ test('dsts distill: alpha 0 trains on the data alone; a cache made with other se
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /teacher:/); // never loaded
   assert.ok(steps(join(dir, 'run')).every((s) => s.parts === undefined && s.loss === s.ce));
+  // initFrom: a new student starting from that checkpoint's weights (its config.json the model config).
+  writeConfig(dir, teacher, { alpha: 0, initFrom: 'run/checkpoint-000002' }, { steps: 2, model: undefined, out: 'init' });
+  const init = run(['distill', '--config', 'distill.json'], dir);
+  assert.equal(init.status, 0, init.stderr);
+  assert.match(init.stderr, /student: weights from .*checkpoint-000002/);
+  const [first] = steps(join(dir, 'run'));
+  const [again] = steps(join(dir, 'init'));
+  assert.ok(
+    again!.ce < first!.ce - 0.05,
+    `the first batch's CE from the trained weights ${again!.ce} vs from the initialisation ${first!.ce}`,
+  );
   const wrong = run(['train', '--resume', 'run'], dir);
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /^dsts: --resume: .* is a 'dsts distill' run; continue it with: dsts distill --resume /);

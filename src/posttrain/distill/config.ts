@@ -5,6 +5,8 @@
  *
  *   "distill": {
  *     "teacher": "models/deepseek-ts-nano",   the teacher model folder (any family the project loads)
+ *     "initFrom": "models/my-llama",          start the student from this model folder's weights
+ *                                             (its config.json is then the student's "model" by default)
  *     "alpha": 0.5,                 weight of the soft-label loss; the hard-label loss gets 1 − α
  *     "temperature": 2.0,           T of both softmaxes
  *     "divergence": "forward_kl",   forward_kl | reverse_kl | jsd
@@ -33,6 +35,8 @@ import type { OnPolicyConfig } from './on-policy.ts';
 
 export interface DistillSection {
   teacher: string;
+  /** A model folder the student's weights start from (null: the config's initialisation). */
+  initFrom: string | null;
   alpha: number;
   temperature: number;
   divergence: Divergence;
@@ -57,6 +61,10 @@ function readSection(json: unknown, source: string, baseDir: string): DistillSec
   const teacher = resolve(baseDir, t);
   if (!existsSync(teacher) || !statSync(teacher).isDirectory() || !existsSync(join(teacher, 'config.json')))
     r.fail('teacher', `not a model folder (no config.json): ${teacher}`);
+  const init = r.string('initFrom');
+  const initFrom = init === undefined ? null : resolve(baseDir, init);
+  if (initFrom !== null && !existsSync(join(initFrom, 'config.json')))
+    r.fail('initFrom', `not a model folder (no config.json): ${initFrom}`);
   let teacherCache: DistillSection['teacherCache'] = null;
   if (r.raw('teacherCache') !== undefined && r.raw('teacherCache') !== null) {
     const c: ObjectReader = r.object('teacherCache');
@@ -105,6 +113,7 @@ function readSection(json: unknown, source: string, baseDir: string): DistillSec
   } else r.raw('onPolicy');
   const section: DistillSection = {
     teacher,
+    initFrom,
     alpha: r.number('alpha', 0.5, { min: 0 }),
     temperature: r.number('temperature', 1, { above: 0 }),
     divergence: r.oneOf('divergence', ['forward_kl', 'reverse_kl', 'jsd'] as const, 'forward_kl'),
@@ -134,6 +143,7 @@ export function parseDistillConfig(json: JsonObject, source: string, baseDir: st
       `${source}: distill.onPolicy.promptTokens (${section.onPolicy.promptTokens}) must be below seqLen (${seqLen})`,
     );
   if (rest.tokenizer === undefined) rest.tokenizer = join(section.teacher, 'tokenizer.json');
+  if ((rest.model === undefined || rest.model === null) && section.initFrom !== null) rest.model = section.initFrom;
   return { run: parseRunConfig(rest, source, baseDir), distill: section };
 }
 

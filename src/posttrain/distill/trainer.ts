@@ -20,6 +20,7 @@ import { parseConfig, type ModelConfig } from '../../io/config.ts';
 import { loadModel } from '../../model/load.ts';
 import type { CausalLM } from '../../model/causal-lm.ts';
 import type { Tokenizer } from '../../tokenizer/index.ts';
+import { floatData } from '../../tensor/index.ts';
 import { statSync } from 'node:fs';
 import { PosttrainError } from '../errors.ts';
 import { distillRunJson, type DistillConfig } from './config.ts';
@@ -73,6 +74,19 @@ function checkVocabulary(cfg: DistillConfig, teacher: ModelConfig): void {
     throw new PosttrainError(
       `the student's vocab_size (${sv}) differs from the teacher's (${teacher.vocabSize}): soft labels need one vocabulary; ${SEQUENCE_LEVEL_HINT}`,
     );
+}
+
+/** Copies a model folder's weights into the new run's student (same names and shapes, as f32). */
+function initStudent(trainer: Trainer, dir: string): void {
+  const src = loadModel(dir, { dtype: 'f32' }).weights;
+  for (const name of trainer.weights.names()) {
+    const dst = trainer.weights.get(name);
+    const t = src.maybe(name);
+    if (!t) throw new PosttrainError(`distill.initFrom: ${dir} has no '${name}' (is its config.json the student's model config?)`);
+    if (t.size !== dst.size)
+      throw new PosttrainError(`distill.initFrom: '${name}' is [${t.shape}] in ${dir}, the student's is [${dst.shape}]`);
+    (dst.data as Float32Array).set(floatData(t));
+  }
 }
 
 /** Every sequence the run will still draw (a second loader from the first one's state). */
@@ -151,6 +165,16 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   }
 
   objective.tokenizer = trainer.tokenizer;
+  if (d.initFrom !== null && trainer.step === 0) {
+    try {
+      initStudent(trainer, d.initFrom);
+    } catch (e) {
+      objective.cache?.close();
+      trainer.close();
+      throw e;
+    }
+    log(`student: weights from ${d.initFrom}`);
+  }
   let teacher: CausalLM | null = null;
   const loadTeacher = (): CausalLM => {
     if (!teacher) {
