@@ -51,9 +51,20 @@ export {
   type TrainResult,
 } from './train/index.ts';
 
-// Post-training (DeepSeek-R1): SFT, GRPO, rewards, rejection sampling.
+// Post-training (DeepSeek-R1): SFT, GRPO, rewards, rejection sampling; knowledge distillation.
 export {
   sft,
+  distill,
+  loadDistillConfig,
+  parseDistillConfig,
+  softLabelLoss,
+  topKLogprobs,
+  TeacherCache,
+  type DistillConfig,
+  type DistillOptions,
+  type Divergence,
+  type SoftLabelOptions,
+  type TeacherTargets,
   grpo,
   rejectionSample,
   parseSftConfig,

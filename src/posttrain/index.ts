@@ -1,4 +1,4 @@
-/** The post-training layer's public surface: SFT, GRPO (its objective too), rewards and rejection sampling. */
+/** The post-training layer's public surface: SFT, GRPO (its objective too), rewards, rejection sampling and distillation. */
 export { sft, type SftOptions, type SftResult } from './sft/trainer.ts';
 export { parseSftConfig, type SftConfig } from './sft/config.ts';
 export { renderSft, type SftSequence, type SftTemplate } from './sft/render.ts';
@@ -26,4 +26,10 @@ export { rewardContext, type Reward, type RewardContext, type UserRewardFn } fro
 export { rejectionSample, type SampleResult } from './sample/reject.ts';
 export { parseSampleConfig, type SampleConfig } from './sample/config.ts';
 export { R1_ZERO_TEMPLATE, PROMPT_TEMPLATES, type PromptTemplate } from './data/prompts.ts';
+export { distill, sameVocabulary, type DistillOptions } from './distill/trainer.ts';
+export { parseDistillConfig, loadDistillConfig, resumeDistillConfig, type DistillConfig, type DistillSection } from './distill/config.ts';
+export { softLabelLoss, type Divergence, type SoftLabelOptions, type TeacherTargets } from './distill/losses.ts';
+export { HiddenMatcher, hiddenMse, hiddenCosine, type HiddenConfig, type HiddenLoss } from './distill/hidden.ts';
+export { TeacherCache, topKLogprobs, fillTeacherCache, type TopK } from './distill/teacher-cache.ts';
+export { DistillObjective } from './distill/objective.ts';
 export { PosttrainError } from './errors.ts';

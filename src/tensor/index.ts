@@ -24,4 +24,5 @@ export {
   type AttentionLayout,
   type AttentionBlock,
 } from './ops/attention-layout.ts';
-export { floatData, rowMajor } from './ops/strided.ts';
+export { floatData, rowMajor, allocFloat } from './ops/strided.ts';
+export { withAttentionProbe, activeAttentionProbe, type AttentionProbe } from './ops/attention-probe.ts';

@@ -30,6 +30,8 @@ export interface StepMetrics {
   load: LoadStats[];
   /** Milliseconds of the step spent reading data, in forward + backward, and in clipping + AdamW + bias update. */
   ms: { data: number; compute: number; optimizer: number };
+  /** A custom objective's named terms (e.g. distillation's soft-label and hidden-state losses), averaged over micro-batches. */
+  parts?: Record<string, number>;
   /** Present (true) when the step's gradient was not finite and the update was skipped. */
   skipped?: boolean;
 }

@@ -14,7 +14,9 @@
  */
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import type { CausalLM, LayerRouting } from '../model/causal-lm.ts';
+import type { CausalLM, ForwardOptions, ForwardResult, LayerRouting } from '../model/causal-lm.ts';
+import type { Param } from './optim/params.ts';
+import type { JsonObject } from './config/reader.ts';
 import { sequenceBalanceLoss } from './balance.ts';
 
 export interface ObjectiveConfig {
@@ -37,6 +39,24 @@ export interface ObjectiveResult {
   balance: number;
   /** Every MoE block's routing in this forward, main layers then MTP blocks (expert loads). */
   routings: LayerRouting[];
+  /** The model's forward pass (logits, and hidden states when asked for). */
+  forward: ForwardResult;
+  /** Further named terms a custom objective adds (metrics.jsonl records them under `parts`). */
+  parts?: Record<string, number>;
+}
+
+/**
+ * An objective that replaces lmObjective in the pre-training loop (src/train/trainer.ts), e.g.
+ * distillation's (src/posttrain/distill): the loss of one micro-batch, any trainable tensors of its
+ * own (optimised with the model's, kept in the trainer state, never in the model file), and what it
+ * adds to the run config a checkpoint saves.
+ */
+export interface TrainObjective {
+  loss(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig): ObjectiveResult;
+  /** Trainable tensors beside the model's. */
+  readonly params: readonly Param[];
+  /** Keys merged into run.json and the trainer state's run config (how a resume rebuilds the objective). */
+  readonly runJson: JsonObject;
 }
 
 /** Mean CE of logits [B, L, V] against targets [B, L] (a strided view is fine). */
@@ -46,14 +66,16 @@ function meanCe(logits: Tensor, targets: Tensor): Tensor {
 }
 
 /** The full objective for a batch of token windows ids [B, T+1] (i32). */
-export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig): ObjectiveResult {
+export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig, opts: ForwardOptions = {}): ObjectiveResult {
   if (ids.rank !== 2 || ids.dtype !== 'i32') throw new Error(`lmObjective needs i32 ids [batch, T+1], got ${ids.dtype} [${ids.shape}]`);
   const [B, T1] = ids.shape as [number, number];
   const Tn = T1 - 1;
   if (Tn < 1) throw new Error(`lmObjective needs at least 2 tokens per row, got ${T1}`);
   const inputs = T.contiguous(T.slice(ids, 1, 0, Tn));
 
-  const { logits, final, routings } = model.forward(inputs);
+  const forward = model.forward(inputs, opts);
+  const { logits, final } = forward;
+  const routings = [...forward.routings];
   const ce = meanCe(logits!, T.slice(ids, 1, 1, T1));
   let total = ce;
 
@@ -81,5 +103,5 @@ export function lmObjective(model: CausalLM, ids: Tensor, cfg: ObjectiveConfig):
       total = T.add(total, bal);
     }
   }
-  return { total, ce: ce.item(), mtp, balance, routings };
+  return { total, ce: ce.item(), mtp, balance, routings, forward };
 }

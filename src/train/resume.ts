@@ -20,6 +20,8 @@ import { learningRate } from './schedule.ts';
 export function resumeRunConfig(path: string, overrides: Record<string, unknown> = {}): RunConfig {
   const { checkpoint, runDir } = resolveCheckpoint(path);
   const { run } = readTrainerStateJson(checkpoint);
+  if (typeof run.kind === 'string')
+    throw new TrainError(`--resume: ${checkpoint} is a 'dsts ${run.kind}' run; continue it with: dsts ${run.kind} --resume ${runDir}`);
   const json: JsonObject = structuredClone(run);
   json.out = runDir;
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) setPath(json, k, v);

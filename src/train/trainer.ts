@@ -21,7 +21,7 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import type { MapWeights } from '../model/weights.ts';
 import { corpusFingerprint, restoreWeights, scheduleChangeWarning } from './resume.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
-import { lmObjective } from './objective.ts';
+import { lmObjective, type TrainObjective } from './objective.ts';
 import { LoadTracker } from './balance.ts';
 import { withPrecision } from './precision.ts';
 import { AdamW } from './optim/adamw.ts';
@@ -33,7 +33,7 @@ import { readJson, runConfigJson, type RunConfig } from './config/run-config.ts'
 import { isObject, type JsonObject } from './config/reader.ts';
 import { listCorpusFiles, type CorpusFile } from './data/files.ts';
 import { corpusEncoder } from './data/encoder.ts';
-import { evalSequences, TrainLoader, type LoaderState } from './data/loader.ts';
+import { evalSequences, TrainLoader, type LoaderOptions, type LoaderState } from './data/loader.ts';
 import type { CorpusEncoder } from './data/token-stream.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
 import { readTrainerState, resolveCheckpoint, saveCheckpoint, type TrainerStateJson } from './checkpoint.ts';
@@ -57,6 +57,8 @@ export interface TrainOptions {
   force?: boolean;
   /** When aborted, the loop finishes the current step, saves a checkpoint and returns. */
   signal?: AbortSignal;
+  /** An objective in place of DeepSeek-V3's (CE + MTP + balance), e.g. distillation's. */
+  objective?: TrainObjective;
   /** Informational messages (setup, checkpoints, evaluations). */
   log?: (line: string) => void;
   /** Called after every step with what a progress display shows. */
@@ -89,6 +91,7 @@ interface Setup {
   params: Param[];
   optimizer: AdamW;
   loader: TrainLoader;
+  loaderOptions: LoaderOptions;
   evalSet: Int32Array[];
   step: number;
   tokens: number;
@@ -112,6 +115,8 @@ export class Trainer {
   readonly params: readonly Param[];
   readonly optimizer: AdamW;
   readonly loader: TrainLoader;
+  /** What the loader was built with: a second loader from `loader.state()` draws the very sequences still to come. */
+  readonly loaderOptions: LoaderOptions;
   readonly tracker: LoadTracker;
   /** The held-out sequences evaluated every eval.interval steps (empty: no evaluation). */
   readonly evalSet: readonly Int32Array[];
@@ -144,6 +149,7 @@ export class Trainer {
     this.params = s.params;
     this.optimizer = s.optimizer;
     this.loader = s.loader;
+    this.loaderOptions = s.loaderOptions;
     this.evalSet = s.evalSet;
     this.step = s.step;
     this.tokens = s.tokens;
@@ -193,7 +199,9 @@ export class Trainer {
     const weights = initWeights(modelConfig, cfg.seed, cfg.initStd ?? modelConfig.initializerRange);
     if (resume) restoreWeights(weights, resume.checkpoint, saved!.tensors);
     const model = buildModel(modelConfig, weights);
-    const params = trainableParams(weights);
+    const extra = opts.objective?.params ?? [];
+    if (saved) restoreObjectiveParams(extra, saved.tensors, resume!.checkpoint);
+    const params = [...trainableParams(weights), ...extra];
     const { beta1, beta2, eps, weightDecay, momentsDtype } = cfg.optimizer;
     const optimizer = new AdamW(params, { beta1, beta2, eps, weightDecay, moments: momentsDtype });
     if (saved) restoreOptimizer(optimizer, saved.state.params, saved.tensors);
@@ -201,10 +209,16 @@ export class Trainer {
     const documents = { textDocuments: cfg.data.textDocuments, jsonlField: cfg.data.jsonlField };
     const valFraction = cfg.data.validation.length > 0 ? 0 : cfg.data.valFraction;
     const loaderState: LoaderState | undefined = saved ? restoreLoaderState(saved.state.loader, saved.tensors) : undefined;
-    const loader = new TrainLoader(
-      { files, documents, encoder, seqLen: cfg.seqLen, valFraction, shuffleBuffer: cfg.data.shuffleBuffer, seed: cfg.seed },
-      loaderState,
-    );
+    const loaderOptions: LoaderOptions = {
+      files,
+      documents,
+      encoder,
+      seqLen: cfg.seqLen,
+      valFraction,
+      shuffleBuffer: cfg.data.shuffleBuffer,
+      seed: cfg.seed,
+    };
+    const loader = new TrainLoader(loaderOptions, loaderState);
 
     let evalSet: Int32Array[] = [];
     if (cfg.eval.interval > 0) {
@@ -229,7 +243,9 @@ export class Trainer {
     }
     const step = saved?.state.step ?? 0;
     if (saved && step < cfg.steps) {
-      const warning = scheduleChangeWarning(saved.state.run, cfg, step, runDir);
+      const savedRun = { ...saved.state.run };
+      for (const k of Object.keys(opts.objective?.runJson ?? {})) delete savedRun[k];
+      const warning = scheduleChangeWarning(savedRun, cfg, step, runDir);
       if (warning) log(warning);
     }
     const metrics = new MetricsLog(join(runDir, METRICS_FILE), resume ? step : undefined);
@@ -245,6 +261,7 @@ export class Trainer {
       params,
       optimizer,
       loader,
+      loaderOptions,
       evalSet,
       step,
       tokens: saved?.state.tokens ?? 0,
@@ -253,13 +270,18 @@ export class Trainer {
       files,
     };
     const trainer = new Trainer(setup, opts);
-    writeRunJson(runDir, runConfigJson(cfg));
+    writeRunJson(runDir, trainer.runJson());
     const n = params.reduce((a, p) => a + p.tensor.size, 0);
     log(
       `${resume ? `resuming ${resume.checkpoint} at step ${step}` : 'new run'}: ${modelConfig.modelType}, ${(n / 1e6).toFixed(2)}M trainable parameters, ` +
         `${files.length} corpus file(s), vocab ${modelConfig.vocabSize}, ${cfg.batchSize}×${cfg.gradAccum}×${cfg.seqLen} tokens per step → ${runDir}`,
     );
     return trainer;
+  }
+
+  /** The run config as saved (run.json, checkpoints): the config, plus what a custom objective adds. */
+  runJson(): JsonObject {
+    return { ...runConfigJson(this.config), ...(this.opts.objective?.runJson ?? {}) };
   }
 
   /** Micro-batches in the next optimizer step (fewer while a batch ramp is on). */
@@ -289,13 +311,14 @@ export class Trainer {
     let ce = 0;
     let balance = 0;
     let mtp: number[] = [];
+    const parts: Record<string, number> = {};
     let dataMs = 0;
     for (let micro = 0; micro < accum; micro++) {
       const td = performance.now();
       const ids = this.loader.nextBatch(cfg.batchSize);
       dataMs += performance.now() - td;
       const r = withPrecision(cfg.precision, () => {
-        const out = lmObjective(this.model, ids, objective);
+        const out = this.opts.objective ? this.opts.objective.loss(this.model, ids, objective) : lmObjective(this.model, ids, objective);
         T.backward(out.total, weight);
         return out;
       });
@@ -303,6 +326,7 @@ export class Trainer {
       loss += r.total.item() / accum;
       ce += r.ce / accum;
       balance += r.balance / accum;
+      for (const [k, v] of Object.entries(r.parts ?? {})) parts[k] = (parts[k] ?? 0) + v / accum;
       if (micro === 0) mtp = r.mtp.map((v) => v / accum);
       else r.mtp.forEach((v, k) => (mtp[k]! += v / accum));
     }
@@ -337,6 +361,7 @@ export class Trainer {
       load,
       ms,
     };
+    if (Object.keys(parts).length > 0) m.parts = parts;
     if (skipped) {
       m.skipped = true;
       this.log(`step ${this.step}: gradient norm is ${norm}; update skipped`);
@@ -359,6 +384,8 @@ export class Trainer {
   save(): string {
     const tensors = new Map<string, StoredTensor>();
     optimizerTensors(this.optimizer, tensors);
+    for (const p of this.opts.objective?.params ?? [])
+      tensors.set(`objective.${p.name}`, { dtype: 'F32', shape: p.tensor.shape, data: p.tensor.data as Float32Array });
     const loader = this.loader.state();
     loaderTensors(loader, this.config.seqLen, tensors);
     const state: TrainerStateJson = {
@@ -367,7 +394,7 @@ export class Trainer {
       step: this.step,
       tokens: this.tokens,
       elapsedSeconds: this.elapsed,
-      run: runConfigJson(this.config),
+      run: this.runJson(),
       loader: { ...loaderJson(loader), corpus: corpusFingerprint(this.files) },
       params: this.params.map((p) => p.name),
       modelDtype: this.config.checkpoint.dtype,
@@ -441,6 +468,18 @@ export class Trainer {
   close(): void {
     this.metrics.close();
     this.loader.close();
+  }
+}
+
+/** Copies a custom objective's saved tensors (`objective.<name>` in the trainer state) back into its parameters. */
+function restoreObjectiveParams(params: readonly Param[], tensors: Map<string, StoredTensor>, dir: string): void {
+  for (const p of params) {
+    const t = tensors.get(`objective.${p.name}`);
+    if (!t || t.dtype !== 'F32' || t.data.length !== p.tensor.size)
+      throw new TrainError(
+        `${dir}: the trainer state lacks '${p.name}' [${p.tensor.shape}] (was the checkpoint made with another objective?)`,
+      );
+    (p.tensor.data as Float32Array).set(t.data);
   }
 }
 

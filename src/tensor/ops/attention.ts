@@ -12,6 +12,7 @@ import { contiguousKv } from '../../kernels/checks.ts';
 import { allocFloat, floatData } from './strided.ts';
 import { cast } from './cast.ts';
 import { activeAttentionLayout, attendByBlocks, withAttentionLayout } from './attention-layout.ts';
+import { activeAttentionProbe } from './attention-probe.ts';
 
 export interface AttentionOptions {
   /** Defaults to 1/√Dk. */
@@ -44,6 +45,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   // Under an attention layout (packing, padding masks: attention-layout.ts) each row attends block by block.
   const layout = activeAttentionLayout();
   if (layout) return withAttentionLayout(null, () => attendByBlocks(q, k, v, opts, layout, attention));
+  activeAttentionProbe()?.(q, k, opts);
   const [B, H, Tq, Dk] = q.shape as [number, number, number, number];
   const [Bk, Hkv, Tk, Dk2] = k.shape as [number, number, number, number];
   const Dv = v.shape[3]!;
