@@ -96,9 +96,10 @@ test('typing a message streams an answer, with the thinking folded in its own bl
 });
 
 test('the stop button stops a generation, in the page and on the server', async () => {
-  // ≥ 20 ms a step: the answer (up to the 512-token context) runs for seconds on any machine, so it is
-  // still running when the page clicks stop, however slowly the browser gets there.
-  pace(server, 20);
+  // ≥ 100 ms a step: the answer (up to the 512-token context) runs for most of a minute on any
+  // machine, so it is still running when the page clicks stop, however slowly a loaded machine's
+  // browser gets there (at 20 ms a step, a busy CI machine's browser once arrived after the end).
+  pace(server, 100);
   await setSettings(page, { maxTokens: 5000 });
   await page.fill('[data-testid=input]', 'Write a long essay.');
   await page.click('[data-testid=send]');
