@@ -23,6 +23,8 @@ export function parseSearchField(f: Fields): SearchAsk | false | undefined {
   const v = f.obj.search;
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v ? {} : false;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw invalidParam('search', `'search' must be true, false or an object, got ${Array.isArray(v) ? 'array' : typeof v}`);
   const o = f.object('search');
   if (!o) return undefined;
   const s = new Fields(o, 'search.', ['query', 'max_results']);
