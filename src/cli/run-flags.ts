@@ -1,11 +1,13 @@
 /**
- * What `dsts sft` and `dsts grpo` share on the command line: config overrides from flags, and Ctrl-C
- * handling (the first finishes the step and saves a checkpoint, the second quits at once).
+ * What `dsts sft`, `dsts grpo` and `dsts distill` share on the command line: config overrides from
+ * flags, Ctrl-C handling (the first finishes the step and saves a checkpoint, the second quits at
+ * once), and the run between them (`runCommand`).
  */
 import { resolve } from 'node:path';
 import { numberFlag } from './args.ts';
 import { UserError } from './errors.ts';
-import type { ProgressReporter } from '../train/progress.ts';
+import { ProgressReporter } from '../train/progress.ts';
+import { resolveCheckpoint } from '../train/checkpoint.ts';
 
 export const RUN_FLAGS = {
   config: { type: 'string' },
@@ -79,4 +81,67 @@ export async function withInterrupts<T>(reporter: ProgressReporter, body: (signa
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** What a run returns that its command reports. */
+export interface RunOutcome {
+  step: number;
+  interrupted: boolean;
+  checkpoint: string | null;
+  runDir: string;
+}
+
+/** What a command hands the run it starts. */
+export interface RunHooks {
+  resume: string | undefined;
+  force: boolean;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+/** How one of `dsts sft | grpo | distill` reads its config and starts its run. */
+export interface RunCommandSpec<C, R extends RunOutcome> {
+  name: string;
+  /** The config from --config, with the flags' overrides. */
+  load(file: string, overrides: Record<string, unknown>): C;
+  /** The resumed run's own config, with the flags' overrides. */
+  resumed(dir: string, overrides: Record<string, unknown>): C;
+  /** The run's total steps and progress-line interval. */
+  schedule(config: C): { steps: number; logInterval: number };
+  start(config: C, hooks: RunHooks, reporter: ProgressReporter): Promise<R>;
+  /** What the final checkpoint holds, for the closing line ('model', 'student'). */
+  product?: string;
+}
+
+/**
+ * Runs a post-training command from its parsed RUN_FLAGS: the config (--config, or the resumed run's
+ * own), a progress reporter, Ctrl-C handling and the closing line. Returns the exit code (130 when
+ * interrupted, after saying how to continue).
+ */
+export async function runCommand<C, R extends RunOutcome>(
+  spec: RunCommandSpec<C, R>,
+  values: Record<string, string | boolean | string[] | undefined>,
+): Promise<number> {
+  const configFile = values.config as string | undefined;
+  const resume = values.resume as string | undefined;
+  if (configFile === undefined && resume === undefined) throw new UserError(`${spec.name}: give --config <run.json> or --resume <dir>`);
+  const o = runOverrides(values);
+  let config: C;
+  if (configFile !== undefined) {
+    if (resume !== undefined && o.out === undefined) o.out = resolveCheckpoint(resume).runDir;
+    config = spec.load(configFile, o);
+  } else config = spec.resumed(resume!, o);
+  const { steps, logInterval } = spec.schedule(config);
+  const reporter = new ProgressReporter(process.stderr, logInterval);
+  const result = await withInterrupts(reporter, (signal) =>
+    spec.start(config, { resume, force: values.force === true, signal, log: (line) => reporter.message(line) }, reporter),
+  );
+  reporter.finish();
+  if (result.interrupted) {
+    reporter.message(`stopped at step ${result.step}/${steps}; continue with: dsts ${spec.name} --resume ${result.runDir}`);
+    return 130;
+  }
+  const product = spec.product ?? 'model';
+  reporter.message(`done: ${result.step} steps; ${product} → ${result.checkpoint ?? `the run's latest checkpoint in ${result.runDir}`}`);
+  return 0;
 }

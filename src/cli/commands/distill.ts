@@ -1,12 +1,10 @@
 /** `dsts distill`: knowledge distillation of a teacher into a student. A thin layer over src/posttrain/distill. */
 import type { Command } from '../command.ts';
 import { parse } from '../args.ts';
-import { UserError } from '../errors.ts';
-import { RUN_FLAGS, RUN_FLAGS_USAGE, runOverrides, withInterrupts } from '../run-flags.ts';
-import { ProgressReporter } from '../../train/progress.ts';
-import { resolveCheckpoint } from '../../train/checkpoint.ts';
+import { RUN_FLAGS, RUN_FLAGS_USAGE, runCommand } from '../run-flags.ts';
 import { loadDistillConfig, resumeDistillConfig, type DistillConfig } from '../../posttrain/distill/config.ts';
 import { distill } from '../../posttrain/distill/trainer.ts';
+import type { TrainResult } from '../../train/trainer.ts';
 
 const usage = `usage: dsts distill --config <run.json> [options]
        dsts distill --resume <run folder | checkpoint folder> [options]
@@ -31,32 +29,18 @@ const command: Command = {
   usage,
   async run(args) {
     const { values } = parse(args, RUN_FLAGS);
-    if (values.config === undefined && values.resume === undefined)
-      throw new UserError('distill: give --config <run.json> or --resume <dir>');
-    const o = runOverrides(values);
-    let config: DistillConfig;
-    if (values.config !== undefined) {
-      if (values.resume !== undefined && o.out === undefined) o.out = resolveCheckpoint(values.resume).runDir;
-      config = loadDistillConfig(values.config, o);
-    } else config = resumeDistillConfig(values.resume!, o);
-    const reporter = new ProgressReporter(process.stderr, config.run.log.interval);
-    return withInterrupts(reporter, async (signal) => {
-      const result = await distill({
-        config,
-        resume: values.resume,
-        force: values.force === true,
-        signal,
-        log: (line) => reporter.message(line),
-        progress: values.quiet === true ? undefined : (p) => reporter.update(p),
-      });
-      reporter.finish();
-      if (result.interrupted) {
-        reporter.message(`stopped at step ${result.step}/${config.run.steps}; continue with: dsts distill --resume ${result.runDir}`);
-        return 130;
-      }
-      reporter.message(`done: ${result.step} steps; student → ${result.checkpoint ?? `the run's latest checkpoint in ${result.runDir}`}`);
-      return 0;
-    });
+    return runCommand<DistillConfig, TrainResult>(
+      {
+        name: 'distill',
+        load: (file, o) => loadDistillConfig(file, o),
+        resumed: (dir, o) => resumeDistillConfig(dir, o),
+        schedule: (c) => ({ steps: c.run.steps, logInterval: c.run.log.interval }),
+        start: (config, hooks, reporter) =>
+          distill({ config, ...hooks, progress: values.quiet === true ? undefined : (p) => reporter.update(p) }),
+        product: 'student',
+      },
+      values,
+    );
   },
 };
 

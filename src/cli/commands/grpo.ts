@@ -1,14 +1,11 @@
 /** `dsts grpo`: reinforcement learning with GRPO and rule-based rewards. A thin layer over src/posttrain/grpo. */
 import type { Command } from '../command.ts';
 import { parse } from '../args.ts';
-import { UserError } from '../errors.ts';
-import { RUN_FLAGS, RUN_FLAGS_USAGE, runOverrides, withInterrupts } from '../run-flags.ts';
-import { ProgressReporter } from '../../train/progress.ts';
-import { resolveCheckpoint } from '../../train/checkpoint.ts';
+import { RUN_FLAGS, RUN_FLAGS_USAGE, runCommand } from '../run-flags.ts';
 import { loadConfigFile } from '../../posttrain/run/config.ts';
 import { resumeConfig } from '../../posttrain/run/setup.ts';
 import { parseGrpoConfig, type GrpoConfig } from '../../posttrain/grpo/config.ts';
-import { grpo, type GrpoMetrics } from '../../posttrain/grpo/trainer.ts';
+import { grpo, type GrpoMetrics, type GrpoResult } from '../../posttrain/grpo/trainer.ts';
 
 const usage = `usage: dsts grpo --config <run.json> [options]
        dsts grpo --resume <run folder | checkpoint folder> [options]
@@ -44,36 +41,26 @@ const command: Command = {
   usage,
   async run(args) {
     const { values } = parse(args, RUN_FLAGS);
-    if (values.config === undefined && values.resume === undefined) throw new UserError('grpo: give --config <run.json> or --resume <dir>');
-    const o = runOverrides(values);
-    let config: GrpoConfig;
-    if (values.config !== undefined) {
-      if (values.resume !== undefined && o.out === undefined) o.out = resolveCheckpoint(values.resume).runDir;
-      config = loadConfigFile(values.config, o, parseGrpoConfig);
-    } else config = resumeConfig(values.resume!, 'grpo', o, parseGrpoConfig);
-    const reporter = new ProgressReporter(process.stderr, config.log.interval);
-    const result = await withInterrupts(reporter, (signal) =>
-      grpo({
-        config,
-        resume: values.resume,
-        force: values.force === true,
-        signal,
-        log: (line) => reporter.message(line),
-        onStep:
-          values.quiet === true
-            ? undefined
-            : (m) => {
-                if (m.step % config.log.interval === 0 || m.step === config.steps) reporter.message(grpoLine(m));
-              },
-      }),
+    return runCommand<GrpoConfig, GrpoResult>(
+      {
+        name: 'grpo',
+        load: (file, o) => loadConfigFile(file, o, parseGrpoConfig),
+        resumed: (dir, o) => resumeConfig(dir, 'grpo', o, parseGrpoConfig),
+        schedule: (c) => ({ steps: c.steps, logInterval: c.log.interval }),
+        start: (config, hooks, reporter) =>
+          grpo({
+            config,
+            ...hooks,
+            onStep:
+              values.quiet === true
+                ? undefined
+                : (m) => {
+                    if (m.step % config.log.interval === 0 || m.step === config.steps) reporter.message(grpoLine(m));
+                  },
+          }),
+      },
+      values,
     );
-    reporter.finish();
-    if (result.interrupted) {
-      reporter.message(`stopped at step ${result.step}/${config.steps}; continue with: dsts grpo --resume ${result.runDir}`);
-      return 130;
-    }
-    reporter.message(`done: ${result.step} steps; model → ${result.checkpoint}`);
-    return 0;
   },
 };
 
