@@ -4,7 +4,12 @@ import { RECOMPUTE, SCHEDULES, type Layout, type RunFacts } from '../plan/index.
 import { numberFlag, type Options } from './args.ts';
 import { UserError } from './errors.ts';
 
+/** The model, run and GPU flags both commands read, and the layout flags. */
 export const layoutOptions = {
+  model: { type: 'string' },
+  run: { type: 'string' },
+  gpu: { type: 'string' },
+  gpus: { type: 'string' },
   pp: { type: 'string' },
   tp: { type: 'string' },
   dp: { type: 'string' },

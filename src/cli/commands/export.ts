@@ -53,13 +53,9 @@ const command: Command = {
   async run(args) {
     const { values: v } = parse(args, {
       ...layoutOptions,
-      model: { type: 'string' },
-      run: { type: 'string' },
       steps: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean' },
-      gpu: { type: 'string' },
-      gpus: { type: 'string' },
       'serve-tp': { type: 'string' },
       'serve-pp': { type: 'string' },
       'draft-tokens': { type: 'string' },
@@ -78,13 +74,15 @@ const command: Command = {
     const run = v.run === undefined ? undefined : readRun(v.run);
     const layout = layoutFromFlags(v, config, run);
     checkLayout(layout, config.numHiddenLayers, modelShape(config).experts);
-    const opt = (k: 'serve-tp' | 'serve-pp' | 'draft-tokens' | 'max-model-len') => (v[k] === undefined ? undefined : intFlag(v[k], k, 0));
-    const serving = {
-      ...(opt('serve-tp') === undefined ? {} : { tp: opt('serve-tp') }),
-      ...(opt('serve-pp') === undefined ? {} : { pp: opt('serve-pp') }),
-      ...(opt('draft-tokens') === undefined ? {} : { draftTokens: opt('draft-tokens') }),
-      ...(opt('max-model-len') === undefined ? {} : { maxModelLen: opt('max-model-len') }),
-    };
+    // Only the flags given: the rest are derived from the plan.
+    const serving: Record<string, number> = {};
+    for (const [flag, key] of [
+      ['serve-tp', 'tp'],
+      ['serve-pp', 'pp'],
+      ['draft-tokens', 'draftTokens'],
+      ['max-model-len', 'maxModelLen'],
+    ] as const)
+      if (v[flag] !== undefined) serving[key] = intFlag(v[flag], flag, 0);
     const out = exportFiles({
       config,
       model,

@@ -56,12 +56,8 @@ const command: Command = {
   async run(args) {
     const { values: v } = parse(args, {
       ...layoutOptions,
-      model: { type: 'string' },
-      run: { type: 'string' },
       tokens: { type: 'string' },
       attention: { type: 'string' },
-      gpu: { type: 'string' },
-      gpus: { type: 'string' },
       price: { type: 'string' },
       mfu: { type: 'string' },
       efficiency: { type: 'string' },

@@ -105,6 +105,20 @@ function upcomingSequences(trainer: Trainer): Int32Array[] {
   return out;
 }
 
+/** Refuses a (teacher, student) layer pair past either model's last layer; `range` names the first. */
+function checkPairs(
+  key: string,
+  pairs: readonly (readonly [number, number])[],
+  range: string,
+  teacherLast: number,
+  studentLast: number,
+): void {
+  for (const [t, s] of pairs) {
+    if (t > teacherLast) throw new PosttrainError(`${key}: the teacher has ${range}..${teacherLast}, not ${t}`);
+    if (s > studentLast) throw new PosttrainError(`${key}: the student has ${range}..${studentLast}, not ${s}`);
+  }
+}
+
 export async function distill(opts: DistillOptions): Promise<TrainResult> {
   const cfg = opts.config;
   const d = cfg.distill;
@@ -119,11 +133,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     const sl = cfg.run.model.num_hidden_layers;
     if (typeof sw !== 'number' || typeof sl !== 'number')
       throw new PosttrainError(`${cfg.run.source}: the student model config needs hidden_size and num_hidden_layers`);
-    for (const [t, s] of d.hidden.pairs) {
-      if (t > tcfg.numHiddenLayers)
-        throw new PosttrainError(`distill.hidden.pairs: the teacher has hidden states 0..${tcfg.numHiddenLayers}, not ${t}`);
-      if (s > sl) throw new PosttrainError(`distill.hidden.pairs: the student has hidden states 0..${sl}, not ${s}`);
-    }
+    checkPairs('distill.hidden.pairs', d.hidden.pairs, 'hidden states 0', tcfg.numHiddenLayers, sl);
     hidden = new HiddenMatcher(d.hidden, sw, tcfg.hiddenSize, cfg.run.seed);
   }
   let attention: AttentionMatcher | null = null;
@@ -132,11 +142,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     const sh = cfg.run.model.num_attention_heads;
     if (typeof sl !== 'number' || typeof sh !== 'number')
       throw new PosttrainError(`${cfg.run.source}: the student model config needs num_hidden_layers and num_attention_heads`);
-    for (const [t, s] of d.attention.pairs) {
-      if (t > tcfg.numHiddenLayers)
-        throw new PosttrainError(`distill.attention.pairs: the teacher has blocks 1..${tcfg.numHiddenLayers}, not ${t}`);
-      if (s > sl) throw new PosttrainError(`distill.attention.pairs: the student has blocks 1..${sl}, not ${s}`);
-    }
+    checkPairs('distill.attention.pairs', d.attention.pairs, 'blocks 1', tcfg.numHiddenLayers, sl);
     if (tcfg.numAttentionHeads % sh !== 0)
       throw new PosttrainError(
         `distill.attention: the teacher's ${tcfg.numAttentionHeads} heads cannot be matched to the student's ${sh} (the teacher's must be a multiple)`,
