@@ -38,8 +38,9 @@ import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import { BatchDecoder, loadForGeneration, type SamplingParams, SpeculationCounts } from '../src/generate/index.ts';
 import { DocumentSplit } from '../src/train/data/split.ts';
+import * as T from '../src/tensor/index.ts';
 import { Tensor, noGrad } from '../src/tensor/index.ts';
-import type { CausalLM } from '../src/model/causal-lm.ts';
+import type { CausalLM, ForwardOptions, ForwardResult, MtpStepResult, SequenceCache } from '../src/model/causal-lm.ts';
 import { loadModel } from '../src/model/load.ts';
 import { writeRandomCheckpoint } from './lib/random-checkpoint.ts';
 import { readJsonl } from '../src/posttrain/data/jsonl.ts';
@@ -110,8 +111,53 @@ function heldOutPrompts(n: number): number[][] {
   return out;
 }
 
+/**
+ * The model with its forwards timed on the bench's clock, so a run splits its decode-step time into
+ * main-model forwards (a decode step's, or the verifying one), MTP steps, and everything else.
+ */
+class TimedModel {
+  /** Seconds in this step's main forwards and MTP steps (the bench adds them up for decode steps only). */
+  forwardSeconds = 0;
+  mtpSeconds = 0;
+
+  constructor(readonly m: CausalLM) {}
+
+  get vocabSize(): number {
+    return this.m.vocabSize;
+  }
+  get mtpDepth(): number {
+    return this.m.mtpDepth;
+  }
+  get layers(): CausalLM['layers'] {
+    return this.m.layers;
+  }
+  newCache(capacity: number): SequenceCache {
+    return this.m.newCache(capacity);
+  }
+  newMtpCache(capacity: number): SequenceCache {
+    return this.m.newMtpCache(capacity);
+  }
+  forward(ids: Tensor, opts: ForwardOptions): ForwardResult {
+    const t = clock();
+    const r = this.m.forward(ids, opts);
+    this.forwardSeconds += clock() - t;
+    return r;
+  }
+  mtpStep(depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[], at?: readonly number[]): MtpStepResult {
+    const t = clock();
+    const r = this.m.mtpStep(depth, previous, nextIds, caches, at);
+    this.mtpSeconds += clock() - t;
+    return r;
+  }
+}
+const timed = new TimedModel(model);
+
 interface Run {
+  /** Decode steps (prefill steps excluded) and their seconds: in all, in main forwards, in MTP steps. */
+  steps: number;
   seconds: number;
+  forwardSeconds: number;
+  mtpSeconds: number;
   tokens: number;
   counts: SpeculationCounts | null;
   outputs: number[][];
@@ -119,30 +165,34 @@ interface Run {
 
 /** Decodes `prompts` together (batch = their number), timing the decode steps only. */
 function decode(prompts: number[][], sampling: SamplingParams, k: number): Run {
-  const decoder = new BatchDecoder(model, {
+  const decoder = new BatchDecoder(timed, {
     maxContext: setup.config.maxPositionEmbeddings,
     speculative: k > 0 ? { method: 'mtp', draftTokens: k } : undefined,
   });
   const seqs = prompts.map((prompt, i) =>
     decoder.add({ prompt, maxTokens: TOKENS, sampling: { ...sampling, seed: 1 + i }, stopTokenIds: [] }),
   );
-  let seconds = 0;
-  let tokens = 0;
+  const run: Run = { steps: 0, seconds: 0, forwardSeconds: 0, mtpSeconds: 0, tokens: 0, counts: null, outputs: [] };
   while (!decoder.idle) {
+    timed.forwardSeconds = timed.mtpSeconds = 0;
     const t = clock();
     const r = decoder.step();
     if (r.prefilled === 0) {
-      seconds += clock() - t;
-      tokens += r.events.length;
+      run.seconds += clock() - t;
+      run.forwardSeconds += timed.forwardSeconds;
+      run.mtpSeconds += timed.mtpSeconds;
+      run.steps++;
+      run.tokens += r.events.length;
     }
     const failed = r.finished.find((s) => s.failed);
     if (failed) throw failed.error;
   }
-  return { seconds, tokens, counts: decoder.speculator?.total ?? null, outputs: seqs.map((s) => s.generated) };
+  return { ...run, counts: decoder.speculator?.total ?? null, outputs: seqs.map((s) => s.generated) };
 }
 
-/** Seconds per call of `fn`, best of a few rounds. */
+/** Seconds per call of `fn`, best of a few rounds after an untimed one (JIT warm-up: the first calls cost 2–3×). */
 function timeIt(fn: () => void, calls = 20): number {
+  for (let i = 0; i < calls; i++) fn();
   let best = Infinity;
   for (let round = 0; round < 5; round++) {
     const t = clock();
@@ -167,9 +217,15 @@ function stepCosts(m: CausalLM, B: number, context: number): { mtp: number; veri
     );
     const { final } = m.forward(ids, { caches: main, logits: 'none' });
     m.mtpStep(1, final, ids, mtp);
-    const one = Tensor.from(new Array(B).fill(200), [B, 1], 'i32');
+    // Distinct tokens: equal ones would all route to the same experts, and a verifying forward of
+    // k + 1 copies of one token would cost what a decode step does.
+    const one = Tensor.from(
+      Array.from({ length: B }, (_, b) => 200 + 37 * b),
+      [B, 1],
+      'i32',
+    );
     const D = final.shape[2]!;
-    const state = Tensor.zeros([B, 1, D]);
+    const state = T.contiguous(T.slice(final, 1, context - 1, context));
     const tMain = timeIt(() => {
       m.forward(one, { caches: main, logits: 'last' });
       for (const c of main) for (const l of c) l.truncate(context);
@@ -180,7 +236,11 @@ function stepCosts(m: CausalLM, B: number, context: number): { mtp: number; veri
     });
     const verify = new Map<number, number>();
     for (const k of ks) {
-      const x = Tensor.from(new Array(B * (k + 1)).fill(200), [B, k + 1], 'i32');
+      const x = Tensor.from(
+        Array.from({ length: B * (k + 1) }, (_, i) => 200 + 37 * i),
+        [B, k + 1],
+        'i32',
+      );
       const t = timeIt(() => {
         m.forward(x, { caches: main, logits: 'all' });
         for (const c of main) for (const l of c) l.truncate(context);
@@ -205,10 +265,18 @@ interface Row {
   plainTokS: number;
   specTokS: number;
   speedup: number;
+  /** ms per decode step, plain: the forward and the rest (sampling, bookkeeping). */
+  plainMs: { forward: number; other: number };
+  /** ms per speculative step: the verifying forward, the MTP steps, the rest (drafting, acceptance, rollback). */
+  specMs: { verify: number; mtp: number; other: number };
+  /** In situ: one MTP step (per draft token) and the verifying forward, relative to the plain decode forward. */
   draftCost: number;
   verifyCost: number;
   allowed: number;
   reached: number;
+  /** (1 + accepted/step) ÷ (verify cost + k × MTP step cost): the speedup if only forwards cost time, and the part of it reached. */
+  forwardsAllow: number;
+  forwardsReached: number;
   identical: boolean | null;
 }
 
@@ -224,13 +292,13 @@ const promptPool =
   flags.prompts !== undefined ? taskPrompts(flags.prompts, Math.max(...batches) * 4) : heldOutPrompts(Math.max(...batches) * 4);
 for (const B of batches) {
   const prompts = promptPool.slice(0, B);
-  const costs = stepCosts(model, B, 24);
-  const c = costs.mtp;
   for (const { name, sampling } of SAMPLINGS) {
     for (const k of ks) {
       let plain: Run | null = null;
       let spec: Run | null = null;
-      decode(prompts, sampling, 0); // warm-up (first-call costs, page cache)
+      // Warm-up of both paths (JIT, first-call costs, page cache): the first runs cost 2–3×.
+      decode(prompts, sampling, 0);
+      decode(prompts, sampling, k);
       for (let r = 0; r < REPEATS; r++) {
         const p = decode(prompts, sampling, 0);
         const s = decode(prompts, sampling, k);
@@ -240,7 +308,13 @@ for (const B of batches) {
       const counts = spec!.counts!;
       const plainTokS = plain!.tokens / plain!.seconds;
       const specTokS = spec!.tokens / spec!.seconds;
+      // Costs in situ: what the runs' own forwards took, relative to the plain run's decode forward.
+      const plainForward = plain!.forwardSeconds / plain!.steps;
+      const c = spec!.mtpSeconds / spec!.steps / k / plainForward;
+      const v = spec!.forwardSeconds / spec!.steps / plainForward;
       const allowed = (1 + counts.meanAccepted) / (1 + k * c);
+      const forwardsAllow = (1 + counts.meanAccepted) / (v + k * c);
+      const ms = (x: number, run: Run) => (1000 * x) / run.steps;
       rows.push({
         batch: B,
         sampling: name,
@@ -250,10 +324,18 @@ for (const B of batches) {
         plainTokS,
         specTokS,
         speedup: specTokS / plainTokS,
+        plainMs: { forward: ms(plain!.forwardSeconds, plain!), other: ms(plain!.seconds - plain!.forwardSeconds, plain!) },
+        specMs: {
+          verify: ms(spec!.forwardSeconds, spec!),
+          mtp: ms(spec!.mtpSeconds, spec!),
+          other: ms(spec!.seconds - spec!.forwardSeconds - spec!.mtpSeconds, spec!),
+        },
         draftCost: c,
-        verifyCost: costs.verify.get(k)!,
+        verifyCost: v,
         allowed,
         reached: specTokS / plainTokS / allowed,
+        forwardsAllow,
+        forwardsReached: specTokS / plainTokS / forwardsAllow,
         identical: sampling.temperature === 0 ? JSON.stringify(plain!.outputs) === JSON.stringify(spec!.outputs) : null,
       });
       if (!flags.json) console.error(`done: batch ${B}, ${name}, k=${k}`);
@@ -316,20 +398,31 @@ if (flags.json) {
       `${flags.clock === 'cpu' ? 'CPU-time' : 'wall-clock'} tokens/s; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
   console.log(
-    '| batch | sampling | k | acceptance per position | accepted / step | tok/s plain | tok/s spec | speedup | MTP step cost | verify cost | allowed | reached |',
+    '| batch | sampling | k | acceptance per position | accepted / step | tok/s plain | tok/s spec | speedup | MTP step cost | verify cost | allowed | reached | forwards allow | reached |',
   );
-  console.log('| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
       `| ${r.batch} | ${r.sampling} | ${r.k} | ${r.acceptance.map(pct).join(' / ')} | ${r.meanAccepted.toFixed(2)} | ` +
         `${r.plainTokS.toFixed(1)} | ${r.specTokS.toFixed(1)} | ${r.speedup.toFixed(2)}× | ${r.draftCost.toFixed(2)} | ${r.verifyCost.toFixed(2)} | ` +
-        `${r.allowed.toFixed(2)}× | ${pct(r.reached)}${r.identical === false ? ' (greedy outputs DIFFER)' : ''} |`,
+        `${r.allowed.toFixed(2)}× | ${pct(r.reached)} | ${r.forwardsAllow.toFixed(2)}× | ${pct(r.forwardsReached)}${r.identical === false ? ' (greedy outputs DIFFER)' : ''} |`,
     );
   }
   console.log(
-    '\ncosts are relative to one decode step of the main model at that batch; allowed = (1 + accepted/step) ÷ (1 + k × MTP step cost), ' +
-      'the speedup if verifying k + 1 tokens cost one decode step (verify cost 1); reached = speedup ÷ allowed.',
+    "\ncosts are measured in the runs themselves, relative to the plain run's decode forward at that batch: MTP step cost per draft token, " +
+      'verify cost of the forward over k + 1 positions. allowed = (1 + accepted/step) ÷ (1 + k × MTP step cost), the speedup if verifying ' +
+      'k + 1 tokens cost one decode step (memory-bound decoding); forwards allow = (1 + accepted/step) ÷ (verify cost + k × MTP step cost), ' +
+      'the speedup if nothing but the forwards took time; reached = speedup ÷ each.',
   );
+  console.log("\nwhere a step's time goes, ms per step (plain: one token per sequence; speculative: 1 + accepted/step):\n");
+  console.log('| batch | sampling | k | plain: forward | plain: other | spec: verify forward | spec: MTP steps | spec: other |');
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const f = (x: number) => x.toFixed(3);
+    console.log(
+      `| ${r.batch} | ${r.sampling} | ${r.k} | ${f(r.plainMs.forward)} | ${f(r.plainMs.other)} | ${f(r.specMs.verify)} | ${f(r.specMs.mtp)} | ${f(r.specMs.other)} |`,
+    );
+  }
   if (costRows.length > 0) {
     console.log('\nstep costs of larger shapes (random weights), and the speedup they predict at the acceptance above (sampled):\n');
     console.log('| model | batch | k | MTP step cost | verify cost | predicted speedup |');

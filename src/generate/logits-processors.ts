@@ -86,12 +86,19 @@ export function temperature(logits: Float32Array, t: number): Float32Array {
 }
 
 /** The finite logits, largest first (a numeric typed-array sort: no comparator calls). */
-function sortedFinite(logits: Float32Array): Float32Array {
+function sortedFinite(logits: Float32Array, floor = -Infinity): Float32Array {
   let n = 0;
   const v = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > -Infinity) v[n++] = logits[i]!;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > -Infinity && logits[i]! >= floor) v[n++] = logits[i]!;
   return v.subarray(0, n).sort().reverse();
 }
+
+/**
+ * How far below the largest logit top-p first looks for its nucleus (a probability ratio of e⁻¹⁶ ≈
+ * 1e-7): it sorts those few logits rather than the whole vocabulary, and all of them only when
+ * they do not add up to p. The tokens kept are the same either way.
+ */
+const NUCLEUS_WINDOW = 16;
 
 /**
  * Keeps the k largest logits (and any tied with the k-th, as HF does), masking the rest.
@@ -115,28 +122,35 @@ export function topP(logits: Float32Array, p: number): Float32Array {
   if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
   const out = logits.slice();
   if (p >= 1) return out;
-  // Walk the values from the largest, adding each one's probability (computed as softmax does, so
-  // the sums are the same); tokens with equal logits rank by index, as a stable sort would.
-  const sorted = sortedFinite(logits);
-  if (sorted.length === 0) return out;
-  const max = sorted[0]!;
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  if (max === -Infinity) return out;
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  let cum = 0;
-  let keep = 0;
-  while (keep < sorted.length) {
-    cum += Math.exp(sorted[keep]! - max) / sum;
-    keep++;
-    if (cum >= p) break;
-  }
-  const cut = sorted[keep - 1]!;
-  let above = 0;
-  while (above < keep && sorted[above]! > cut) above++;
-  let ties = keep - above; // tokens at the cut that make it, lowest ids first
-  for (let i = 0; i < out.length; i++) {
-    if (out[i]! > cut) continue;
-    if (out[i] === cut && ties > 0) ties--;
-    else out[i] = -Infinity;
+  // Walk the values from the largest, adding each one's probability (computed as softmax does, so
+  // the sums are the same); tokens with equal logits rank by index, as a stable sort would. The
+  // logits within NUCLEUS_WINDOW of the max are the largest ones: when they reach p, the walk over
+  // them is the walk over all.
+  for (const floor of [max - NUCLEUS_WINDOW, -Infinity]) {
+    const sorted = sortedFinite(logits, floor);
+    let cum = 0;
+    let keep = 0;
+    while (keep < sorted.length) {
+      cum += Math.exp(sorted[keep]! - max) / sum;
+      keep++;
+      if (cum >= p) break;
+    }
+    if (!(cum >= p) && floor > -Infinity) continue;
+    const cut = sorted[keep - 1]!;
+    let above = 0;
+    while (above < keep && sorted[above]! > cut) above++;
+    let ties = keep - above; // tokens at the cut that make it, lowest ids first
+    for (let i = 0; i < out.length; i++) {
+      if (out[i]! > cut) continue;
+      if (out[i] === cut && ties > 0) ties--;
+      else out[i] = -Infinity;
+    }
+    break;
   }
   return out;
 }

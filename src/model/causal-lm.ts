@@ -53,7 +53,7 @@ export interface MtpStepResult {
   hidden: Tensor;
   /** Its normalised states [B, T, D] (the shared head's input; what a chained draft step feeds back). */
   normed: Tensor;
-  /** Logits of the last position of each row [B, 1, V]. */
+  /** Logits of one position of each row [B, 1, V] (the last unless asked otherwise). */
   logits: Tensor;
 }
 
@@ -149,17 +149,28 @@ export class CausalLM {
    * MTP module `depth` (1-based) over cached positions, for drafting: row b's position i (continuing
    * where `caches[b]`, the sequence's MTP caches, end) combines `previous` [B, T, D] — the state of
    * token i at depth − 1 (`final` for depth 1) — with the embedding of token i + 1 in `nextIds`
-   * [B, T], and its logits guess token i + 2, as in training with k = depth.
+   * [B, T], and its logits guess token i + 2, as in training with k = depth. Logits come for one
+   * position per row: the last, or `at[b]` (rows of unequal length padded at the end share a step).
    */
-  mtpStep(depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[]): MtpStepResult {
+  mtpStep(depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[], at?: readonly number[]): MtpStepResult {
     const module = this.mtp[depth - 1];
     if (!module) throw new RangeError(`this model has ${this.mtp.length} MTP modules, not ${depth}`);
     const [B, Tn] = nextIds.shape as [number, number];
     const layer = caches.map((c) => [c[depth - 1]!]);
     const rope = this.ropeContext(B, Tn, layer);
     const r = module.forward(previous, T.embedding(this.embed, nextIds), { ...rope, caches: layer.map((c) => c[0]!) });
-    const logits = T.linear(T.slice(r.normed, 1, Tn - 1, Tn), this.head);
-    return { hidden: r.hidden, normed: r.normed, logits };
+    const D = r.normed.shape[2]!;
+    const rows =
+      at === undefined || at.every((t) => t === Tn - 1)
+        ? T.slice(r.normed, 1, Tn - 1, Tn)
+        : T.reshape(
+            T.indexSelect(
+              T.reshape(r.normed, [B * Tn, D]),
+              Int32Array.from(at, (t, b) => b * Tn + t),
+            ),
+            [B, 1, D],
+          );
+    return { hidden: r.hidden, normed: r.normed, logits: T.linear(rows, this.head) };
   }
 
   /**

@@ -31,6 +31,36 @@ test('top-p keeps the smallest most-likely set reaching p', () => {
   assert.deepEqual(kept(P.topP(x, 1)), [0, 1, 2, 3]);
 });
 
+test('top-p keeps what sorting the whole vocabulary keeps, also when the nucleus reaches far below the max', () => {
+  // The definition, spelled out: ids by logit, largest first (ties: lower id first), kept until
+  // their softmax probabilities reach p.
+  const nucleus = (x: Float32Array, p: number) => {
+    const probs = P.softmax(x);
+    const order = [...x.keys()].filter((i) => x[i]! > -Infinity).sort((a, b) => x[b]! - x[a]! || a - b);
+    const out: number[] = [];
+    let cum = 0;
+    for (const i of order) {
+      out.push(i);
+      cum += probs[i]!;
+      if (cum >= p) break;
+    }
+    return out.sort((a, b) => a - b);
+  };
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const [width, p] of [
+    [2, 0.95],
+    [8, 0.9],
+    [40, 0.95],
+    [40, 1 - 1e-12], // needs logits more than 16 below the max: the fallback over all of them
+  ] as const) {
+    for (let trial = 0; trial < 20; trial++) {
+      const x = Float32Array.from({ length: 300 }, () => (rand() < 0.1 ? -Infinity : Math.round(rand() * width * 4) / 4));
+      assert.deepEqual(kept(P.topP(x, p)), nucleus(x, p), `width ${width}, p ${p}, trial ${trial}`);
+    }
+  }
+});
+
 test('min-p keeps tokens at least min_p times as likely as the best', () => {
   const x = f([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
   assert.deepEqual(kept(P.minP(x, 0.5)), [0, 1]); // 0.3 ≥ 0.25, 0.15 < 0.25

@@ -55,3 +55,11 @@ export function verifyDraft(p: ArrayLike<number>, q: ArrayLike<number>, draft: n
   if (pd > 0 && (pd >= qd || uniform() < pd / qd)) return { accepted: true, token: draft };
   return { accepted: false, token: drawWeighted(residual(p, q), uniform()) };
 }
+
+/**
+ * `verifyDraft` for point masses (greedy), without building them: the draft is kept iff it is the
+ * target's choice `target`, which otherwise replaces it.
+ */
+export function greedyVerdict(target: number, draft: number): Verdict {
+  return target === draft ? { accepted: true, token: draft } : { accepted: false, token: target };
+}

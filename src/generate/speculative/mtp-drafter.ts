@@ -19,8 +19,11 @@ import type { MtpModel } from './mtp-model.ts';
 /** What the draft of one position is: the token and the distribution it was drawn from. */
 export interface DraftToken {
   token: number;
-  /** The draft's distribution after the sequence's sampling rules (a point mass when greedy). */
-  q: Float64Array;
+  /**
+   * The draft's distribution after the sequence's sampling rules; absent when the sequence decodes
+   * greedily (a point mass on `token`: verification only compares argmaxes).
+   */
+  q?: Float64Array;
 }
 
 /** Chooses a draft token from MTP logits at draft position `j` (0-based) of `s`, given the drafts before it. */
@@ -63,51 +66,56 @@ export class MtpDrafter {
   /**
    * Runs the module over each sequence's pending positions whose next token is known (all of them
    * when `all`, else all but the last: during prefill, the last prompt position waits for the
-   * first output token). Positions batch together by count. Returns, for sequences that ran
-   * everything, the last position's normalised state [D] and logits [V].
+   * first output token), in ONE step: rows with fewer positions are padded at the end, and the
+   * padding's cache rows dropped after (causal attention: real positions never see them). Returns,
+   * for sequences that ran everything, the last position's normalised state [D] and logits [V].
    */
   catchUp(seqs: readonly Sequence[], all: boolean): Map<Sequence, { normed: Float32Array; logits: Float32Array }> {
-    const groups = new Map<number, Sequence[]>();
+    const group: Sequence[] = [];
+    const counts: number[] = [];
     for (const s of seqs) {
       const rows = this.pending.get(s)?.length ?? 0;
       const n = all ? rows : rows - 1;
       if (n <= 0) continue;
-      const g = groups.get(n);
-      if (g) g.push(s);
-      else groups.set(n, [s]);
+      group.push(s);
+      counts.push(n);
     }
     const out = new Map<Sequence, { normed: Float32Array; logits: Float32Array }>();
-    for (const [n, group] of groups) {
-      const B = group.length;
-      const D = this.pending.get(group[0]!)![0]!.length;
-      const prev = new Float32Array(B * n * D);
-      const next = new Int32Array(B * n);
-      group.forEach((s, b) => {
-        const rows = this.pending.get(s)!;
-        const start = this.caches(s)[0]!.length; // position of the first pending row
-        for (let t = 0; t < n; t++) {
-          prev.set(rows[t]!, (b * n + t) * D);
-          next[b * n + t] = tokenAt(s, start + t + 1);
-        }
-        rows.splice(0, n);
+    if (group.length === 0) return out;
+    const B = group.length;
+    const n = Math.max(...counts);
+    const D = this.pending.get(group[0]!)![0]!.length;
+    const prev = new Float32Array(B * n * D);
+    const next = new Int32Array(B * n);
+    const starts = group.map((s, b) => {
+      const rows = this.pending.get(s)!;
+      const start = this.caches(s)[0]!.length; // position of the first pending row
+      for (let t = 0; t < counts[b]!; t++) {
+        prev.set(rows[t]!, (b * n + t) * D);
+        next[b * n + t] = tokenAt(s, start + t + 1);
+      }
+      rows.splice(0, counts[b]!);
+      return start;
+    });
+    const r = this.model.mtpStep(
+      1,
+      Tensor.from(prev, [B, n, D], 'f32'),
+      Tensor.from(next, [B, n], 'i32'),
+      group.map((s) => this.caches(s)),
+      counts.map((c) => c - 1),
+    );
+    const normed = floatData(r.normed) as Float32Array;
+    const logits = floatData(r.logits) as Float32Array;
+    const V = logits.length / B;
+    group.forEach((s, b) => {
+      const m = counts[b]!;
+      if (m < n) for (const c of this.caches(s)) c.truncate(starts[b]! + m);
+      if (this.pending.get(s)!.length > 0) return;
+      out.set(s, {
+        normed: normed.slice((b * n + m - 1) * D, (b * n + m) * D),
+        logits: logits.subarray(b * V, (b + 1) * V),
       });
-      const r = this.model.mtpStep(
-        1,
-        Tensor.from(prev, [B, n, D], 'f32'),
-        Tensor.from(next, [B, n], 'i32'),
-        group.map((s) => this.caches(s)),
-      );
-      const normed = floatData(r.normed) as Float32Array;
-      const logits = floatData(r.logits) as Float32Array;
-      const V = logits.length / B;
-      group.forEach((s, b) => {
-        if (this.pending.get(s)!.length > 0) return;
-        out.set(s, {
-          normed: normed.slice((b * n + n - 1) * D, (b * n + n) * D),
-          logits: logits.subarray(b * V, (b + 1) * V),
-        });
-      });
-    }
+    });
     return out;
   }
 

@@ -13,7 +13,8 @@ export interface MtpModel extends DecodingModel {
   /** Main decoder blocks: a sequence's MTP caches follow that many main caches in its SequenceCache. */
   readonly layers: readonly unknown[];
   newMtpCache(capacity: number): SequenceCache;
-  mtpStep(depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[]): MtpStepResult;
+  /** One step over the MTP caches; logits of position `at[b]` of each row (default: the last). */
+  mtpStep(depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[], at?: readonly number[]): MtpStepResult;
 }
 
 /** How a decoder speculates (vLLM's `speculative_config`, `--speculative mtp --draft-tokens k`). */

@@ -15,7 +15,7 @@ import { Tensor, floatData } from '../../tensor/index.ts';
 import type { SequenceCache } from '../../model/causal-lm.ts';
 import type { DecodingModel } from '../batch-decoder.ts';
 import type { Sequence } from '../sequence.ts';
-import { verifyDraft } from './acceptance.ts';
+import { greedyVerdict, verifyDraft } from './acceptance.ts';
 import { MtpDrafter, type DraftToken } from './mtp-drafter.ts';
 import { mtpModelFor, type MtpModel, type SpeculativeOptions } from './mtp-model.ts';
 import { SpeculationCounts } from './stats.ts';
@@ -63,9 +63,14 @@ export class Speculator {
     return Math.max(0, Math.min(this.draftTokens, s.maxTokens - s.generated.length - 1, maxContext - s.length - 1));
   }
 
-  /** The draft's token at one position: drawn from the MTP logits under the sequence's own sampling rules. */
+  /**
+   * The draft's token at one position: drawn from the MTP logits under the sequence's own sampling
+   * rules. Greedy needs no distribution: the draft is the argmax (after penalties and bias).
+   */
   private choose(s: Sequence, logits: Float32Array, before: readonly number[]): DraftToken {
-    const q = s.sampler.probabilities(s.biased(logits), { prompt: s.prompt, generated: [...s.generated, ...before] });
+    const history = before.length === 0 ? s.history : { prompt: s.prompt, generated: [...s.generated, ...before] };
+    if (s.sampler.greedy) return { token: s.sampler.sample(s.biased(logits), history) };
+    const q = s.sampler.probabilities(s.biased(logits), history);
     return { token: s.sampler.draw(q), q };
   }
 
@@ -146,8 +151,11 @@ export class Speculator {
     for (let j = 0; j < drafts.length; j++) {
       const d = drafts[j]!;
       const logits = target(j);
-      const p = s.sampler.probabilities(s.biased(logits), s.history);
-      const v = verifyDraft(p, d.q, d.token, () => s.sampler.uniform());
+      // Greedy: p and q are point masses, so the rule keeps the draft iff it is the target's argmax
+      // (the token ordinary greedy decoding takes here), else takes that argmax.
+      const v = d.q
+        ? verifyDraft(s.sampler.probabilities(s.biased(logits), s.history), d.q, d.token, () => s.sampler.uniform())
+        : greedyVerdict(s.sampler.sample(s.biased(logits), s.history), d.token);
       emit(s, logits, v.token);
       if (!v.accepted) return { emitted: j + 1, accepted: j };
       if (s.finished) return { emitted: j + 1, accepted: j + 1 };

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/tensor/index.ts';
 import { sampleCategorical } from '../../../src/generate/index.ts';
-import { residual, verifyDraft, type Verdict } from '../../../src/generate/speculative/acceptance.ts';
+import { greedyVerdict, residual, verifyDraft, type Verdict } from '../../../src/generate/speculative/acceptance.ts';
 
 type Rule = (p: Float64Array, q: Float64Array, draft: number, u: () => number) => Verdict;
 
@@ -70,6 +70,19 @@ test('greedy (point masses): a draft is kept iff it is the argmax, else the argm
     { accepted: false, token: 2 },
   );
   assert.deepEqual(verifyDraft(onehot(3), onehot(3), 3, never), { accepted: true, token: 3 });
+});
+
+test('greedyVerdict (the greedy path, no distributions built) rules as verifyDraft does on point masses', () => {
+  const onehot = (i: number) => Float64Array.from({ length: 4 }, (_, j) => (j === i ? 1 : 0));
+  for (let target = 0; target < 4; target++) {
+    for (let draft = 0; draft < 4; draft++) {
+      assert.deepEqual(
+        greedyVerdict(target, draft),
+        verifyDraft(onehot(target), onehot(draft), draft, () => 0.5),
+        `${target}, ${draft}`,
+      );
+    }
+  }
 });
 
 test('the residual is max(0, p − q)', () => {

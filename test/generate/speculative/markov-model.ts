@@ -75,7 +75,7 @@ export class MarkovMtpModel implements MtpModel {
     };
   }
 
-  mtpStep(_depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[]): MtpStepResult {
+  mtpStep(_depth: number, previous: Tensor, nextIds: Tensor, caches: SequenceCache[], at?: readonly number[]): MtpStepResult {
     const [B, T] = nextIds.shape as [number, number];
     const V = this.vocabSize;
     const logits = new Float32Array(B * V);
@@ -83,8 +83,9 @@ export class MarkovMtpModel implements MtpModel {
     for (let b = 0; b < B; b++) {
       (caches[b]![0] as KVCache).append(new Float32Array(T), new Float32Array(T), T);
       for (let t = 0; t < T; t++) normed[b * T + t] = Number(nextIds.data[b * T + t]);
-      const s = Math.round(Number(previous.data[b * T + T - 1])) % V;
-      const n = Number(nextIds.data[b * T + T - 1]);
+      const p = at?.[b] ?? T - 1;
+      const s = Math.round(Number(previous.data[b * T + p])) % V;
+      const n = Number(nextIds.data[b * T + p]);
       logits.set(this.draft.subarray((s * V + n) * V, (s * V + n + 1) * V), b * V);
     }
     const states = new Tensor(normed, [B, T, 1], 'f32');
