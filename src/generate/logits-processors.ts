@@ -115,22 +115,14 @@ export function topK(logits: Float32Array, k: number): Float32Array {
 }
 
 /**
- * Nucleus sampling: keeps the smallest set of most likely tokens whose probabilities add up to at
- * least p (always at least one token), masking the rest. p ≥ 1 keeps everything.
+ * The nucleus of `logits` for top-p: the smallest set of most likely tokens whose probabilities add
+ * up to at least p, as the value at its edge (`cut`: larger logits are in) and how many tokens equal
+ * to it are in too (lowest ids first, as a stable sort ranks them). `max` is the largest logit and
+ * `sum` = Σ exp(logit − max) over all of them, in id order (softmax's sum, so the sums are the same).
  */
-export function topP(logits: Float32Array, p: number): Float32Array {
-  if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
-  const out = logits.slice();
-  if (p >= 1) return out;
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  if (max === -Infinity) return out;
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  // Walk the values from the largest, adding each one's probability (computed as softmax does, so
-  // the sums are the same); tokens with equal logits rank by index, as a stable sort would. The
-  // logits within NUCLEUS_WINDOW of the max are the largest ones: when they reach p, the walk over
-  // them is the walk over all.
+function nucleus(logits: Float32Array, p: number, max: number, sum: number): { cut: number; ties: number } {
+  // The logits within NUCLEUS_WINDOW of the max are the largest ones: when they reach p, the walk
+  // over them is the walk over all.
   for (const floor of [max - NUCLEUS_WINDOW, -Infinity]) {
     const sorted = sortedFinite(logits, floor);
     let cum = 0;
@@ -144,15 +136,66 @@ export function topP(logits: Float32Array, p: number): Float32Array {
     const cut = sorted[keep - 1]!;
     let above = 0;
     while (above < keep && sorted[above]! > cut) above++;
-    let ties = keep - above; // tokens at the cut that make it, lowest ids first
-    for (let i = 0; i < out.length; i++) {
-      if (out[i]! > cut) continue;
-      if (out[i] === cut && ties > 0) ties--;
-      else out[i] = -Infinity;
-    }
-    break;
+    return { cut, ties: keep - above };
+  }
+  throw new Error('unreachable: the last window holds every finite logit');
+}
+
+/** The largest logit, and Σ exp(logit − max) in id order into `exps` when given. */
+function maxAndSum(logits: Float32Array, exps?: Float64Array): { max: number; sum: number } {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  if (max === -Infinity) return { max, sum };
+  for (let i = 0; i < logits.length; i++) {
+    const e = Math.exp(logits[i]! - max);
+    if (exps) exps[i] = e;
+    sum += e;
+  }
+  return { max, sum };
+}
+
+/**
+ * Nucleus sampling: keeps the smallest set of most likely tokens whose probabilities add up to at
+ * least p (always at least one token), masking the rest. p ≥ 1 keeps everything.
+ */
+export function topP(logits: Float32Array, p: number): Float32Array {
+  if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
+  const out = logits.slice();
+  if (p >= 1) return out;
+  const { max, sum } = maxAndSum(logits);
+  if (max === -Infinity) return out;
+  let { cut, ties } = nucleus(logits, p, max, sum);
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]! > cut) continue;
+    if (out[i] === cut && ties > 0) ties--;
+    else out[i] = -Infinity;
   }
   return out;
+}
+
+/**
+ * softmax(topP(logits, p)) in one pass of exponentials instead of two: the same numbers, bit for
+ * bit (the nucleus holds the max, so both take the same exponentials and sum them in the same order).
+ */
+export function topPSoftmax(logits: Float32Array, p: number): Float64Array {
+  if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
+  const probs = new Float64Array(logits.length);
+  const { max, sum } = maxAndSum(logits, probs);
+  if (max === -Infinity) return probs;
+  if (p >= 1) {
+    for (let i = 0; i < probs.length; i++) probs[i]! /= sum;
+    return probs;
+  }
+  let { cut, ties } = nucleus(logits, p, max, sum);
+  let kept = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const v = logits[i]!;
+    if (v > cut || (v === cut && ties-- > 0)) kept += probs[i]!;
+    else probs[i] = 0;
+  }
+  for (let i = 0; i < probs.length; i++) probs[i]! /= kept;
+  return probs;
 }
 
 /**

@@ -95,6 +95,8 @@ export class Sampler {
   readonly params: Readonly<SamplingParams>;
   readonly seed: number;
   private readonly rng: Rng;
+  /** The parameters without top-p, when top-p is the last filter of the chain (else null). */
+  private readonly beforeTopP: Readonly<SamplingParams> | null;
 
   /**
    * `vocabLimit`: ids from here on have no token (released checkpoints pad their output rows beyond
@@ -108,6 +110,8 @@ export class Sampler {
     this.params = { ...params };
     this.seed = params.seed ?? randomSeed();
     this.rng = new Rng(this.seed);
+    const topP = params.topP ?? 1;
+    this.beforeTopP = topP < 1 && (params.minP ?? 0) <= 0 ? { ...params, topP: 1 } : null;
   }
 
   /** Whether this sampler always takes the most likely token. */
@@ -117,9 +121,17 @@ export class Sampler {
 
   /** The next token for next-token `logits` [V] given what came before. */
   sample(logits: Float32Array, history: TokenHistory): number {
-    const x = processLogits(this.valid(logits), this.params, history);
-    if (this.greedy) return P.argmax(x);
-    return sampleCategorical(P.softmax(x), this.rng);
+    if (this.greedy) return P.argmax(processLogits(this.valid(logits), this.params, history));
+    return sampleCategorical(this.distribution(logits, history), this.rng);
+  }
+
+  /**
+   * softmax of the processed logits (not greedy). With top-p the last filter, the chain stops before
+   * it and `topPSoftmax` does both at once: the same numbers, half the exponentials.
+   */
+  private distribution(logits: Float32Array, history: TokenHistory): Float64Array {
+    if (this.beforeTopP) return P.topPSoftmax(processLogits(this.valid(logits), this.beforeTopP, history), this.params.topP!);
+    return P.softmax(processLogits(this.valid(logits), this.params, history));
   }
 
   /**
@@ -128,8 +140,8 @@ export class Sampler {
    * the draft's distributions.
    */
   probabilities(logits: Float32Array, history: TokenHistory): Float64Array {
+    if (!this.greedy) return this.distribution(logits, history);
     const x = processLogits(this.valid(logits), this.params, history);
-    if (!this.greedy) return P.softmax(x);
     const onehot = new Float64Array(x.length);
     onehot[P.argmax(x)] = 1;
     return onehot;

@@ -61,6 +61,32 @@ test('top-p keeps what sorting the whole vocabulary keeps, also when the nucleus
   }
 });
 
+test('topPSoftmax is softmax(topP(x)) bit for bit, and the sampler draws with it what the unfused chain draws', () => {
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const [width, p] of [
+    [3, 0.9],
+    [40, 0.95],
+    [40, 1 - 1e-12],
+    [5, 1],
+  ] as const) {
+    for (let trial = 0; trial < 10; trial++) {
+      const x = Float32Array.from({ length: 200 }, () => (rand() < 0.1 ? -Infinity : rand() * width));
+      assert.deepEqual([...P.topPSoftmax(x, p)], [...P.softmax(P.topP(x, p))], `width ${width}, p ${p}`);
+    }
+  }
+  const params = { temperature: 0.7, topK: 50, topP: 0.9, repetitionPenalty: 1.2, seed: 5 };
+  const history = { prompt: [3, 4], generated: [7] };
+  const fused = new Sampler(params);
+  const plain = new Sampler({ ...params, topP: undefined }); // only its generator: same seed, same uniforms
+  for (let i = 0; i < 50; i++) {
+    const logits = Float32Array.from({ length: 64 }, () => rand() * 8);
+    const probs = P.softmax(processLogits(logits, params, history));
+    assert.deepEqual([...fused.probabilities(logits, history)], [...probs]);
+    assert.equal(fused.sample(logits, history), plain.draw(probs));
+  }
+});
+
 test('min-p keeps tokens at least min_p times as likely as the best', () => {
   const x = f([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
   assert.deepEqual(kept(P.minP(x, 0.5)), [0, 1]); // 0.3 ≥ 0.25, 0.15 < 0.25
