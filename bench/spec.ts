@@ -8,11 +8,15 @@
  * - decode tokens/s with and without speculation (same prompts, same number of tokens; prefill
  *   steps excluded; best of --repeats, runs interleaved so machine load hits both alike), and the
  *   measured speedup;
- * - the speedup the acceptance allows: (1 + mean accepted) ÷ (1 + k·c), c = the cost of one MTP step
- *   relative to one decode step of the main model, both measured here at that batch — i.e. what
- *   speculation gives if verifying k + 1 tokens cost what decoding one does (memory-bound decoding)
- *   — and how much of it was reached; beside it the measured cost of that verifying forward (k + 1
- *   positions) relative to a decode step, which is what a model that is not memory-bound pays.
+ * - where the time of a step goes: the model is timed inside the runs themselves (a wrapper around
+ *   its forward and MTP step), so each step splits into the main forward (plain: the decode step's;
+ *   speculative: the verifying one over k + 1 positions), the MTP steps, and the rest (sampling,
+ *   drafting, acceptance, rollback, bookkeeping);
+ * - from those, c = one MTP step per draft token and v = the verifying forward, both relative to the
+ *   plain run's decode forward, and the speedup the acceptance allows: (1 + mean accepted) ÷ (1 + k·c)
+ *   — what speculation gives if verifying k + 1 tokens cost what decoding one does (memory-bound
+ *   decoding) — and the speedup the forwards allow, (1 + mean accepted) ÷ (v + k·c), what it gives on
+ *   this machine if nothing but the forwards took time; and how much of each was reached.
  * Then, for larger shapes (`--cost-configs`, default ../shared/configs/bench_small.json: a 117M
  * DeepSeek-V3 MoE with MTP, random bf16 weights written under --dir as bench:decode does), the same
  * step costs — an MTP step and verifying k + 1 positions, relative to a decode step — and the speedup

@@ -94,11 +94,14 @@ function sortedFinite(logits: Float32Array, floor = -Infinity): Float32Array {
 }
 
 /**
- * How far below the largest logit top-p first looks for its nucleus (a probability ratio of e⁻¹⁶ ≈
- * 1e-7): it sorts those few logits rather than the whole vocabulary, and all of them only when
- * they do not add up to p. The tokens kept are the same either way.
+ * Top-p sorts only the logits that can be in the nucleus: it first adds up the probability mass in
+ * bins of NUCLEUS_BIN nats below the max (one pass), and sorts the logits down to one bin past the
+ * one where the mass reaches p — a few hundred of a 4k vocabulary rather than all of them (sorting
+ * 4096 floats costs ~0.4 ms). When the exact walk over those falls short of p (rounding), it sorts
+ * them all. The tokens kept are the same either way.
  */
-const NUCLEUS_WINDOW = 16;
+const NUCLEUS_BIN = 0.5;
+const NUCLEUS_BINS = 64;
 
 /**
  * Keeps the k largest logits (and any tied with the k-th, as HF does), masking the rest.
@@ -118,12 +121,22 @@ export function topK(logits: Float32Array, k: number): Float32Array {
  * The nucleus of `logits` for top-p: the smallest set of most likely tokens whose probabilities add
  * up to at least p, as the value at its edge (`cut`: larger logits are in) and how many tokens equal
  * to it are in too (lowest ids first, as a stable sort ranks them). `max` is the largest logit and
- * `sum` = Σ exp(logit − max) over all of them, in id order (softmax's sum, so the sums are the same).
+ * `exps` their exp(logit − max), `sum` = Σ exps in id order (softmax's sum, so the sums are the same).
  */
-function nucleus(logits: Float32Array, p: number, max: number, sum: number): { cut: number; ties: number } {
-  // The logits within NUCLEUS_WINDOW of the max are the largest ones: when they reach p, the walk
-  // over them is the walk over all.
-  for (const floor of [max - NUCLEUS_WINDOW, -Infinity]) {
+function nucleus(logits: Float32Array, p: number, max: number, exps: Float64Array, sum: number): { cut: number; ties: number } {
+  const mass = new Float64Array(NUCLEUS_BINS);
+  for (let i = 0; i < logits.length; i++) {
+    if (exps[i]! > 0) mass[Math.min(NUCLEUS_BINS - 1, Math.floor((max - logits[i]!) / NUCLEUS_BIN))]! += exps[i]!;
+  }
+  let reached = 0;
+  let bin = 0;
+  for (; bin < NUCLEUS_BINS - 1; bin++) {
+    reached += mass[bin]!;
+    if (reached >= p * sum) break;
+  }
+  const floors = bin + 2 < NUCLEUS_BINS ? [max - (bin + 2) * NUCLEUS_BIN, -Infinity] : [-Infinity];
+  // The logits above a floor are the largest ones: when they reach p, the walk over them is the walk over all.
+  for (const floor of floors) {
     const sorted = sortedFinite(logits, floor);
     let cum = 0;
     let keep = 0;
@@ -138,7 +151,7 @@ function nucleus(logits: Float32Array, p: number, max: number, sum: number): { c
     while (above < keep && sorted[above]! > cut) above++;
     return { cut, ties: keep - above };
   }
-  throw new Error('unreachable: the last window holds every finite logit');
+  throw new Error('unreachable: the last floor admits every finite logit');
 }
 
 /** The largest logit, and Σ exp(logit − max) in id order into `exps` when given. */
@@ -163,9 +176,10 @@ export function topP(logits: Float32Array, p: number): Float32Array {
   if (!(p > 0)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
   const out = logits.slice();
   if (p >= 1) return out;
-  const { max, sum } = maxAndSum(logits);
+  const exps = new Float64Array(logits.length);
+  const { max, sum } = maxAndSum(logits, exps);
   if (max === -Infinity) return out;
-  let { cut, ties } = nucleus(logits, p, max, sum);
+  let { cut, ties } = nucleus(logits, p, max, exps, sum);
   for (let i = 0; i < out.length; i++) {
     if (out[i]! > cut) continue;
     if (out[i] === cut && ties > 0) ties--;
@@ -187,7 +201,7 @@ export function topPSoftmax(logits: Float32Array, p: number): Float64Array {
     for (let i = 0; i < probs.length; i++) probs[i]! /= sum;
     return probs;
   }
-  let { cut, ties } = nucleus(logits, p, max, sum);
+  let { cut, ties } = nucleus(logits, p, max, probs, sum);
   let kept = 0;
   for (let i = 0; i < probs.length; i++) {
     const v = logits[i]!;
