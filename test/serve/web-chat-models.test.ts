@@ -3,25 +3,20 @@
 // thinking set apart from its answer while the base model's answer has none.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openChatPage } from './chat-page.ts';
 import type { RunningServer } from '../../src/serve/index.ts';
 import { endless, startTinyServer } from './tiny-server.ts';
-import { PATIENCE_MS } from '../helpers/patience.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 declare const document: any;
 
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
-/** Bodies of the chat requests the page sent. */
-const sent: any[] = [];
-const pageErrors: string[] = [];
+let sent: any[];
+let pageErrors: string[];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with 'apt-get install -y chromium'`);
   server = await startTinyServer({
     models: [
       { template: 'v3', name: 'poet' },
@@ -30,18 +25,7 @@ before(async () => {
     thinkingBudget: 6, // the random R1 model closes its thinking after 6 tokens, so an answer follows
   });
   endless(server, true); // answers run to their limit (see web-chat.test.ts)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  page = await browser.newPage();
-  page.setDefaultTimeout(PATIENCE_MS); // hang guards, not speed checks
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('request', (r) => {
-    if (r.url().endsWith('/v1/chat/completions')) sent.push(r.postDataJSON());
-  });
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-ready="1"]');
-  await page.click('[data-testid=open-settings]');
-  await page.fill('[data-testid=setting-max-tokens]', '16');
-  await page.click('[data-testid=save-settings]');
+  ({ browser, page, sent, pageErrors } = await openChatPage(server.url, { maxTokens: 16 }));
 });
 
 after(async () => {

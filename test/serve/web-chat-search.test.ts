@@ -3,15 +3,14 @@
 // from documents shown as text, never run as HTML.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openChatPage } from './chat-page.ts';
 import { LocalIndex, type RunningServer } from '../../src/serve/index.ts';
 import { endless, startTinyServer } from './tiny-server.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 declare const window: any;
 declare const localStorage: any;
@@ -25,27 +24,15 @@ let server: RunningServer;
 let plain: RunningServer;
 let browser: Browser;
 let page: Page;
-const sent: any[] = [];
-const pageErrors: string[] = [];
+let sent: any[];
+let pageErrors: string[];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with 'apt-get install -y chromium'`);
   const index = await LocalIndex.open(root, { cacheDir: join(root, '.cache'), watch: false });
   server = await startTinyServer({ template: 'v3', context: 4096, search: { backend: index } });
   endless(server, true);
   plain = await startTinyServer({ template: 'v3' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  page = await browser.newPage();
-  page.setDefaultTimeout(PATIENCE_MS);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('request', (r) => {
-    if (r.url().endsWith('/v1/chat/completions')) sent.push(r.postDataJSON());
-  });
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-ready="1"]');
-  await page.click('[data-testid=open-settings]');
-  await page.fill('[data-testid=setting-max-tokens]', '6');
-  await page.click('[data-testid=save-settings]');
+  ({ browser, page, sent, pageErrors } = await openChatPage(server.url, { maxTokens: 6 }));
 });
 
 after(async () => {

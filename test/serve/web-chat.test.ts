@@ -1,14 +1,12 @@
 // The web chat in a real browser: Debian's headless Chromium driven by playwright-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openChatPage } from './chat-page.ts';
 import { fileURLToPath } from 'node:url';
 import { loadServedModel, startServer, type RunningServer } from '../../src/serve/index.ts';
 import { endless, pace, startTinyServer } from './tiny-server.ts';
-import { PATIENCE_MS, until } from '../helpers/patience.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { until } from '../helpers/patience.ts';
 
 // Browser globals, used inside page.evaluate callbacks (which run in the page). The project is
 // type-checked without the DOM library, so they are declared loosely here.
@@ -20,26 +18,15 @@ declare const MutationObserver: any;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
-/** Bodies of the chat requests the page sent. */
-const sent: any[] = [];
-/** Uncaught errors in the page's scripts. */
-const pageErrors: string[] = [];
+let sent: any[];
+let pageErrors: string[];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with 'apt-get install -y chromium'`);
   server = await startTinyServer({ template: 'r1', thinkingBudget: 6 });
   // The page cannot ask for ignore_eos, and the random model ends about one answer in 40 within its
   // first tokens, before any answer text (or before stop is clicked): answers here run to their limit.
   endless(server, true);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  page = await browser.newPage();
-  page.setDefaultTimeout(PATIENCE_MS); // waits for the page are hang guards, not speed checks
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('request', (r) => {
-    if (r.url().endsWith('/v1/chat/completions')) sent.push(r.postDataJSON());
-  });
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-ready="1"]');
+  ({ browser, page, sent, pageErrors } = await openChatPage(server.url));
 });
 
 after(async () => {
