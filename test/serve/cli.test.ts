@@ -1,40 +1,15 @@
 // `dsts serve` as a user runs it: a child process that prints its address and serves until SIGTERM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../../src/cli/served-models.ts';
 import { tinyModelDir } from './tiny-server.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
-
-const DSTS = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
-
-/** Runs `dsts serve <args>`, waits for the printed web-chat address, calls `check`, then SIGTERMs it. */
-async function serving(args: string[], check: (url: string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [DSTS, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    const end = Date.now() + PATIENCE_MS;
-    let url: string | undefined;
-    while (!url && Date.now() < end && child.exitCode === null) {
-      url = /web chat\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(url, `no address printed: ${out}`);
-    await check(url);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
-}
+import { DSTS, serving } from './serving.ts';
 
 test('dsts serve --model <dir> prints its address, serves the API and the chat, and stops on SIGTERM', async () => {
   await serving(['--model', tinyModelDir('v3'), '--name', 'cli-tiny', '--prefix-cache-tokens', '0'], async (url) => {

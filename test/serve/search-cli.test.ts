@@ -2,15 +2,14 @@
 // folder is indexed at start, announced, reported by /health, and let go on SIGTERM.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyModelDir } from './tiny-server.ts';
+import { DSTS, serving } from './serving.ts';
 import { PATIENCE_MS } from '../helpers/patience.ts';
 
-const DSTS = fileURLToPath(new URL('../../bin/dsts.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'dsts-search-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -48,45 +47,13 @@ test('dsts serve --search local indexes the folder, saves the index, and serves 
   const cache = join(root, 'cache');
   mkdirSync(docs);
   writeFileSync(join(docs, 'eiffel.md'), '# The Eiffel Tower\n\nThe Eiffel Tower is 330 metres tall.');
-  const child = spawn(
-    process.execPath,
-    [
-      DSTS,
-      'serve',
-      '--model',
-      tinyModelDir('v3'),
-      '--port',
-      '0',
-      '--search',
-      'local',
-      '--search-dir',
-      docs,
-      '--search-cache',
-      cache,
-      '--search-default',
-      'on',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  await serving(
+    ['--model', tinyModelDir('v3'), '--search', 'local', '--search-dir', docs, '--search-cache', cache, '--search-default', 'on'],
+    async (url, printed) => {
+      assert.match(printed, /search {4}local \(on by default\)/);
+      const health = (await (await fetch(`${url}/health`)).json()) as { search: unknown };
+      assert.deepEqual(health.search, { backend: 'local', default: true });
+      assert.equal(readdirSync(cache).filter((f) => f.endsWith('.json')).length, 1, 'the index is saved');
+    },
   );
-  try {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    const end = Date.now() + PATIENCE_MS;
-    let url: string | undefined;
-    while (!url && Date.now() < end && child.exitCode === null) {
-      url = /web chat\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(url, `no address printed: ${out}`);
-    assert.match(out, /search {4}local \(on by default\)/);
-    const health = (await (await fetch(`${url}/health`)).json()) as { search: unknown };
-    assert.deepEqual(health.search, { backend: 'local', default: true });
-    assert.equal(readdirSync(cache).filter((f) => f.endsWith('.json')).length, 1, 'the index is saved');
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, 'the watcher does not keep it running');
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
 });
