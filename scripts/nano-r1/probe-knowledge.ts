@@ -4,10 +4,12 @@
  * how much that is, beside what the base knows when asked the ways its corpus asks.
  *
  * - `facts`: every digit fact, `a+b=` / `a-b=` after two example facts (the corpus's fact lines);
- * - `list`: `Compute 4+3-5:` (a corpus exercise list);
+ * - `list`: `Compute 4+3-5:` (a corpus exercise: answered bare, or worked up to `so 2`);
  * - `qa`: `Q: Compute 4+3-5 A:` (corpus questions and answers);
- * - `template`: the R1-Zero template with `<think>` opened, the first number written counts (the
- *   most lenient reading: any number the model reaches for first).
+ * - `template`: the R1-Zero template with `<think>` opened.
+ *
+ * The answer read is the one in `<answer>`, else the one after `so`, else the first number written;
+ * `worked` counts the continuations that write a step (`4+3=7`).
  *
  * usage: node --import tsx scripts/nano-r1/probe-knowledge.ts <model dir> <questions.jsonl> [n]
  */
@@ -23,11 +25,11 @@ if (!dir || !file) {
 const { model } = loadModel(dir);
 const tok = loadTokenizer(dir);
 
-/** Greedy continuation of `text`, up to a newline, `</think>`, the end of a document or 24 tokens. */
+/** Greedy continuation of `text`, up to a newline, `</answer>`, the end of a document or 40 tokens. */
 function greedy(m: CausalLM, t: Tokenizer, text: string): string {
   const ids = t.encode(text);
   const out: number[] = [];
-  for (let i = 0; i < 24; i++) {
+  for (let i = 0; i < 40; i++) {
     const logits = noGrad(() => m.forward(Tensor.from(ids, [1, ids.length], 'i32'), { logits: 'last' }).logits!);
     const row = floatData(logits);
     let best = 0;
@@ -35,12 +37,15 @@ function greedy(m: CausalLM, t: Tokenizer, text: string): string {
     out.push(best);
     ids.push(best);
     const s = t.decode(out);
-    if (s.includes('\n') || s.includes('</think>') || s.includes('<｜end▁of▁sentence｜>')) break;
+    if (s.includes('\n') || s.includes('</answer>') || s.includes('<｜end▁of▁sentence｜>')) break;
   }
   return t.decode(out);
 }
 
 const firstNumber = (s: string) => (s.match(/-?\d+/) ?? [null])[0];
+/** The answer a continuation gives: inside `<answer>`, else after `so`, else its first number. */
+const answerOf = (s: string) => (/<answer>\s*(-?\d+)/.exec(s) ?? /\bso (-?\d+)/.exec(s))?.[1] ?? firstNumber(s);
+const worked = (s: string) => /\d[+-]\d=\d/.test(s);
 
 let facts = 0;
 let factCount = 0;
@@ -68,11 +73,14 @@ const contexts: Record<string, (q: string) => string> = {
 };
 for (const [name, render] of Object.entries(contexts)) {
   let right = 0;
+  let steps = 0;
   let example = '';
   for (const q of questions) {
     const s = greedy(model, tok, render(q.prompt));
-    if (Number(firstNumber(s)) === q.answer) right++;
+    if (Number(answerOf(s)) === q.answer) right++;
+    if (worked(s)) steps++;
     if (!example) example = `${q.prompt} → ${JSON.stringify(s)}`;
   }
-  console.log(`${name.padEnd(9)} ${right}/${questions.length}  (${((100 * right) / questions.length).toFixed(1)}%)  e.g. ${example}`);
+  const pct = ((100 * right) / questions.length).toFixed(1);
+  console.log(`${name.padEnd(9)} ${right}/${questions.length}  (${pct}%)  worked ${steps}  e.g. ${example}`);
 }

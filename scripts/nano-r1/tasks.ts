@@ -4,14 +4,14 @@
  * - the **task**: arithmetic questions of digits with checkable answers, `Compute 7-5` or
  *   `Compute 4+3-5`. Two-term questions are one fact; three-term ones need two facts in a row.
  *   Each distinct question is in the RL split or in the held-out test split, by a hash of its text.
- * - the **pre-training corpus**, which never pairs an arithmetic question with its answer in the
- *   R1-Zero format and never shows a worked solution: lines of single facts (`7+2=9`), exercises
- *   with bare answers (`Compute 4+3-5: 2`, `Q: Compute 4+3-5 A: 2`; RL-split questions only, as a
- *   web corpus has exercises with their answers), and R1-Zero-template conversations about other
- *   things (reversing, counting and comparing) that teach the conversation's shape — most reason
- *   step by step, some restate the question and recall the answer.
- *   Whether the model brings its arithmetic into the template, and how it reasons there, is left
- *   to RL.
+ * - the **pre-training corpus**, which never shows a worked arithmetic solution in the R1-Zero
+ *   format: lines of single facts (`7+2=9`); exercises (RL-split questions only, as a web corpus has
+ *   exercises with their answers) worked in textbook form (`Compute 4+3-5: 4+3=7, 7-5=2, so 2`) or
+ *   answered bare (`Compute 4+3-5: 2`, `Q: Compute 4+3-5 A: 2`); R1-Zero-template conversations
+ *   about arithmetic whose `<think>` only restates the question before the answer (no working); and
+ *   R1-Zero-template conversations about other things (reversing, counting, comparing) reasoned the
+ *   textbook way.
+ *   Whether the model brings its textbook working into the template's `<think>` is left to RL.
  */
 import { R1_ZERO_TEMPLATE } from '../../src/posttrain/index.ts';
 
@@ -138,37 +138,62 @@ function otherTask(r: () => number): { question: string; answer: string; reasoni
   return { question: `Which is larger, ${a} or ${b}`, answer: String(hi), reasoning: `${lo} is less than ${hi}` };
 }
 
-/**
- * One R1-Zero conversation about something other than arithmetic. Most reason step by step; some
- * restate the question and recall its answer (`Q: … A: …`), as a reader of exercises would.
- */
+/** A worked arithmetic exercise in textbook form: the facts it chains, then its answer. */
+function workedArithmetic(q: Question): { question: string; answer: string; reasoning: string } {
+  const m = /^Compute (\d)([+-])(\d)(?:([+-])(\d))?$/.exec(q.prompt)!;
+  const apply = (x: number, op: string, y: number) => (op === '+' ? x + y : x - y);
+  const mid = apply(Number(m[1]), m[2]!, Number(m[3]));
+  const steps = [`${m[1]}${m[2]}${m[3]}=${mid}`];
+  if (m[4]) steps.push(`${mid}${m[4]}${m[5]}=${q.answer}`);
+  return { question: q.prompt, answer: String(q.answer), reasoning: steps.join(', ') };
+}
+
+/** `Compute 4+3-5: 4+3=7, 7-5=2, so 2` — how a textbook works an exercise. */
+const textbook = (t: { question: string; answer: string; reasoning: string }) => `${t.question}: ${t.reasoning}, so ${t.answer}`;
+
+/** The R1-Zero template around a question, with `think` and `answer` as the assistant's reply. */
+const templated = (question: string, think: string, answer: string) =>
+  `${R1_ZERO_TEMPLATE.replace('{prompt}', question)} <think> ${think} </think> <answer> ${answer} </answer>`;
+
+/** One R1-Zero conversation about something other than arithmetic, reasoned as a textbook would. */
 function otherConversation(r: () => number): string {
   const t = otherTask(r);
-  const think = r() < 0.3 ? `Q: ${t.question} A: ${t.answer}` : t.reasoning;
-  return `${R1_ZERO_TEMPLATE.replace('{prompt}', t.question)} <think> ${think} </think> <answer> ${t.answer} </answer>`;
+  return templated(t.question, textbook(t), t.answer);
 }
 
 const TRAIN_QUESTIONS = allQuestions().filter((q) => !isHeldOut(q));
 
 /**
- * A corpus document of exercises with their bare answers — arithmetic (never a held-out question)
- * and the other tasks — as a list (`Compute 4+3-5: 2`) or as questions and answers
- * (`Q: Compute 4+3-5 A: 2`).
+ * One R1-Zero conversation about arithmetic (never a held-out question) that only restates the
+ * question and recalls its answer: the template is where arithmetic is asked, but no solution is
+ * ever worked in it.
+ */
+function arithmeticConversation(r: () => number): string {
+  const q = pick(r, TRAIN_QUESTIONS);
+  return templated(q.prompt, q.prompt, String(q.answer));
+}
+
+/**
+ * A corpus document of exercises — arithmetic (never a held-out question) and the other tasks —
+ * worked in textbook form (`Compute 4+3-5: 4+3=7, 7-5=2, so 2`), or with bare answers as a list
+ * (`Compute 4+3-5: 2`) or as questions and answers (`Q: Compute 4+3-5 A: 2`).
  */
 function exercisesDocument(r: () => number): string {
-  const qa = r() < 0.5;
+  const style = r();
   return Array.from({ length: int(r, 4, 10) }, () => {
-    const [question, answer] =
-      r() < 0.8 ? ((q) => [q.prompt, String(q.answer)])(pick(r, TRAIN_QUESTIONS)) : ((t) => [t.question, t.answer])(otherTask(r));
-    return qa ? `Q: ${question} A: ${answer}` : `${question}: ${answer}`;
+    const t = r() < 0.8 ? workedArithmetic(pick(r, TRAIN_QUESTIONS)) : otherTask(r);
+    return style < 0.6 ? textbook(t) : style < 0.8 ? `Q: ${t.question} A: ${t.answer}` : `${t.question}: ${t.answer}`;
   }).join('\n');
 }
 
-/** The pre-training corpus: `n` documents — facts 45%, exercises 30%, other conversations 25%. */
+/**
+ * The pre-training corpus: `n` documents — facts 30%, exercises 35%, arithmetic conversations 15%,
+ * other conversations 20%.
+ */
 export function corpus(seed: number, n: number): string[] {
   const r = rng(seed);
   return Array.from({ length: n }, () => {
     const x = r();
-    return x < 0.45 ? factsDocument(r) : x < 0.75 ? exercisesDocument(r) : otherConversation(r);
+    return x < 0.3 ? factsDocument(r) : x < 0.65 ? exercisesDocument(r) : x < 0.8 ? arithmeticConversation(r) : otherConversation(r);
   });
 }
