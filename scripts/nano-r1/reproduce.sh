@@ -5,7 +5,8 @@
 #   3. R1-Zero: GRPO from the base with rule rewards only (accuracy + format)
 #   4. R1: cold-start data by rejection sampling from the R1-Zero model, SFT of the base on it,
 #      GRPO again
-#   5. held-out evaluation of every stage, curves, and the shipped folder
+#   5. held-out evaluation of every stage, the paired gain of R1-Zero over the base, curves, and the
+#      shipped folder
 # Every stage is seeded; a stage whose output exists is skipped, so an interrupted run continues.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -57,6 +58,9 @@ for m in base zero sft r1; do
   [ -f $work/eval/$m.json ] || dsts eval --model $work/$m/final --data $work/data/test.jsonl --template r1-zero \
     --n 8 --temperature 0.6 --top-p 0.95 --max-tokens 64 --by kind --samples 12 --seed 7 --out $work/eval/$m.json
 done
+
+stage "the gain of R1-Zero over the base, paired over the held-out questions"
+[ -f $work/eval/gain.txt ] || node --import tsx $here/compare.ts $work/base/final $work/zero/final $work/data/test.jsonl | tee $work/eval/gain.txt
 
 stage "the shipped folder"
 node --import tsx $here/ship.ts $work $out
