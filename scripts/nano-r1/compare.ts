@@ -6,22 +6,19 @@
  *
  * usage: node --import tsx scripts/nano-r1/compare.ts <model A> <model B> <questions.jsonl>
  */
-import { exampleSampler } from '../../src/posttrain/sample/sample-examples.ts';
-import { readJsonl } from '../../src/posttrain/data/jsonl.ts';
-import { accuracyReward } from '../../src/posttrain/rewards/builtin.ts';
-import { rewardContext } from '../../src/posttrain/rewards/types.ts';
-import { estimate, type Estimate } from '../../src/posttrain/evaluate.ts';
+import { evaluate, estimate, type Estimate } from '../../src/posttrain/evaluate.ts';
 
 const [a, b, file] = process.argv.slice(2);
 if (!a || !b || !file) {
   console.error('usage: node --import tsx scripts/nano-r1/compare.ts <model A> <model B> <questions.jsonl>');
   process.exit(1);
 }
-const accuracy = accuracyReward();
 
-/** Each question's share of correct completions. */
-function perQuestion(model: string): number[] {
-  const sample = exampleSampler(model, {
+/** Each question's share of correct completions, sampled as reproduce.sh's `dsts eval` samples. */
+const perQuestion = (model: string) =>
+  evaluate({
+    model,
+    data: [file],
     promptTemplate: 'r1-zero',
     n: 8,
     temperature: 0.6,
@@ -30,16 +27,7 @@ function perQuestion(model: string): number[] {
     maxTokens: 64,
     batchSize: 16,
     seed: 7,
-  });
-  const out: number[] = [];
-  for (const roll of sample(readJsonl([file!]))) {
-    roll.groups.forEach((group, i) => {
-      const right = group.filter((c) => accuracy(rewardContext(roll.prompts[i]!.text, c.text, roll.examples[i]!.data)) === 1).length;
-      out.push(right / group.length);
-    });
-  }
-  return out;
-}
+  }).perQuestion;
 
 const pct = (e: Estimate) => `${(100 * e.mean).toFixed(1)}% [${(100 * e.lo).toFixed(1)}, ${(100 * e.hi).toFixed(1)}]`;
 const pa = perQuestion(a);

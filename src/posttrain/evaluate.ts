@@ -44,6 +44,8 @@ export interface EvaluationReport extends EvaluationGroup {
   /** The same figures per value of `by`. */
   groups: Record<string, EvaluationGroup>;
   samples: { prompt: string; completion: string; answer: unknown; correct: boolean; format: boolean }[];
+  /** Each question's share of correct completions, in the data's order (for paired comparisons). */
+  perQuestion: number[];
 }
 
 /** Mean and normal-approximation 95% interval of per-question means (clamped to [0, 1]). */
@@ -114,5 +116,5 @@ export function evaluate(o: EvaluateOptions, log: (line: string) => void = () =>
   if (o.by !== undefined) {
     for (const g of [...new Set(rows.map((r) => r.group))].sort()) groups[g] = summarize(rows.filter((r) => r.group === g));
   }
-  return { model: o.model, completions: rows.length * o.n, ...summarize(rows), groups, samples };
+  return { model: o.model, completions: rows.length * o.n, ...summarize(rows), groups, samples, perQuestion: rows.map((r) => r.correct) };
 }

@@ -40,6 +40,8 @@ test('dsts eval prints the table, writes the report, and refuses to overwrite it
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   assert.equal(report.completions, 6);
   assert.equal(report.groups.add.questions, 2);
+  assert.equal(report.perQuestion.length, 3, 'one rate per question, for paired comparisons');
+  assert.ok(Math.abs(report.perQuestion.reduce((a: number, b: number) => a + b, 0) / 3 - report.pass1.mean) < 1e-12);
   // The same seed samples the same completions.
   const again = run(...args);
   assert.equal(again.status, 0, again.stderr);
