@@ -30,8 +30,15 @@ const perQuestion = (model: string) =>
   }).perQuestion;
 
 const pct = (e: Estimate) => `${(100 * e.mean).toFixed(1)}% [${(100 * e.lo).toFixed(1)}, ${(100 * e.hi).toFixed(1)}]`;
-const pa = perQuestion(a);
-const pb = perQuestion(b);
+let pa: number[], pb: number[];
+try {
+  pa = perQuestion(a);
+  pb = perQuestion(b);
+} catch (e) {
+  // a missing model folder or questions file: one line, as dsts says it
+  console.error(`compare: ${(e as Error).message}`);
+  process.exit(1);
+}
 // estimate() clamps to [0, 1]; a difference may be negative, so its interval is computed here.
 const d = pb.map((x, i) => x - pa[i]!);
 const mean = d.reduce((s, x) => s + x, 0) / d.length;
